@@ -1,0 +1,182 @@
+"""SQL that reduces a dataset's rows to cells; statistics never see raw rows.
+
+A cell is (metric, phase, site, channel, period) with n, the mean and the sum of squared
+deviations m2, from DuckDB's `avg` and `var_samp` (stable: no Σx² − (Σx)²/n on raw values).
+One GROUP BY over the wide table covers every metric at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.store import obs_table_name, quote_ident
+from analytics.types import Grain
+
+CELL_COLUMNS = ("metric", "phase", "site", "channel", "period", "n", "mean", "m2")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a user narrowed the analysis to. Empty tuples mean everything."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    sites: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    grain: Grain = "month"
+    metrics: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date_from": self.date_from.isoformat() if self.date_from else None,
+            "date_to": self.date_to.isoformat() if self.date_to else None,
+            "sites": list(self.sites),
+            "channels": list(self.channels),
+            "grain": self.grain,
+            "metrics": list(self.metrics),
+        }
+
+
+def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause for the filters: fixed SQL text, every value a bound parameter."""
+    clauses = ["true"]
+    params: dict[str, Any] = {}
+    if filters.date_from is not None:
+        clauses.append("date >= $date_from")
+        params["date_from"] = filters.date_from
+    if filters.date_to is not None:
+        clauses.append("date <= $date_to")
+        params["date_to"] = filters.date_to
+    if filters.sites:
+        clauses.append("list_contains($sites, site)")
+        params["sites"] = list(filters.sites)
+    if filters.channels:
+        clauses.append("list_contains($channels, channel)")
+        params["channels"] = list(filters.channels)
+    return " AND ".join(clauses), params
+
+
+def summarise_cells(
+    cur: duckdb.DuckDBPyConnection,
+    dataset_id: int,
+    metric_ids: Sequence[str],
+    filters: Filters = Filters(),
+) -> pd.DataFrame:
+    """Cells of every metric: one row per (metric, phase, site, channel, period) with n >= 1.
+
+    `period` is the start of the week or month (NaT when the dataset has no dates).
+    """
+    if not metric_ids:
+        return pd.DataFrame(columns=list(CELL_COLUMNS))
+    where, params = _where(filters)
+    params["grain"] = filters.grain
+    aggregates = []
+    for k, metric in enumerate(metric_ids):
+        col = quote_ident(metric)
+        aggregates.append(
+            f"count({col}) AS n{k}, avg({col}) AS mean{k}, "
+            f"coalesce(var_samp({col}), 0) * (count({col}) - 1) AS m2{k}"
+        )
+    # Cells per (phase, site, channel, period) for every metric in one scan of the wide table.
+    sql = (
+        "SELECT phase, site, channel, date_trunc($grain, date) AS period, "
+        + ", ".join(aggregates)
+        + f" FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY ALL"
+    )
+    wide = cur.execute(sql, params).df()
+    frames = []
+    for k, metric in enumerate(metric_ids):
+        part = wide[["phase", "site", "channel", "period", f"n{k}", f"mean{k}", f"m2{k}"]]
+        part = part.set_axis(["phase", "site", "channel", "period", "n", "mean", "m2"], axis=1)
+        part = part[part["n"] > 0]
+        frames.append(part.assign(metric=metric))
+    cells = pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
+    cells["n"] = cells["n"].astype("int64")
+    cells["period"] = pd.to_datetime(cells["period"])
+    return cells.sort_values(["metric", "phase", "site", "channel", "period"], ignore_index=True)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSummary:
+    """What a dataset holds, after filters: the `dataset` block of results.json."""
+
+    rows: int
+    rows_rejected: int
+    sites: tuple[str, ...]
+    channels: tuple[str, ...]
+    phases: dict[str, int]
+    date_min: date | None
+    date_max: date | None
+    production_sites: tuple[str, ...]
+    pilot_sites: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "rows_rejected": self.rows_rejected,
+            "sites": list(self.sites),
+            "channels": list(self.channels),
+            "phases": {p: self.phases.get(p, 0) for p in ("baseline", "pilot", "production")},
+            "date_min": self.date_min.isoformat() if self.date_min else None,
+            "date_max": self.date_max.isoformat() if self.date_max else None,
+        }
+
+
+def summarise_dataset(
+    cur: duckdb.DuckDBPyConnection, dataset_id: int, filters: Filters = Filters()
+) -> DatasetSummary:
+    """Row counts by phase, the sites, channels and date range of the filtered rows."""
+    where, params = _where(filters)
+    table = obs_table_name(dataset_id)
+    # Rows per (phase, site, channel) with their date range: small, whatever the data size.
+    groups = cur.execute(
+        "SELECT phase, site, channel, count(*) AS n, min(date) AS lo, max(date) AS hi "
+        f"FROM {table} WHERE {where} GROUP BY ALL",
+        params,
+    ).fetchall()
+    rejected = cur.execute(
+        "SELECT rejected FROM datasets WHERE id = $id", {"id": dataset_id}
+    ).fetchone()
+    phases: dict[str, int] = {}
+    for phase, _site, _channel, n, _lo, _hi in groups:
+        phases[phase] = phases.get(phase, 0) + int(n)
+    los = [g[4] for g in groups if g[4] is not None]
+    his = [g[5] for g in groups if g[5] is not None]
+    return DatasetSummary(
+        rows=sum(phases.values()),
+        rows_rejected=int(rejected[0]) if rejected else 0,
+        sites=tuple(sorted({g[1] for g in groups})),
+        channels=tuple(sorted({g[2] for g in groups})),
+        phases=phases,
+        date_min=min(los) if los else None,
+        date_max=max(his) if his else None,
+        production_sites=tuple(sorted({g[1] for g in groups if g[0] == "production"})),
+        pilot_sites=tuple(sorted({g[1] for g in groups if g[0] == "pilot"})),
+    )
+
+
+def data_quality_by_site(
+    cur: duckdb.DuckDBPyConnection,
+    dataset_id: int,
+    metric_ids: Sequence[str],
+    filters: Filters = Filters(),
+) -> pd.DataFrame:
+    """Per site: rows, share of missing metric values, days with no data inside its date span."""
+    if not metric_ids:
+        return pd.DataFrame(columns=["site", "rows", "missing_share", "days_missing"])
+    where, params = _where(filters)
+    nulls = " + ".join(f"count(*) - count({quote_ident(m)})" for m in metric_ids)
+    # Missing values and calendar gaps per site, in one pass.
+    sql = (
+        f"SELECT site, count(*) AS rows, ({nulls}) / (count(*) * {len(metric_ids)})::DOUBLE "
+        "AS missing_share, CASE WHEN min(date) IS NULL THEN 0 ELSE "
+        "date_diff('day', min(date), max(date)) + 1 - count(DISTINCT date) END AS days_missing "
+        f"FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY site ORDER BY site"
+    )
+    return cur.execute(sql, params).df()

@@ -1,0 +1,504 @@
+"""One analysis of one dataset: cells from DuckDB, inference on cells, verdicts, value at scale.
+
+This is the single entry point the pages, the CLI and the board pack call, so all three show the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from analytics import __version__, stats
+from analytics.aggregate import Filters, summarise_cells, summarise_dataset
+from analytics.catalog import Catalog, Metric
+from analytics.compare import compare_all, pool_cells
+from analytics.results import (
+    CounterfactualRow,
+    EffectRow,
+    MetricVerdict,
+    Results,
+    RetentionRow,
+    SiteVerdict,
+    TrendRow,
+    ValueRow,
+)
+from analytics.store import Store
+from analytics.verdict import Decision, Evidence, decide
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFit:
+    """The adjusted fits of one metric: overall, by site, by channel."""
+
+    overall: stats.AdjustedFit
+    sites: tuple[stats.SliceEffect, ...]
+    channels: tuple[stats.SliceEffect, ...]
+
+
+def _pair(a: float, b: float) -> tuple[float, float]:
+    return (float(a), float(b))
+
+
+def _quantile(alpha: float, df: float) -> float:
+    if not math.isfinite(df) or df <= 0:
+        return NAN
+    return float(sps.t.ppf(1 - alpha / 2, df))
+
+
+def _lift_interval(effect: stats.Effect | None, alpha: float) -> tuple[float, float, float]:
+    """An effect's adjusted lift with its interval at level 1 − alpha (from its own se and df)."""
+    if effect is None or not math.isfinite(effect.lift_se):
+        return NAN, NAN, NAN
+    q = _quantile(alpha, effect.df)
+    return effect.lift, effect.lift - q * effect.lift_se, effect.lift + q * effect.lift_se
+
+
+def _phase_stats(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return pool_cells(cells, ["metric", "phase", *keys]) if not cells.empty else cells
+
+
+def _raw(
+    pooled: pd.DataFrame, metric: str, phase: str, **where: str
+) -> tuple[int, float]:
+    rows = pooled[(pooled["metric"] == metric) & (pooled["phase"] == phase)]
+    for key, value in where.items():
+        rows = rows[rows[key] == value]
+    if rows.empty:
+        return 0, NAN
+    return int(rows["n"].iloc[0]), float(rows["mean"].iloc[0])
+
+
+def _adjusted_row(
+    metric: str,
+    comparison: str,
+    effect: stats.Effect | None,
+    a: tuple[int, float],
+    b: tuple[int, float],
+    slice_type: str = "overall",
+    slice_name: str | None = None,
+    p_adjusted: float = NAN,
+) -> EffectRow | None:
+    if effect is None or not math.isfinite(effect.estimate):
+        return None
+    return EffectRow(
+        metric=metric,
+        comparison=comparison,
+        slice_type=slice_type,
+        slice=slice_name,
+        adjusted=True,
+        method=effect.method,
+        n_a=a[0],
+        n_b=b[0],
+        mean_a=a[1],
+        mean_b=b[1],
+        diff=effect.estimate,
+        diff_ci=_pair(effect.ci_low, effect.ci_high),
+        lift=effect.lift,
+        lift_ci=_pair(effect.lift_ci_low, effect.lift_ci_high),
+        p_value=effect.p_value,
+        p_adjusted=effect.p_value if math.isnan(p_adjusted) else p_adjusted,
+    )
+
+
+def _unadjusted_rows(table: pd.DataFrame) -> list[EffectRow]:
+    rows = []
+    for r in table.itertuples(index=False):
+        if r.slice_type == "overall":
+            name: Any = None
+        elif r.slice_type == "site":
+            name = r.site
+        elif r.slice_type == "channel":
+            name = r.channel
+        else:
+            name = (r.site, r.channel)
+        rows.append(
+            EffectRow(
+                metric=r.metric,
+                comparison=r.comparison,
+                slice_type=r.slice_type,
+                slice=name,
+                adjusted=False,
+                method="welch",
+                n_a=int(r.n_a),
+                n_b=int(r.n_b),
+                mean_a=float(r.mean_a),
+                mean_b=float(r.mean_b),
+                diff=float(r.diff),
+                diff_ci=_pair(r.diff_ci_low, r.diff_ci_high),
+                lift=float(r.lift),
+                lift_ci=_pair(r.lift_ci_low, r.lift_ci_high),
+                p_value=float(r.p_value),
+                p_adjusted=float(r.p_adjusted),
+            )
+        )
+    return rows
+
+
+def fit_metric(cells: pd.DataFrame, alpha: float) -> MetricFit:
+    """The adjusted model of one metric, overall and with production × site / × channel."""
+    overall = stats.fit_adjusted(cells, alpha=alpha)
+    sites = tuple(stats.fit_slice_effects(cells, by="site", alpha=alpha))
+    channels = (
+        tuple(stats.fit_slice_effects(cells, by="channel", alpha=alpha))
+        if cells["channel"].nunique() > 1
+        else ()
+    )
+    return MetricFit(overall, sites, channels)
+
+
+def _significantly_worse(metric: Metric, slices: tuple[stats.SliceEffect, ...], alpha: float):
+    return tuple(
+        s
+        for s in slices
+        if math.isfinite(s.p_holm)
+        and s.p_holm < alpha
+        and metric.sign * s.effect.estimate < 0
+    )
+
+
+def _worse_summary(metric: Metric, worse: tuple[stats.SliceEffect, ...], total: int) -> str:
+    if total == 0:
+        return "No site has production rows yet."
+    if not worse:
+        return f"No site of {total} is significantly worse than before the AI on {metric.label}."
+    names = ", ".join(s.name for s in worse)
+    return f"{len(worse)} of {total} sites are worse than before the AI on {metric.label}: {names}."
+
+
+def _guardrails(
+    catalog: Catalog, pooled: pd.DataFrame, outcome: Metric, **where: str
+) -> tuple[str, ...]:
+    """Guardrails guarding `outcome` whose production mean is on the wrong side of its limit."""
+    breached = []
+    for guard in catalog.metrics:
+        if guard.id == outcome.id or not guard.guards_metric(outcome.id):
+            continue
+        _, mean = _raw(pooled, guard.id, "production", **where)
+        if guard.guardrail_breached(mean):
+            side = "at least" if guard.direction == "higher" else "at most"
+            breached.append(
+                f"{guard.label} is {mean:.4g} in production, where it must be {side} "
+                f"{guard.guardrail:.4g}"
+            )
+    return tuple(breached)
+
+
+def _decide_metric(
+    metric: Metric,
+    fit: MetricFit,
+    catalog: Catalog,
+    pooled_overall: pd.DataFrame,
+    pooled_site: pd.DataFrame,
+    n_sites_dataset: int,
+    family: int,
+) -> tuple[MetricVerdict, list[SiteVerdict]]:
+    settings = catalog.settings
+    alpha = settings.alpha
+    bonferroni = alpha / max(family, 1)
+    level = 1 - bonferroni
+    production, pilot = fit.overall.production, fit.overall.pilot
+    worse_sites = _significantly_worse(metric, fit.sites, alpha)
+    worse_channels = _significantly_worse(metric, fit.channels, alpha)
+    retention = fit.overall.retention
+    lift, lo, hi = _lift_interval(production, bonferroni)
+    n_prod, _ = _raw(pooled_overall, metric.id, "production")
+    production_decision = decide(
+        Evidence(
+            metric=metric,
+            phase="production",
+            lift=lift,
+            lift_low=lo,
+            lift_high=hi,
+            ci_level=level,
+            method=production.method if production else fit.overall.method,
+            n_rows=n_prod,
+            n_sites=production.n_sites if production else 0,
+            dataset_sites=n_sites_dataset,
+            worse_slices=tuple(s.name for s in worse_sites + worse_channels),
+            retention=retention.estimate if retention else None,
+            retention_high=retention.ci_high if retention else None,
+            breached=_guardrails(catalog, pooled_overall, metric),
+            note=(production.note if production else fit.overall.note),
+        ),
+        settings,
+    )
+    p_lift, p_lo, p_hi = _lift_interval(pilot, bonferroni)
+    n_pilot, _ = _raw(pooled_overall, metric.id, "pilot")
+    pilot_decision: Decision = decide(
+        Evidence(
+            metric=metric,
+            phase="pilot",
+            lift=p_lift,
+            lift_low=p_lo,
+            lift_high=p_hi,
+            ci_level=level,
+            method=pilot.method if pilot else fit.overall.method,
+            n_rows=n_pilot,
+            check_site_count=False,
+            note=(pilot.note if pilot else "There is no pilot to judge."),
+        ),
+        settings,
+    )
+    verdict = MetricVerdict(
+        metric=metric.id,
+        label=metric.label,
+        verdict=production_decision.verdict,
+        estimate=lift,
+        ci=_pair(lo, hi),
+        ci_level=level,
+        method=production_decision.method,
+        assumption=production.assumption if production else fit.overall.assumption,
+        pilot_verdict=pilot_decision.verdict,
+        pilot_estimate=p_lift,
+        pilot_ci=_pair(p_lo, p_hi),
+        pilot_reasons=pilot_decision.reasons,
+        reasons=production_decision.reasons,
+        rows_needed=production_decision.rows_needed,
+        retention=retention.estimate if retention else None,
+        worse_summary=_worse_summary(metric, worse_sites, len(fit.sites)),
+    )
+    site_verdicts = []
+    worse_names = {s.name for s in worse_sites}
+    for s in fit.sites:
+        s_lift, s_lo, s_hi = _lift_interval(s.effect, alpha)
+        decision = decide(
+            Evidence(
+                metric=metric,
+                phase=s.name,
+                lift=s_lift,
+                lift_low=s_lo,
+                lift_high=s_hi,
+                ci_level=1 - alpha,
+                method=s.effect.method,
+                n_rows=max(s.effect.n_treated, settings.min_production_rows),
+                check_site_count=False,
+                worse_slices=(s.name,) if s.name in worse_names else (),
+                breached=_guardrails(catalog, pooled_site, metric, site=s.name),
+                note=s.effect.note,
+            ),
+            settings,
+        )
+        site_verdicts.append(
+            SiteVerdict(
+                metric=metric.id,
+                site=s.name,
+                verdict=decision.verdict,
+                estimate=s_lift,
+                ci=_pair(s_lo, s_hi),
+                reasons=decision.reasons,
+            )
+        )
+    return verdict, site_verdicts
+
+
+def _value_at_scale(metric: Metric, fit: MetricFit, catalog: Catalog) -> ValueRow | None:
+    if metric.value_per_unit is None:
+        return None
+    settings = catalog.settings
+    scale = metric.sign * metric.value_per_unit * settings.annual_volume
+    pilot, production = fit.overall.pilot, fit.overall.production
+    promised = scale * pilot.estimate if pilot else NAN
+    delivered = scale * production.estimate if production else NAN
+    ci = (
+        sorted((scale * production.ci_low, scale * production.ci_high))
+        if production
+        else [NAN, NAN]
+    )
+    return ValueRow(
+        metric=metric.id,
+        promised=promised,
+        delivered=delivered,
+        delivered_ci=_pair(*ci),
+        run_cost=settings.run_cost_per_year,
+        net=delivered - settings.run_cost_per_year,
+    )
+
+
+def analyse(
+    store: Store,
+    dataset_id: int,
+    catalog: Catalog,
+    filters: Filters | None = None,
+    *,
+    with_counterfactual: bool = True,
+) -> Results:
+    """Analyse a stored dataset under the catalog and filters."""
+    settings = catalog.settings
+    filters = filters or Filters(grain=settings.grain)
+    cur = store.cursor()
+    info = next(d for d in store.datasets() if d.id == dataset_id)
+    summary = summarise_dataset(cur, dataset_id, filters)
+    shown = [m for m in catalog.metrics if not filters.metrics or m.id in filters.metrics]
+    # The verdict family is every outcome of the catalog, whatever is shown (DESIGN.md).
+    needed = {m.id for m in shown} | {m.id for m in catalog.outcomes}
+    needed |= {m.id for m in catalog.metrics if m.guardrail is not None}
+    ids = [m.id for m in catalog.metrics if m.id in needed]
+    cells = summarise_cells(cur, dataset_id, ids, filters)
+    if cells.empty:
+        cells = cells.assign(n=cells["n"].astype("int64"))
+    alpha = settings.alpha
+    table = compare_all(cells[cells["metric"].isin([m.id for m in shown])], alpha)
+    effects: list[EffectRow] = _unadjusted_rows(table) if not table.empty else []
+    pooled_overall = _phase_stats(cells, [])
+    pooled_site = _phase_stats(cells, ["site"])
+    pooled_channel = _phase_stats(cells, ["channel"])
+    family = len(catalog.outcomes)
+    retention: list[RetentionRow] = []
+    verdicts: list[MetricVerdict] = []
+    site_verdicts: list[SiteVerdict] = []
+    values: list[ValueRow] = []
+    counterfactuals: list[CounterfactualRow] = []
+    trends: list[TrendRow] = []
+    notes: list[str] = []
+    by_metric = {m: g for m, g in cells.groupby("metric")} if not cells.empty else {}
+    for metric in catalog.metrics:
+        group = by_metric.get(metric.id)
+        if metric.id not in needed:
+            continue
+        if group is None or group.empty:
+            notes.append(f"{metric.label} has no values under these filters.")
+            continue
+        group = group.drop(columns="metric").reset_index(drop=True)
+        fit = fit_metric(group, alpha)
+        if fit.overall.note:
+            notes.append(f"{metric.label}: {fit.overall.note}")
+        is_shown = metric in shown
+        if is_shown:
+            mid = metric.id
+            raw = {p: _raw(pooled_overall, mid, p) for p in ("baseline", "pilot", "production")}
+            o = fit.overall
+            for comparison, effect, a, b in (
+                ("pilot_vs_baseline", o.pilot, raw["pilot"], raw["baseline"]),
+                ("production_vs_baseline", o.production, raw["production"], raw["baseline"]),
+                ("production_vs_pilot", o.production_vs_pilot, raw["production"], raw["pilot"]),
+            ):
+                row = _adjusted_row(mid, comparison, effect, a, b)
+                if row:
+                    effects.append(row)
+            for slice_type, slices, pooled, key in (
+                ("site", fit.sites, pooled_site, "site"),
+                ("channel", fit.channels, pooled_channel, "channel"),
+            ):
+                for s in slices:
+                    where = {key: s.name}
+                    row = _adjusted_row(
+                        mid,
+                        "production_vs_baseline",
+                        s.effect,
+                        _raw(pooled, mid, "production", **where),
+                        _raw(pooled, mid, "baseline", **where),
+                        slice_type,
+                        s.name,
+                        s.p_holm,
+                    )
+                    if row:
+                        effects.append(row)
+                    if s.retention is not None:
+                        retention.append(
+                            RetentionRow(
+                                mid,
+                                slice_type,
+                                s.name,
+                                s.retention.estimate,
+                                _pair(s.retention.ci_low, s.retention.ci_high),
+                                s.retention.note,
+                            )
+                        )
+            if o.retention is not None:
+                retention.insert(
+                    0,
+                    RetentionRow(
+                        mid,
+                        "overall",
+                        None,
+                        o.retention.estimate,
+                        _pair(o.retention.ci_low, o.retention.ci_high),
+                        o.retention.note,
+                    ),
+                )
+            trend = stats.production_trend(group, alpha=alpha)
+            trends.append(
+                TrendRow(
+                    mid,
+                    trend.slope,
+                    _pair(trend.ci_low, trend.ci_high),
+                    trend.p_value,
+                    trend.periods,
+                    trend.note,
+                )
+            )
+        if metric.kind != "outcome":
+            continue
+        verdict, per_site = _decide_metric(
+            metric, fit, catalog, pooled_overall, pooled_site, len(summary.sites), family
+        )
+        verdicts.append(verdict)
+        site_verdicts.extend(per_site)
+        value = _value_at_scale(metric, fit, catalog)
+        if value:
+            values.append(value)
+        if with_counterfactual:
+            cf = stats.forecast_counterfactual(group, alpha=alpha)
+            counterfactuals.append(
+                CounterfactualRow(
+                    metric.id,
+                    cf.method,
+                    cf.baseline_periods,
+                    cf.cumulative_effect,
+                    _pair(cf.ci_low, cf.ci_high),
+                    tuple(
+                        (pd.Timestamp(p).date().isoformat(), *map(float, rest))
+                        for p, *rest in cf.points
+                    ),
+                    cf.note,
+                )
+            )
+    meta = {
+        "version": __version__,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "input_hashes": [info.sha256],
+        "dataset_id": info.id,
+        "dataset_name": info.name,
+        "settings": catalog.to_dict()["settings"],
+        "filters": filters.to_dict(),
+        "catalog": catalog.to_dict()["metrics"],
+    }
+    return Results(
+        meta=meta,
+        dataset=summary.to_dict(),
+        effects=tuple(effects),
+        retention=tuple(retention),
+        verdicts=tuple(verdicts),
+        site_verdicts=tuple(site_verdicts),
+        value_at_scale=tuple(values),
+        counterfactual=tuple(c for c in counterfactuals if math.isfinite(c.cumulative_effect)),
+        trends=tuple(trends),
+        notes=tuple(notes),
+    )
+
+
+def period_means(cells: pd.DataFrame) -> pd.DataFrame:
+    """Mean per (metric, phase, period): what a time chart draws."""
+    if cells.empty:
+        return cells
+    out = pool_cells(cells, ["metric", "phase", "period"])
+    out["se"] = np.sqrt(out["m2"] / np.maximum(out["n"] - 1, 1) / out["n"])
+    return out
+
+
+def time_series(
+    store: Store, dataset_id: int, catalog: Catalog, filters: Filters | None = None
+) -> pd.DataFrame:
+    """Mean and standard error per (metric, phase, period) of the filtered rows, for time charts."""
+    filters = filters or Filters(grain=catalog.settings.grain)
+    ids = [m.id for m in catalog.metrics if not filters.metrics or m.id in filters.metrics]
+    return period_means(summarise_cells(store.cursor(), dataset_id, ids, filters))

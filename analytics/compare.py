@@ -1,0 +1,136 @@
+"""Unadjusted comparisons for every metric and slice, vectorised over cells.
+
+Cells are pooled per group with Chan's formula (m2 = Σ m2_c + Σ n_c (mean_c − mean)²), then each
+pair of phases is compared with Welch's t (Satterthwaite df) and a delta-method relative lift.
+These comparisons describe; the adjusted model decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+COMPARISONS: tuple[tuple[str, str, str], ...] = (
+    ("pilot_vs_baseline", "pilot", "baseline"),
+    ("production_vs_baseline", "production", "baseline"),
+    ("production_vs_pilot", "production", "pilot"),
+)
+SLICES: dict[str, tuple[str, ...]] = {
+    "overall": (),
+    "site": ("site",),
+    "channel": ("channel",),
+    "site_channel": ("site", "channel"),
+}
+
+
+def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows."""
+    keys = list(keys)
+    frame = cells[keys + ["n", "mean", "m2"]].copy()
+    frame["sum"] = frame["n"] * frame["mean"]
+    grouped = frame.groupby(keys, sort=True, dropna=False)
+    out = grouped[["n", "sum"]].sum()
+    out["mean"] = out["sum"] / out["n"]
+    frame = frame.join(out["mean"].rename("group_mean"), on=keys)
+    frame["between"] = frame["n"] * (frame["mean"] - frame["group_mean"]) ** 2
+    out["m2"] = frame.groupby(keys, sort=True, dropna=False)[["m2", "between"]].sum().sum(axis=1)
+    return out.drop(columns="sum").reset_index()
+
+
+def welch_table(
+    n_a: np.ndarray,
+    mean_a: np.ndarray,
+    m2_a: np.ndarray,
+    n_b: np.ndarray,
+    mean_b: np.ndarray,
+    m2_b: np.ndarray,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Welch's test for many pairs at once: diff = mean_a − mean_b, lift = diff / mean_b.
+
+    Equal to scipy.stats.ttest_ind_from_stats(equal_var=False) pair by pair; NaN where a group
+    has fewer than 2 rows or both variances are 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_a = np.where(n_a > 1, m2_a / (n_a - 1), np.nan)
+        var_b = np.where(n_b > 1, m2_b / (n_b - 1), np.nan)
+        va, vb = var_a / n_a, var_b / n_b
+        se = np.sqrt(va + vb)
+        df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
+        diff = mean_a - mean_b
+        se = np.where(se > 0, se, np.nan)
+        t = diff / se
+        p = 2 * sps.t.sf(np.abs(t), df)
+        q = sps.t.ppf(1 - alpha / 2, df)
+        lift = diff / mean_b
+        # Delta method for mean_a / mean_b − 1 with independent groups.
+        lift_se = np.sqrt(va / mean_b**2 + mean_a**2 * vb / mean_b**4)
+        return pd.DataFrame(
+            {
+                "n_a": n_a,
+                "n_b": n_b,
+                "mean_a": mean_a,
+                "mean_b": mean_b,
+                "diff": diff,
+                "diff_ci_low": diff - q * se,
+                "diff_ci_high": diff + q * se,
+                "lift": np.where(mean_b != 0, lift, np.nan),
+                "lift_ci_low": np.where(mean_b != 0, lift - q * lift_se, np.nan),
+                "lift_ci_high": np.where(mean_b != 0, lift + q * lift_se, np.nan),
+                "p_value": p,
+                "df": df,
+            }
+        )
+
+
+def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Every metric × slice × comparison, with Holm-adjusted p across the slices of a kind.
+
+    Columns: metric, comparison, slice_type, site, channel, then welch_table's columns and
+    p_adjusted. `site`/`channel` are None where the slice does not split by them.
+    """
+    frames = []
+    for slice_type, dims in SLICES.items():
+        keys = ["metric", *dims]
+        pooled = pool_cells(cells, keys + ["phase"])
+        by_phase = {p: g.drop(columns="phase").set_index(keys) for p, g in pooled.groupby("phase")}
+        for comparison, first, second in COMPARISONS:
+            if first not in by_phase or second not in by_phase:
+                continue
+            both = by_phase[first].join(by_phase[second], how="inner", lsuffix="_a", rsuffix="_b")
+            if both.empty:
+                continue
+            table = welch_table(
+                both["n_a"].to_numpy(float),
+                both["mean_a"].to_numpy(float),
+                both["m2_a"].to_numpy(float),
+                both["n_b"].to_numpy(float),
+                both["mean_b"].to_numpy(float),
+                both["m2_b"].to_numpy(float),
+                alpha,
+            )
+            index = both.index.to_frame(index=False)
+            table.insert(0, "metric", index["metric"].to_numpy())
+            table.insert(1, "comparison", comparison)
+            table.insert(2, "slice_type", slice_type)
+            table.insert(3, "site", index["site"].to_numpy() if "site" in dims else None)
+            table.insert(4, "channel", index["channel"].to_numpy() if "channel" in dims else None)
+            frames.append(table)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    out["p_adjusted"] = np.nan
+    for _, idx in out.groupby(["metric", "comparison", "slice_type"]).groups.items():
+        p = out.loc[idx, "p_value"].to_numpy(float)
+        ok = np.isfinite(p)
+        if ok.any():
+            adjusted = np.full(p.shape, np.nan)
+            adjusted[ok] = multipletests(p[ok], method="holm")[1]
+            out.loc[idx, "p_adjusted"] = adjusted
+    out["n_a"] = out["n_a"].astype("int64")
+    out["n_b"] = out["n_b"].astype("int64")
+    return out

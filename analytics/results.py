@@ -1,0 +1,203 @@
+"""The results objects every view shows: the page, the CLI's results.json and the board pack.
+
+Frozen dataclasses with plain fields; `to_dict` gives the JSON of DESIGN.md's contract, with
+NaN and infinities written as null.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+def clean(value: Any) -> Any:
+    """JSON-ready: NaN and infinities become None, tuples lists, numpy scalars Python ones."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+SliceName = str | tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EffectRow:
+    metric: str
+    comparison: str
+    slice_type: str
+    slice: SliceName
+    adjusted: bool
+    method: str
+    n_a: int
+    n_b: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    diff_ci: tuple[float, float]
+    lift: float
+    lift_ci: tuple[float, float]
+    p_value: float
+    p_adjusted: float
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f: getattr(self, f) for f in self.__slots__}
+        return clean(d)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRow:
+    metric: str
+    slice_type: str
+    slice: SliceName
+    retention: float
+    ci: tuple[float, float]
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({f: getattr(self, f) for f in self.__slots__ if f != "note"})
+
+
+@dataclass(frozen=True, slots=True)
+class MetricVerdict:
+    metric: str
+    label: str
+    verdict: str
+    estimate: float
+    ci: tuple[float, float]
+    ci_level: float
+    method: str
+    assumption: str
+    pilot_verdict: str
+    pilot_estimate: float
+    pilot_ci: tuple[float, float]
+    pilot_reasons: tuple[str, ...]
+    reasons: tuple[str, ...]
+    rows_needed: int | None
+    retention: float | None
+    worse_summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("metric", "verdict", "estimate", "ci", "ci_level", "method", "pilot_verdict")
+        d = {k: getattr(self, k) for k in keys}
+        d |= {"reasons": list(self.reasons), "rows_needed": self.rows_needed}
+        d |= {
+            "label": self.label,
+            "assumption": self.assumption,
+            "pilot_estimate": self.pilot_estimate,
+            "pilot_ci": self.pilot_ci,
+            "pilot_reasons": list(self.pilot_reasons),
+            "retention": self.retention,
+            "summary": self.worse_summary,
+        }
+        return clean(d)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteVerdict:
+    metric: str
+    site: str
+    verdict: str
+    estimate: float
+    ci: tuple[float, float]
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({f: getattr(self, f) for f in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRow:
+    metric: str
+    promised: float
+    delivered: float
+    delivered_ci: tuple[float, float]
+    run_cost: float
+    net: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({f: getattr(self, f) for f in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class CounterfactualRow:
+    metric: str
+    method: str
+    baseline_periods: int
+    cumulative_effect: float
+    ci: tuple[float, float]
+    points: tuple[tuple[str, float, float, float, float], ...]
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        keys = ("metric", "method", "baseline_periods", "cumulative_effect", "ci")
+        return clean({k: getattr(self, k) for k in keys})
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    metric: str
+    slope: float
+    ci: tuple[float, float]
+    p_value: float
+    periods: int
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Results:
+    """Everything one analysis found, for one dataset, filters and catalog."""
+
+    meta: dict[str, Any]
+    dataset: dict[str, Any]
+    effects: tuple[EffectRow, ...]
+    retention: tuple[RetentionRow, ...]
+    verdicts: tuple[MetricVerdict, ...]
+    site_verdicts: tuple[SiteVerdict, ...]
+    value_at_scale: tuple[ValueRow, ...]
+    counterfactual: tuple[CounterfactualRow, ...]
+    trends: tuple[TrendRow, ...]
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean(
+            {
+                "meta": self.meta,
+                "dataset": self.dataset,
+                "effects": [e.to_dict() for e in self.effects],
+                "retention": [r.to_dict() for r in self.retention],
+                "verdicts": [v.to_dict() for v in self.verdicts],
+                "site_verdicts": [s.to_dict() for s in self.site_verdicts],
+                "value_at_scale": [v.to_dict() for v in self.value_at_scale],
+                "counterfactual": [c.to_dict() for c in self.counterfactual],
+            }
+        )
+
+    def effect(
+        self,
+        metric: str,
+        comparison: str,
+        *,
+        adjusted: bool = True,
+        slice_type: str = "overall",
+        slice: SliceName = None,
+    ) -> EffectRow | None:
+        for e in self.effects:
+            if (e.metric, e.comparison, e.adjusted, e.slice_type, e.slice) == (
+                metric,
+                comparison,
+                adjusted,
+                slice_type,
+                slice,
+            ):
+                return e
+        return None
+
+    def verdict(self, metric: str) -> MetricVerdict | None:
+        return next((v for v in self.verdicts if v.metric == metric), None)
