@@ -85,7 +85,7 @@ def summarise_cells(
         )
     # Cells per (phase, site, channel, period) for every metric in one scan of the wide table.
     sql = (
-        "SELECT phase, site, channel, date_trunc($grain, date) AS period, "
+        "SELECT phase, site, channel, date_trunc($grain, date) AS period, "  # noqa: S608 (names quoted, values bound)
         + ", ".join(aggregates)
         + f" FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY ALL"
     )
@@ -136,7 +136,7 @@ def summarise_dataset(
     table = obs_table_name(dataset_id)
     # Rows per (phase, site, channel) with their date range: small, whatever the data size.
     groups = cur.execute(
-        "SELECT phase, site, channel, count(*) AS n, min(date) AS lo, max(date) AS hi "
+        "SELECT phase, site, channel, count(*) AS n, min(date) AS lo, max(date) AS hi "  # noqa: S608 (names quoted, values bound)
         f"FROM {table} WHERE {where} GROUP BY ALL",
         params,
     ).fetchall()
@@ -174,7 +174,7 @@ def data_quality_by_site(
     nulls = " + ".join(f"count(*) - count({quote_ident(m)})" for m in metric_ids)
     # Missing values and calendar gaps per site, in one pass.
     sql = (
-        f"SELECT site, count(*) AS rows, ({nulls}) / (count(*) * {len(metric_ids)})::DOUBLE "
+        f"SELECT site, count(*) AS rows, ({nulls}) / (count(*) * {len(metric_ids)})::DOUBLE "  # noqa: S608 (names quoted, values bound)
         "AS missing_share, CASE WHEN min(date) IS NULL THEN 0 ELSE "
         "date_diff('day', min(date), max(date)) + 1 - count(DISTINCT date) END AS days_missing "
         f"FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY site ORDER BY site"

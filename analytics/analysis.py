@@ -66,9 +66,7 @@ def _phase_stats(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pool_cells(cells, ["metric", "phase", *keys]) if not cells.empty else cells
 
 
-def _raw(
-    pooled: pd.DataFrame, metric: str, phase: str, **where: str
-) -> tuple[int, float]:
+def _raw(pooled: pd.DataFrame, metric: str, phase: str, **where: str) -> tuple[int, float]:
     rows = pooled[(pooled["metric"] == metric) & (pooled["phase"] == phase)]
     for key, value in where.items():
         rows = rows[rows[key] == value]
@@ -159,9 +157,7 @@ def _significantly_worse(metric: Metric, slices: tuple[stats.SliceEffect, ...], 
     return tuple(
         s
         for s in slices
-        if math.isfinite(s.p_holm)
-        and s.p_holm < alpha
-        and metric.sign * s.effect.estimate < 0
+        if math.isfinite(s.p_holm) and s.p_holm < alpha and metric.sign * s.effect.estimate < 0
     )
 
 

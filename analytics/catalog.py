@@ -186,7 +186,9 @@ class Catalog:
         return tuple(m for m in self.metrics if m.kind == "process")
 
     def with_metric(self, metric: Metric) -> Catalog:
-        return replace(self, metrics=tuple(metric if m.id == metric.id else m for m in self.metrics))
+        return replace(
+            self, metrics=tuple(metric if m.id == metric.id else m for m in self.metrics)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

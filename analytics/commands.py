@@ -21,7 +21,9 @@ def check_mapping(mapping: Mapping[str, str], phase_map: Mapping[str, str]) -> N
     """Refuse roles and phases that do not exist, with the list of the ones that do."""
     for header, role in mapping.items():
         if role not in _ROLES:
-            raise ScalegateError(f"--map {header}={role}: the role must be one of {', '.join(_ROLES)}.")
+            raise ScalegateError(
+                f"--map {header}={role}: the role must be one of {', '.join(_ROLES)}."
+            )
     for value, phase in phase_map.items():
         if phase not in _PHASES:
             raise ScalegateError(

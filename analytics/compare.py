@@ -101,7 +101,11 @@ def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         for comparison, first, second in COMPARISONS:
             if first not in by_phase or second not in by_phase:
                 continue
-            both = by_phase[first].join(by_phase[second], how="inner", lsuffix="_a", rsuffix="_b")
+            both = (
+                by_phase[first]
+                .add_suffix("_a")
+                .join(by_phase[second].add_suffix("_b"), how="inner")
+            )
             if both.empty:
                 continue
             table = welch_table(

@@ -144,7 +144,9 @@ class Store:
 
     def _ensure_schema(self) -> None:
         with self.transaction() as cur:
-            tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            tables = {
+                r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
             if tables and "schema_info" not in tables:
                 raise ScalegateError(
                     f"The database {self.path} was not made by Scalegate: "
@@ -181,7 +183,7 @@ class Store:
         for dataset_id in ids:
             table = obs_table_name(dataset_id)
             parts.append(
-                f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "
+                f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
                 "metric, value FROM (UNPIVOT "
                 f"{table} ON COLUMNS(* EXCLUDE (date, phase, site, channel)) "
                 "INTO NAME metric VALUE value)"
@@ -246,7 +248,9 @@ class Store:
             ).fetchone()
             if clash and clash[0]:
                 raise ScalegateError(f"Another dataset is already called {name}: pick another.")
-            cur.execute("UPDATE datasets SET name = $n WHERE id = $id", {"n": name, "id": dataset_id})
+            cur.execute(
+                "UPDATE datasets SET name = $n WHERE id = $id", {"n": name, "id": dataset_id}
+            )
 
     def delete(self, dataset_id: int) -> None:
         """Remove a dataset, its observations, catalog and decisions, in one transaction."""

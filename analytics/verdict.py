@@ -128,9 +128,7 @@ def decide(e: Evidence, settings: Settings) -> Decision:
         )
     # Rule 2: confidently below what is worth scaling.
     if hi < delta:
-        worse = (
-            f" It is even worse than the baseline ({_pct(hi)} at best)." if hi < 0 else ""
-        )
+        worse = f" It is even worse than the baseline ({_pct(hi)} at best)." if hi < 0 else ""
         return result(
             "do_not_scale",
             f"No meaningful effect: the {numbers}; even the top of the interval is below "

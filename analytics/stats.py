@@ -1,0 +1,1152 @@
+"""Inference on cell statistics: Welch comparisons, the adjusted model, retention, power.
+
+Statistics never see raw rows. Every function here takes *cells* for one metric: a DataFrame with
+one row per (phase, site, channel, period) and columns ``phase``, ``site``, ``channel``,
+``period`` (period start; all NaT when the data has no dates), ``n`` (rows in the cell), ``mean``
+(cell mean) and ``m2`` (sum of squared deviations from the cell mean).
+
+The adjusted model ``value ~ pilot + production + C(site) + C(period)`` is fitted as weighted
+least squares on the cell means with weights n, which reproduces the row-level OLS point estimate
+exactly because every regressor is constant within a cell. Its covariances are built from the
+cells so that they equal the row-level ones:
+
+* cluster-robust by site: the score of a cell is x_c n_c r_c (r_c the residual of its mean), summed
+  per site; the small-sample factor G/(G-1) (N-1)/(N-K) uses the *row* count N;
+* HC1: meat = sum_c x_c x_c' (m2_c + n_c r_c^2), i.e. every row's squared residual, scaled by
+  N/(N-K).
+
+Results are frozen dataclasses with plain fields; nothing raises on degenerate input: undefined
+numbers are NaN and a ``note`` says why in plain words.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+
+NAN = float("nan")
+PHASES = ("baseline", "pilot", "production")
+
+ASSUMPTIONS: dict[str, str] = {
+    "twfe_cluster_site": (
+        "Without the AI every site would have followed the same ups and downs over time as the "
+        "sites still on the old way of working (shared period effects); uncertainty allows for "
+        "shocks shared across a site's periods."
+    ),
+    "twfe_hc1_cells": (
+        "Without the AI every site would have followed the same ups and downs over time as the "
+        "sites still on the old way of working (shared period effects); too few sites carry this "
+        "effect for site-clustered errors, so shocks shared across a site's periods are not "
+        "accounted for."
+    ),
+    "site_trend_cluster_site": (
+        "The pre-launch trend would have continued and nothing else changed at go-live; "
+        "uncertainty allows for shocks shared across a site's periods."
+    ),
+    "site_trend_hc1_cells": (
+        "The pre-launch trend would have continued and nothing else changed at go-live; shocks "
+        "shared across a site's periods are not accounted for."
+    ),
+    "site_fe_cluster_site": (
+        "The data has no dates, so nothing that changed over time is controlled for: sites differ "
+        "by a constant and nothing else changed between phases; uncertainty allows for shocks "
+        "shared within a site."
+    ),
+    "site_fe_hc1_cells": (
+        "The data has no dates, so nothing that changed over time is controlled for: sites differ "
+        "by a constant and nothing else changed between phases; shocks shared within a site are "
+        "not accounted for."
+    ),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Result types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    """Sufficient statistics of a group of rows: count, mean, sum of squared deviations."""
+
+    n: int
+    mean: float
+    m2: float
+
+    @property
+    def var(self) -> float:
+        """Sample variance (n - 1 in the denominator); NaN below 2 rows."""
+        if self.n < 2 or not math.isfinite(self.m2):
+            return NAN
+        return max(self.m2, 0.0) / (self.n - 1)
+
+    @property
+    def sd(self) -> float:
+        v = self.var
+        return math.sqrt(v) if math.isfinite(v) else NAN
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean."""
+        return self.sd / math.sqrt(self.n) if self.n >= 1 else NAN
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Welch comparison of group a against group b: diff = mean_a - mean_b, lift = diff / mean_b."""
+
+    n_a: int
+    n_b: int
+    mean_a: float
+    mean_b: float
+    diff: float
+    diff_ci_low: float
+    diff_ci_high: float
+    lift: float
+    lift_ci_low: float
+    lift_ci_high: float
+    p_value: float
+    df: float
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A ratio of two estimates with its Fieller interval (infinite bounds when unbounded)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One adjusted effect (a coefficient or a difference of two) with its adjusted lift.
+
+    ``lift = estimate / counterfactual_mean`` where ``counterfactual_mean = treated_mean -
+    estimate`` is what the treated rows would have averaged without the AI, per the model.
+    """
+
+    name: str
+    estimate: float
+    se: float
+    df: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    lift: float
+    lift_se: float
+    lift_ci_low: float
+    lift_ci_high: float
+    counterfactual_mean: float
+    treated_mean: float
+    n_treated: int
+    n_sites: int
+    method: str
+    assumption: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AdjustedFit:
+    """The adjusted model for one metric: pilot and production effects, their difference and the
+    lift retention (production lift / pilot lift)."""
+
+    method: str
+    assumption: str
+    pilot: Effect | None
+    production: Effect | None
+    production_vs_pilot: Effect | None
+    retention: Ratio | None
+    n_rows: int
+    n_cells: int
+    n_clusters: int
+    concurrent_periods: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SliceEffect:
+    """A site's (or channel's) own production effect from the shared model."""
+
+    slice_type: str
+    name: str
+    effect: Effect
+    retention: Ratio | None
+    p_holm: float
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    """Slope per period of the production period means."""
+
+    slope: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    periods: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Counterfactual:
+    """Forecast of the pre-AI series over the production periods.
+
+    ``points`` holds ``(period, observed, predicted, lo, hi)`` with ``period`` an ISO date string:
+    baseline periods first (predicted, lo, hi NaN), then every production period with the
+    forecast and its prediction interval.
+    """
+
+    method: str
+    baseline_periods: int
+    cumulative_effect: float
+    ci_low: float
+    ci_high: float
+    points: tuple[tuple[str, float, float, float, float], ...]
+    note: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _tq(alpha: float, df: float) -> float:
+    """Two-sided critical value: t quantile, or normal when df is infinite."""
+    if not (0 < alpha < 1) or not (df > 0):
+        return NAN
+    if math.isinf(df):
+        return float(sps.norm.ppf(1 - alpha / 2))
+    return float(sps.t.ppf(1 - alpha / 2, df))
+
+
+def _p_two_sided(t: float, df: float) -> float:
+    if not math.isfinite(t) or not (df > 0):
+        return NAN
+    if math.isinf(df):
+        return float(2 * sps.norm.sf(abs(t)))
+    return float(2 * sps.t.sf(abs(t), df))
+
+
+def _join(notes: Sequence[str]) -> str:
+    seen: list[str] = []
+    for note in notes:
+        if note and note not in seen:
+            seen.append(note)
+    return " ".join(seen)
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling and Welch
+# --------------------------------------------------------------------------------------------
+
+
+def pool(cells: pd.DataFrame) -> GroupStats:
+    """Merge cells into one group with Chan's parallel formula.
+
+    mean = Σ n_c mean_c / N (accumulated as offsets from the first cell's mean) and
+    m2 = Σ m2_c + Σ n_c (mean_c - mean)², never Σx² - (Σx)²/N.
+    """
+    if cells is None or len(cells) == 0 or not {"n", "mean"} <= set(cells.columns):
+        return GroupStats(0, NAN, NAN)
+    n = pd.to_numeric(cells["n"], errors="coerce").to_numpy(float)
+    mean = pd.to_numeric(cells["mean"], errors="coerce").to_numpy(float)
+    if "m2" in cells.columns:
+        m2 = pd.to_numeric(cells["m2"], errors="coerce").to_numpy(float)
+    else:
+        m2 = np.zeros_like(n)
+    ok = np.isfinite(n) & (n >= 1) & np.isfinite(mean)
+    if not ok.any():
+        return GroupStats(0, NAN, NAN)
+    n, mean, m2 = n[ok], mean[ok], np.nan_to_num(m2[ok], nan=0.0).clip(min=0.0)
+    total = float(n.sum())
+    ref = float(mean[0])
+    offset = mean - ref
+    mean_offset = float((n * offset).sum() / total)
+    m2_total = float(m2.sum() + (n * (offset - mean_offset) ** 2).sum())
+    return GroupStats(int(round(total)), ref + mean_offset, m2_total)
+
+
+def welch_compare(a: GroupStats, b: GroupStats, alpha: float = 0.05) -> Comparison:
+    """Welch's t test of a against b with Satterthwaite df and a delta-method lift CI.
+
+    diff = mean_a - mean_b; lift = diff / mean_b with
+    var(lift) ≈ var_a/n_a/mean_b² + mean_a² var_b/n_b/mean_b⁴ (independent groups); the lift CI
+    uses the same t quantile as the diff CI. Equal to
+    ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)``.
+    """
+    diff = a.mean - b.mean if a.n >= 1 and b.n >= 1 else NAN
+    lift = diff / b.mean if math.isfinite(diff) and b.mean != 0 else NAN
+
+    def result(note: str, **kw: float) -> Comparison:
+        fields = {
+            "diff_ci_low": NAN,
+            "diff_ci_high": NAN,
+            "lift_ci_low": NAN,
+            "lift_ci_high": NAN,
+            "p_value": NAN,
+            "df": NAN,
+        } | kw
+        return Comparison(a.n, b.n, a.mean, b.mean, diff, lift=lift, note=note, **fields)
+
+    if a.n < 2 or b.n < 2:
+        return result("Each group needs at least 2 rows to measure its spread.")
+    va, vb = a.var / a.n, b.var / b.n
+    if not (math.isfinite(va) and math.isfinite(vb)):
+        return result("The spread of a group could not be computed.")
+    if va + vb <= 0:
+        return result("Every value is identical within both groups, so no interval can be given.")
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
+    q = _tq(alpha, df)
+    p = _p_two_sided(diff / se, df)
+    note = ""
+    lift_lo = lift_hi = NAN
+    if b.mean == 0:
+        note = "The comparison group averages 0, so a relative lift is undefined."
+    else:
+        lift_se = math.sqrt(va / b.mean**2 + a.mean**2 * vb / b.mean**4)
+        lift_lo, lift_hi = lift - q * lift_se, lift + q * lift_se
+    return result(
+        note,
+        diff_ci_low=diff - q * se,
+        diff_ci_high=diff + q * se,
+        lift_ci_low=lift_lo,
+        lift_ci_high=lift_hi,
+        p_value=p,
+        df=df,
+    )
+
+
+def holm(p: Sequence[float]) -> list[float]:
+    """Holm step-down adjusted p-values; NaN entries stay NaN and do not count as tests."""
+    arr = np.asarray(list(p), dtype=float)
+    out = np.full(arr.shape, np.nan)
+    ok = np.isfinite(arr)
+    m = int(ok.sum())
+    if m:
+        vals = arr[ok]
+        order = np.argsort(vals, kind="mergesort")
+        adjusted = np.maximum.accumulate((m - np.arange(m)) * vals[order]).clip(max=1.0)
+        res = np.empty(m)
+        res[order] = adjusted
+        out[ok] = res
+    return out.tolist()
+
+
+# --------------------------------------------------------------------------------------------
+# Ratios
+# --------------------------------------------------------------------------------------------
+
+
+def fieller_ratio(
+    num: float,
+    den: float,
+    var_num: float,
+    var_den: float,
+    cov: float,
+    df: float,
+    alpha: float = 0.05,
+) -> Ratio:
+    """Fieller's interval for num / den.
+
+    The interval is every R with (num - R·den)² ≤ q² (var_num - 2R·cov + R²·var_den), q the t
+    quantile on df (normal when df is infinite). It is bounded only when the denominator is
+    itself clearly away from 0 (den² > q² var_den); otherwise the bounds are ±inf.
+    """
+    values = (num, den, var_num, var_den, cov)
+    if not all(math.isfinite(v) for v in values) or var_num < 0 or var_den < 0:
+        return Ratio(NAN, NAN, NAN, "The ratio needs finite estimates and variances.")
+    if den == 0:
+        return Ratio(NAN, -math.inf, math.inf, "The denominator is 0, so the ratio is undefined.")
+    q = _tq(alpha, df)
+    if not math.isfinite(q):
+        return Ratio(num / den, NAN, NAN, "No degrees of freedom are left for an interval.")
+    q2 = q * q
+    a = den * den - q2 * var_den
+    b = num * den - q2 * cov
+    c = num * num - q2 * var_num
+    if a <= 0:
+        return Ratio(
+            num / den,
+            -math.inf,
+            math.inf,
+            "The denominator is not clearly different from 0, so the ratio's interval is "
+            "unbounded.",
+        )
+    disc = max(b * b - a * c, 0.0)
+    root = math.sqrt(disc)
+    return Ratio(num / den, (b - root) / a, (b + root) / a)
+
+
+# --------------------------------------------------------------------------------------------
+# Cells: cleaning, period index, design
+# --------------------------------------------------------------------------------------------
+
+
+def _period_index(periods: pd.Series) -> pd.Series:
+    """Integer period index: months since the first month for month starts, else steps of the
+    smallest gap (7 days for weeks). NaT stays NaN."""
+    valid = periods.dropna()
+    out = pd.Series(np.nan, index=periods.index, dtype=float)
+    if valid.empty:
+        return out
+    unique = pd.DatetimeIndex(sorted(valid.unique()))
+    first = unique[0]
+    gaps = np.diff(unique.asi8) / 86_400e9 if len(unique) > 1 else np.array([])
+    if (unique.day == 1).all() and (len(gaps) == 0 or gaps.min() >= 28):
+        idx = (valid.dt.year - first.year) * 12 + (valid.dt.month - first.month)
+    else:
+        step = 1.0 if len(gaps) == 0 else float(gaps.min())
+        if step >= 7 and step % 7 == 0:
+            step = 7.0
+        days = (valid - first).dt.total_seconds() / 86_400.0
+        idx = np.round(days / step)
+    out.loc[valid.index] = np.asarray(idx, dtype=float)
+    return out
+
+
+def _prepare(cells: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
+    """Validate and normalise cells. Returns (frame, notes); frame is None when unusable."""
+    if not isinstance(cells, pd.DataFrame) or cells.empty:
+        return None, ["There are no cells to analyse."]
+    missing = [c for c in ("phase", "n", "mean") if c not in cells.columns]
+    if missing:
+        return None, [f"The cells lack the column(s) {', '.join(missing)}."]
+    notes: list[str] = []
+    index = cells.index
+
+    def text(col: str) -> pd.Series:
+        if col not in cells.columns:
+            return pd.Series("all", index=index, dtype=object)
+        return cells[col].astype(object).where(cells[col].notna(), "(none)").map(str)
+
+    if "period" in cells.columns:
+        period = pd.to_datetime(cells["period"], errors="coerce")
+        if getattr(period.dt, "tz", None) is not None:
+            period = period.dt.tz_localize(None)
+    else:
+        period = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    df = pd.DataFrame(
+        {
+            "phase": cells["phase"].astype(object).map(lambda v: str(v).strip().lower()),
+            "site": text("site"),
+            "channel": text("channel"),
+            "period": period,
+            "n": pd.to_numeric(cells["n"], errors="coerce"),
+            "mean": pd.to_numeric(cells["mean"], errors="coerce"),
+            "m2": pd.to_numeric(cells["m2"], errors="coerce") if "m2" in cells.columns else 0.0,
+        },
+        index=index,
+    )
+    ok = df["phase"].isin(PHASES) & (df["n"] >= 1) & np.isfinite(df["mean"])
+    if (~ok).any():
+        notes.append(f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out.")
+    df = df[ok].copy()
+    if df.empty:
+        return None, notes + ["No usable cells remain."]
+    df["n"] = df["n"].round().astype("int64")
+    df["m2"] = df["m2"].fillna(0.0).clip(lower=0.0).astype(float)
+    has_dates = bool(df["period"].notna().any())
+    if has_dates and df["period"].isna().any():
+        dropped = int(df.loc[df["period"].isna(), "n"].sum())
+        notes.append(f"{dropped} row(s) without a date were left out of the time-based analysis.")
+        df = df[df["period"].notna()].copy()
+    df["t"] = _period_index(df["period"]) if has_dates else np.nan
+    df = df.reset_index(drop=True)
+    df.attrs["has_dates"] = has_dates
+    return df, notes
+
+
+def _dummies(values: pd.Series, prefix: str) -> tuple[list[np.ndarray], list[str]]:
+    """Treatment-coded dummies (first level dropped) of a categorical column."""
+    levels = sorted(values.unique(), key=str)
+    cols, names = [], []
+    arr = values.to_numpy()
+    for level in levels[1:]:
+        cols.append((arr == level).astype(float))
+        names.append(f"{prefix}[{level}]")
+    return cols, names
+
+
+Mode = Literal["twfe", "site_trend", "site_fe"]
+
+
+@dataclass
+class _Fit:
+    """Internal: a full-rank cell fit and its two covariance matrices."""
+
+    mode: str
+    names: list[str]
+    X: np.ndarray
+    beta: np.ndarray
+    v_hc1: np.ndarray
+    v_cluster: np.ndarray | None
+    df_hc1: float
+    df_cluster: float
+    identified: dict[str, bool]
+    n_rows: int
+    n_cells: int
+    n_clusters: int
+
+    def column(self, name: str) -> int:
+        return self.names.index(name)
+
+
+def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], list[int]]:
+    """Which treatment coefficients are identified, and a full-rank set of columns.
+
+    A coefficient is identified (estimable) when its unit vector lies in the row space of the
+    design, i.e. its column is not a combination of the other columns. The basis keeps the
+    intercept, then nuisance columns, then identified treatments, then any other treatment that
+    adds rank; it spans the same column space, so identified coefficients are unchanged.
+    """
+    unique = np.unique(X, axis=0)
+    scale = np.linalg.norm(unique, axis=0)
+    scale[scale == 0] = 1.0
+    us = unique / scale
+    r_mat = np.linalg.qr(us, mode="r") if us.shape[0] > us.shape[1] else us
+    s, vt = np.linalg.svd(r_mat, full_matrices=False)
+    tol = (s.max() if s.size else 0.0) * max(us.shape) * np.finfo(float).eps
+    rank = int((s > tol).sum())
+    vr = vt[:rank].T
+    identified = {j: bool((vr[j] ** 2).sum() > 1 - 1e-8) for j in treat_idx}
+    nuisance = [j for j in range(X.shape[1]) if j not in treat_idx]
+    order = (
+        nuisance
+        + [j for j in treat_idx if identified[j]]
+        + [j for j in treat_idx if not identified[j]]
+    )
+    basis: list[int] = []
+    q = np.zeros((us.shape[0], 0))
+    for j in order:
+        v = us[:, j].copy()
+        for _ in range(2):
+            v -= q @ (q.T @ v)
+        norm = float(np.linalg.norm(v))
+        if norm > 1e-9:
+            basis.append(j)
+            q = np.column_stack([q, v / norm])
+    for j in treat_idx:
+        if identified[j] and j not in basis:
+            identified[j] = False
+    return identified, basis
+
+
+def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe: bool) -> _Fit:
+    """WLS on cell means with weights n, plus HC1 and site-cluster covariances from cells."""
+    cols: list[np.ndarray] = [np.ones(len(df))]
+    names = ["Intercept"]
+    for name, col in treat.items():
+        cols.append(np.asarray(col, dtype=float))
+        names.append(name)
+    extra: list[tuple[list[np.ndarray], list[str]]] = [_dummies(df["site"], "site")]
+    if channel_fe:
+        extra.append(_dummies(df["channel"], "channel"))
+    if mode == "twfe":
+        extra.append(_dummies(df["period"], "period"))
+    for c, nm in extra:
+        cols += c
+        names += nm
+    if mode == "site_trend":
+        cols.append(df["t"].to_numpy(float))
+        names.append("t")
+    x_all = np.column_stack(cols)
+    treat_idx = [names.index(t) for t in treat]
+    ident, basis = _identify(x_all, treat_idx)
+    basis = sorted(basis)
+    X = x_all[:, basis]
+    bnames = [names[j] for j in basis]
+    identified = {names[j]: ok for j, ok in ident.items()}
+
+    n = df["n"].to_numpy(float)
+    y = df["mean"].to_numpy(float)
+    m2 = df["m2"].to_numpy(float)
+    n_rows, n_cells, k = int(n.sum()), len(df), X.shape[1]
+    sites = df["site"].to_numpy()
+    n_clusters = len(np.unique(sites))
+    nan_v = np.full((k, k), np.nan)
+    if np.linalg.matrix_rank(np.unique(X, axis=0)) < k or bnames[0] != "Intercept":
+        # Defensive: never report coefficients from a singular design.
+        return _Fit(mode, bnames, X, np.full(k, np.nan), nan_v, None, NAN, NAN,
+                    dict.fromkeys(identified, False), n_rows, n_cells, n_clusters)  # fmt: skip
+    ref = float(np.average(y, weights=n))
+    yc = y - ref
+    res = sm.WLS(yc, X, weights=n).fit()
+    beta_c = np.asarray(res.params, dtype=float)
+    bread = np.asarray(res.normalized_cov_params, dtype=float)
+    r = yc - X @ beta_c
+    beta = beta_c.copy()
+    beta[0] += ref
+    df_resid = n_rows - k
+    if df_resid > 0:
+        meat = (X * (m2 + n * r**2)[:, None]).T @ X
+        v_hc1 = n_rows / df_resid * bread @ meat @ bread
+    else:
+        v_hc1 = nan_v
+    v_cluster = None
+    if n_clusters >= 2 and df_resid > 0:
+        scores = pd.DataFrame(X * (n * r)[:, None]).groupby(sites).sum().to_numpy()
+        meat = scores.T @ scores
+        factor = n_clusters / (n_clusters - 1) * (n_rows - 1) / df_resid
+        v_cluster = factor * bread @ meat @ bread
+    return _Fit(
+        mode,
+        bnames,
+        X,
+        beta,
+        (v_hc1 + v_hc1.T) / 2,
+        None if v_cluster is None else (v_cluster + v_cluster.T) / 2,
+        float(df_resid) if df_resid > 0 else NAN,
+        float(n_clusters - 1) if n_clusters >= 2 else NAN,
+        identified,
+        n_rows,
+        n_cells,
+        n_clusters,
+    )
+
+
+def _counterfactual_row(fit: _Fit, mask: np.ndarray, weights: np.ndarray, col: str) -> np.ndarray:
+    """n-weighted average design row of the treated cells with the treatment dummy set to 0."""
+    a = np.average(fit.X[mask], axis=0, weights=weights[mask])
+    a[fit.column(col)] = 0.0
+    return a
+
+
+def _effect(
+    fit: _Fit,
+    name: str,
+    c: np.ndarray,
+    d: np.ndarray,
+    cov: str,
+    ci_alpha: float,
+    treated_mean: float,
+    n_treated: int,
+    n_sites: int,
+    note: str = "",
+) -> Effect:
+    """Effect cᵀβ with lift cᵀβ / dᵀβ (d: the counterfactual's linear form), delta-method CIs."""
+    method = f"{fit.mode}_{cov}"
+    assumption = ASSUMPTIONS[method]
+    v = fit.v_cluster if cov == "cluster_site" else fit.v_hc1
+    df = fit.df_cluster if cov == "cluster_site" else fit.df_hc1
+    est = float(c @ fit.beta)
+    notes = [note]
+    if v is None or not np.isfinite(v).all() or not math.isfinite(df):
+        notes.append("Too few rows or sites are left to estimate the uncertainty.")
+        v = np.full((len(c), len(c)), np.nan)
+    se = math.sqrt(max(float(c @ v @ c), 0.0)) if np.isfinite(v).all() else NAN
+    q = _tq(ci_alpha, df)
+    if se > 0:
+        p = _p_two_sided(est / se, df)
+        lo, hi = est - q * se, est + q * se
+    else:
+        if se == 0:
+            notes.append("No variation is left to measure the uncertainty.")
+        p = lo = hi = NAN
+    cf = float(d @ fit.beta)
+    lift = lift_se = lift_lo = lift_hi = NAN
+    if cf != 0 and math.isfinite(cf):
+        lift = est / cf
+        g = c / cf - est * d / cf**2
+        if np.isfinite(v).all():
+            lift_se = math.sqrt(max(float(g @ v @ g), 0.0))
+            if lift_se > 0:
+                lift_lo, lift_hi = lift - q * lift_se, lift + q * lift_se
+    else:
+        notes.append("The counterfactual mean is 0, so a relative lift is undefined.")
+    return Effect(
+        name=name,
+        estimate=est,
+        se=se,
+        df=df,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        lift=lift,
+        lift_se=lift_se,
+        lift_ci_low=lift_lo,
+        lift_ci_high=lift_hi,
+        counterfactual_mean=cf,
+        treated_mean=treated_mean,
+        n_treated=n_treated,
+        n_sites=n_sites,
+        method=method,
+        assumption=assumption,
+        note=_join(notes),
+    )
+
+
+def _empty_effect(
+    name: str, method: str, treated_mean: float, n_treated: int, n_sites: int, note: str
+) -> Effect:
+    return Effect(
+        name, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN,
+        treated_mean, n_treated, n_sites, method, ASSUMPTIONS.get(method, ""), note,
+    )  # fmt: skip
+
+
+def _lift_gradient(fit: _Fit, c: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray]:
+    est, cf = float(c @ fit.beta), float(d @ fit.beta)
+    return est / cf, c / cf - est * d / cf**2
+
+
+def _retention(
+    fit: _Fit,
+    prod: tuple[np.ndarray, np.ndarray],
+    pilot: tuple[np.ndarray, np.ndarray],
+    cov: str,
+    ci_alpha: float,
+) -> Ratio:
+    """Production lift / pilot lift, both from `fit`, Fieller CI with gradients through the
+    covariance matrix."""
+    v = fit.v_cluster if cov == "cluster_site" else fit.v_hc1
+    df = fit.df_cluster if cov == "cluster_site" else fit.df_hc1
+    if v is None:
+        return Ratio(NAN, NAN, NAN, "Too few sites to estimate the uncertainty of the retention.")
+    l_p, g_p = _lift_gradient(fit, *prod)
+    l_q, g_q = _lift_gradient(fit, *pilot)
+    return fieller_ratio(
+        l_p, l_q, float(g_p @ v @ g_p), float(g_q @ v @ g_q), float(g_p @ v @ g_q), df, ci_alpha
+    )
+
+
+def _treated(df: pd.DataFrame, mask: np.ndarray) -> tuple[float, int, int]:
+    g = pool(df[mask])
+    return g.mean, g.n, int(df.loc[mask, "site"].nunique())
+
+
+def _concurrent_periods(df: pd.DataFrame) -> int:
+    if not df.attrs.get("has_dates"):
+        return 0
+    phases = df.groupby("period")["phase"].agg(set)
+    return int(sum(("production" in s) and ("baseline" in s) for s in phases))
+
+
+def _modes(df: pd.DataFrame) -> list[Mode]:
+    return ["twfe", "site_trend"] if df.attrs.get("has_dates") else ["site_fe"]
+
+
+# --------------------------------------------------------------------------------------------
+# The adjusted model
+# --------------------------------------------------------------------------------------------
+
+
+def fit_adjusted(
+    cells: pd.DataFrame,
+    alpha: float = 0.05,
+    few_clusters: int = 5,
+    ci_alpha: float | None = None,
+) -> AdjustedFit:
+    """``value ~ pilot + production + C(site) + C(period)`` on cells, with identification checks.
+
+    Each effect is taken from the two-way fixed-effects model when the design identifies it, else
+    from ``value ~ pilot + production + C(site) + t`` (t the period index), else it is None with a
+    note. Effects carried by at least ``few_clusters`` sites use site-clustered errors (t on G-1
+    df), the others HC1 on cells (t on N-K df). ``production_vs_pilot`` and ``retention`` come
+    from the model that gives the production effect, with the covariance of the fewer-cluster
+    method of the two. CIs are at level 1 - ci_alpha (default alpha); p-values do not depend on it.
+    """
+    ci_alpha = alpha if ci_alpha is None else ci_alpha
+    df, notes = _prepare(cells)
+    if df is None:
+        return AdjustedFit("none", "", None, None, None, None, 0, 0, 0, 0, _join(notes))
+    n_rows, n_cells = int(df["n"].sum()), len(df)
+    n_clusters = int(df["site"].nunique())
+    concurrent = _concurrent_periods(df)
+
+    def bare(note: str) -> AdjustedFit:
+        return AdjustedFit(
+            "none", "", None, None, None, None, n_rows, n_cells, n_clusters, concurrent,
+            _join([*notes, note]),
+        )  # fmt: skip
+
+    phase = df["phase"].to_numpy()
+    if not (phase == "baseline").any():
+        return bare("There are no baseline rows, so there is nothing to compare against.")
+    present = [p for p in ("pilot", "production") if (phase == p).any()]
+    if not present:
+        return bare("There are no pilot or production rows yet.")
+    treat = {p: (phase == p).astype(float) for p in present}
+    n = df["n"].to_numpy(float)
+    info = {p: _treated(df, phase == p) for p in present}
+
+    fits: dict[str, _Fit] = {}
+
+    def get_fit(mode: Mode) -> _Fit:
+        if mode not in fits:
+            fits[mode] = _fit(df, treat, mode, channel_fe=False)
+        return fits[mode]
+
+    source: dict[str, _Fit | None] = {}
+    for p in present:
+        source[p] = next((f for m in _modes(df) if (f := get_fit(m)).identified.get(p)), None)
+
+    def cov_for(sites: int, fit: _Fit) -> str:
+        usable = fit.v_cluster is not None and sites >= few_clusters
+        return "cluster_site" if usable else "hc1_cells"
+
+    def not_identified(p: str) -> str:
+        if p == "production" and df.attrs.get("has_dates") and concurrent == 0:
+            return (
+                "The production effect cannot be separated from time: no period holds both "
+                "production and baseline rows, and a site-level trend does not identify it either."
+            )
+        return (
+            f"The {p} effect cannot be separated from the site and period effects with these "
+            "rows, so no estimate is reported."
+        )
+
+    effects: dict[str, Effect | None] = {"pilot": None, "production": None}
+    forms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for p in present:
+        fit = source[p]
+        if fit is None:
+            notes.append(not_identified(p))
+            continue
+        j = fit.column(p)
+        c = np.zeros(len(fit.beta))
+        c[j] = 1.0
+        d = _counterfactual_row(fit, phase == p, n, p)
+        forms[p] = (c, d)
+        mean, rows, sites = info[p]
+        effects[p] = _effect(fit, p, c, d, cov_for(sites, fit), ci_alpha, mean, rows, sites)
+
+    pvp: Effect | None = None
+    retention: Ratio | None = None
+    prod_fit = source.get("production")
+    if effects["production"] is not None and "pilot" in present and prod_fit is not None:
+        if prod_fit.identified.get("pilot"):
+            jp, jq = prod_fit.column("production"), prod_fit.column("pilot")
+            c = np.zeros(len(prod_fit.beta))
+            c[jp], c[jq] = 1.0, -1.0
+            d_prod = _counterfactual_row(prod_fit, phase == "production", n, "production")
+            d = d_prod.copy()
+            d[jq] += 1.0
+            cq = np.zeros(len(prod_fit.beta))
+            cq[jq] = 1.0
+            d_pilot = _counterfactual_row(prod_fit, phase == "pilot", n, "pilot")
+            p_sites, q_sites = info["production"][2], info["pilot"][2]
+            cov = (
+                "cluster_site"
+                if cov_for(p_sites, prod_fit) == cov_for(q_sites, prod_fit) == "cluster_site"
+                else "hc1_cells"
+            )
+            mean, rows, sites = info["production"]
+            pvp_note = ""
+            if source.get("pilot") is not prod_fit:
+                pvp_note = (
+                    "The pilot estimate shown comes from another model; this comparison and the "
+                    "retention use the pilot effect of the production model."
+                )
+            pvp = _effect(
+                prod_fit, "production_vs_pilot", c, d, cov, ci_alpha, mean, rows,
+                min(p_sites, q_sites), pvp_note,
+            )  # fmt: skip
+            pilot_here = _effect(
+                prod_fit, "pilot", cq, d_pilot, cov_for(q_sites, prod_fit), ci_alpha,
+                *info["pilot"],
+            )  # fmt: skip
+            lo, hi = pilot_here.lift_ci_low, pilot_here.lift_ci_high
+            if math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0):
+                cp = np.zeros(len(prod_fit.beta))
+                cp[jp] = 1.0
+                retention = _retention(prod_fit, (cp, d_prod), (cq, d_pilot), cov, ci_alpha)
+            else:
+                notes.append(
+                    "Retention is not reported: the pilot's own lift interval includes 0, so "
+                    "there was no clear promise to keep."
+                )
+        else:
+            notes.append(
+                "Production and pilot cannot be compared within one model with these rows."
+            )
+
+    main = effects["production"] or effects["pilot"]
+    method = main.method if main else "none"
+    return AdjustedFit(
+        method=method,
+        assumption=ASSUMPTIONS.get(method, ""),
+        pilot=effects["pilot"],
+        production=effects["production"],
+        production_vs_pilot=pvp,
+        retention=retention,
+        n_rows=n_rows,
+        n_cells=n_cells,
+        n_clusters=n_clusters,
+        concurrent_periods=concurrent,
+        note=_join(notes),
+    )
+
+
+def fit_slice_effects(
+    cells: pd.DataFrame,
+    by: Literal["site", "channel"],
+    alpha: float = 0.05,
+) -> list[SliceEffect]:
+    """Each site's (or channel's) production effect from the same model.
+
+    ``value ~ pilot + Σ_s production×1[slice=s] + C(site) [+ C(channel)] + C(period)`` with HC1 on
+    the cells, Holm across the slices; the site-trend model replaces C(period) when the overall
+    production effect is identified only there. Each slice's adjusted lift uses its own
+    counterfactual mean; retention = slice production lift / pilot lift (same fit), reported only
+    when the pilot's lift interval excludes 0. Slices without production rows are skipped.
+    """
+    if by not in ("site", "channel"):
+        return []
+    df, _ = _prepare(cells)
+    if df is None:
+        return []
+    phase = df["phase"].to_numpy()
+    if not (phase == "production").any() or not (phase == "baseline").any():
+        return []
+    has_pilot = bool((phase == "pilot").any())
+    n = df["n"].to_numpy(float)
+    channel_fe = by == "channel"
+
+    # Same model choice as fit_adjusted: two-way FE unless production is identified only by trend.
+    overall = {"production": (phase == "production").astype(float)}
+    if has_pilot:
+        overall["pilot"] = (phase == "pilot").astype(float)
+    modes = _modes(df)
+    mode: Mode = modes[0]
+    for m in modes:
+        if _fit(df, overall, m, channel_fe).identified.get("production"):
+            mode = m
+            break
+
+    slice_values = df[by].to_numpy()
+    names = sorted({str(v) for v in slice_values[phase == "production"]})
+    treat: dict[str, np.ndarray] = {}
+    if has_pilot:
+        treat["pilot"] = (phase == "pilot").astype(float)
+    for name in names:
+        treat[f"production:{by}[{name}]"] = ((phase == "production") & (slice_values == name)).astype(
+            float
+        )
+    fit = _fit(df, treat, mode, channel_fe)
+    method = f"{mode}_hc1_cells"
+
+    pilot_form: tuple[np.ndarray, np.ndarray] | None = None
+    pilot_ok = False
+    if has_pilot and fit.identified.get("pilot"):
+        cq = np.zeros(len(fit.beta))
+        cq[fit.column("pilot")] = 1.0
+        dq = _counterfactual_row(fit, phase == "pilot", n, "pilot")
+        pilot_form = (cq, dq)
+        pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, phase == "pilot"))
+        pilot_ok = math.isfinite(pe.lift_ci_low) and (pe.lift_ci_low > 0 or pe.lift_ci_high < 0)
+
+    effects: list[tuple[str, Effect, Ratio | None]] = []
+    for name in names:
+        col = f"production:{by}[{name}]"
+        mask = (phase == "production") & (slice_values == name)
+        mean, rows, sites = _treated(df, mask)
+        if not fit.identified.get(col):
+            note = (
+                f"This {by}'s production effect cannot be separated from its own {by} and the "
+                "period effects (for example, it has no rows before going live), so no estimate "
+                "is reported."
+            )
+            effects.append((name, _empty_effect(name, method, mean, rows, sites, note), None))
+            continue
+        c = np.zeros(len(fit.beta))
+        c[fit.column(col)] = 1.0
+        d = _counterfactual_row(fit, mask, n, col)
+        eff = _effect(fit, name, c, d, "hc1_cells", alpha, mean, rows, sites)
+        ret = None
+        if pilot_form is not None and pilot_ok:
+            ret = _retention(fit, (c, d), pilot_form, "hc1_cells", alpha)
+        effects.append((name, eff, ret))
+    p_holm = holm([e.p_value for _, e, _ in effects])
+    return [
+        SliceEffect(by, name, eff, ret, float(ph))
+        for (name, eff, ret), ph in zip(effects, p_holm, strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Time: production trend and forecast counterfactual
+# --------------------------------------------------------------------------------------------
+
+
+def _period_pool(df: pd.DataFrame) -> pd.DataFrame:
+    """Pool cells per period index: columns t, period, n, mean."""
+    rows = []
+    for t, g in df.groupby("t", sort=True):
+        s = pool(g)
+        rows.append((float(t), g["period"].min(), s.n, s.mean))
+    return pd.DataFrame(rows, columns=["t", "period", "n", "mean"])
+
+
+def production_trend(cells: pd.DataFrame, alpha: float = 0.05) -> Trend:
+    """Slope per period of the production period means (WLS with weights n on the period index).
+
+    The period means are the units, so the interval reflects how much they scatter around the
+    line (t on P-2 df).
+    """
+    df, notes = _prepare(cells)
+    if df is None:
+        return Trend(NAN, NAN, NAN, NAN, 0, _join(notes))
+    if not df.attrs.get("has_dates"):
+        return Trend(NAN, NAN, NAN, NAN, 0, "The data has no dates, so there is no trend.")
+    prod = df[df["phase"] == "production"]
+    if prod.empty:
+        return Trend(NAN, NAN, NAN, NAN, 0, "There are no production rows.")
+    per = _period_pool(prod)
+    k = len(per)
+    if k < 3:
+        return Trend(NAN, NAN, NAN, NAN, k, "A trend needs production in at least 3 periods.")
+    X = sm.add_constant(per["t"].to_numpy(float) - per["t"].min())
+    res = sm.WLS(per["mean"].to_numpy(float), X, weights=per["n"].to_numpy(float)).fit()
+    slope, se, dfree = float(res.params[1]), float(res.bse[1]), float(res.df_resid)
+    if not (se > 0):
+        return Trend(slope, NAN, NAN, NAN, k, "The period means lie exactly on a line.")
+    q = _tq(alpha, dfree)
+    return Trend(slope, slope - q * se, slope + q * se, _p_two_sided(slope / se, dfree), k)
+
+
+def _forecast_cov(res: object, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and joint covariance of the next `horizon` observations of a fitted state space
+    model (the forecast errors of a trend model are correlated across horizons)."""
+    model = res.model  # type: ignore[attr-defined]
+    model.update(res.params)  # type: ignore[attr-defined]
+    z = np.atleast_2d(model["design"])
+    tr = np.atleast_2d(model["transition"])
+    sel = np.atleast_2d(model["selection"])
+    q = np.atleast_2d(model["state_cov"])
+    h = float(np.atleast_2d(model["obs_cov"])[0, 0])
+    state = np.asarray(res.predicted_state)[:, -1]  # type: ignore[attr-defined]
+    p = np.asarray(res.predicted_state_cov)[:, :, -1]  # type: ignore[attr-defined]
+    rqr = sel @ q @ sel.T
+    k = tr.shape[0]
+    means = np.empty(horizon)
+    covs = []  # Var(alpha_{T+i})
+    powers = [np.eye(k)]
+    for i in range(horizon):
+        means[i] = float(z @ state)
+        covs.append(p)
+        state = tr @ state
+        p = tr @ p @ tr.T + rqr
+        powers.append(tr @ powers[-1])
+    y_cov = np.empty((horizon, horizon))
+    for i in range(horizon):
+        for j in range(i + 1):
+            c = float(z @ powers[i - j] @ covs[j] @ z.T)
+            y_cov[i, j] = y_cov[j, i] = c
+        y_cov[i, i] += h
+    return means, y_cov
+
+
+def forecast_counterfactual(
+    cells: pd.DataFrame, alpha: float = 0.05, min_periods: int = 6
+) -> Counterfactual:
+    """What the metric would have done without the AI, forecast from the periods before it.
+
+    A local linear trend (statsmodels UnobservedComponents) is fitted on the pooled period means
+    of the periods before the first pilot or production row and forecast over the production
+    periods. cumulative_effect = Σ (observed production mean - forecast); its interval uses the
+    joint forecast covariance (normal quantiles).
+    """
+    method = "local_linear_trend"
+    df, notes = _prepare(cells)
+
+    def empty(note: str, k: int = 0) -> Counterfactual:
+        return Counterfactual(method, k, NAN, NAN, NAN, (), _join([*notes, note]))
+
+    if df is None:
+        return empty("")
+    if not df.attrs.get("has_dates"):
+        return empty("The data has no dates, so no counterfactual can be forecast.")
+    ai = df[df["phase"] != "baseline"]
+    prod = df[df["phase"] == "production"]
+    if prod.empty:
+        return empty("There are no production rows to compare with a forecast.")
+    start = ai["t"].min()
+    base = _period_pool(df[df["t"] < start])
+    k = len(base)
+    if k < min_periods:
+        return empty(
+            f"Too few periods before the AI started: {k}, where at least {min_periods} are needed "
+            "to forecast what would have happened without it.",
+            k,
+        )
+    t0, tb = int(base["t"].min()), int(base["t"].max())
+    endog = np.full(tb - t0 + 1, np.nan)
+    endog[(base["t"].to_numpy(int) - t0)] = base["mean"].to_numpy(float)
+    obs = _period_pool(prod)
+    horizon = int(obs["t"].max()) - tb
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = sm.tsa.UnobservedComponents(endog, level="local linear trend")
+            res = model.fit(disp=False)
+            means, cov = _forecast_cov(res, horizon)
+    except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
+        return empty(f"The forecast model could not be fitted ({type(exc).__name__}).", k)
+    steps = obs["t"].to_numpy(int) - tb - 1
+    pred = means[steps]
+    var = np.clip(np.diag(cov)[steps], 0, None)
+    z = float(sps.norm.ppf(1 - alpha / 2))
+    gaps = obs["mean"].to_numpy(float) - pred
+    total = float(gaps.sum())
+    total_var = float(cov[np.ix_(steps, steps)].sum())
+    total_se = math.sqrt(max(total_var, 0.0))
+    points: list[tuple[str, float, float, float, float]] = [
+        (pd.Timestamp(r.period).date().isoformat(), float(r.mean), NAN, NAN, NAN)
+        for r in base.itertuples()
+    ]
+    for r, f, v in zip(obs.itertuples(), pred, var, strict=True):
+        sd = math.sqrt(v)
+        points.append(
+            (
+                pd.Timestamp(r.period).date().isoformat(),
+                float(r.mean),
+                float(f),
+                float(f - z * sd),
+                float(f + z * sd),
+            )
+        )
+    return Counterfactual(
+        method,
+        k,
+        total,
+        total - z * total_se,
+        total + z * total_se,
+        tuple(points),
+        _join(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Power
+# --------------------------------------------------------------------------------------------
+
+
+def mde(se: float, df: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Minimum detectable effect: (t_{1-α/2} + t_{power}) × se on df degrees of freedom."""
+    if not (math.isfinite(se) and se >= 0) or not (df > 0) or not (0 < power < 1):
+        return NAN
+    q_power = float(sps.norm.ppf(power) if math.isinf(df) else sps.t.ppf(power, df))
+    return (_tq(alpha, df) + q_power) * se
+
+
+def rows_needed(n: int, half_width: float, target_half_width: float) -> int:
+    """Extra rows for the CI half-width to shrink (as 1/√n) to the target:
+    ceil(n × (half_width / target)² − n), at least 0. Returns -1 when undefined (no rows, or a
+    half-width or target that is not a positive finite number)."""
+    if not (n >= 1) or not (math.isfinite(half_width) and half_width >= 0):
+        return -1
+    if not (math.isfinite(target_half_width) and target_half_width > 0):
+        return -1
+    extra = n * (half_width / target_half_width) ** 2 - n
+    return max(0, math.ceil(extra - 1e-9 * max(1.0, abs(extra))))

@@ -1,0 +1,126 @@
+"""The metric catalog: ids, inferred defaults, TOML overrides, persistence."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.catalog import (
+    apply_overrides,
+    infer_catalog,
+    metric_id,
+    parse_toml,
+    read_catalog,
+    save_catalog,
+)
+from analytics.errors import ScalegateError
+from analytics.store import Store
+
+
+def test_metric_ids_are_lower_snake_case_and_unique() -> None:
+    assert metric_id("Cost per case (EUR)") == "cost_per_case_eur"
+    assert metric_id("Coût moyen") == "cout_moyen"
+    assert metric_id("cost per case eur", ["cost_per_case_eur"]) == "cost_per_case_eur_2"
+    assert metric_id("2024 revenue") == "m_2024_revenue"
+    assert metric_id("Site") == "site_2"  # never collides with a dimension column
+    assert metric_id("!!!") == "metric"
+
+
+@pytest.mark.parametrize(
+    ("header", "kind", "direction", "guessed"),
+    [
+        ("Cost per case (EUR)", "outcome", "lower", False),
+        ("Cost saved", "outcome", "higher", False),  # "saved" is matched before "cost"
+        ("Time saved (min)", "outcome", "higher", False),
+        ("Error rate", "outcome", "lower", False),
+        ("Support tickets", "outcome", "lower", False),
+        ("Revenue", "outcome", "higher", False),
+        ("Model accuracy", "process", "higher", False),
+        ("Exception rate", "process", "lower", False),
+        ("Uptime", "process", "higher", False),
+        ("Latency ms", "process", "lower", False),
+        ("Widgets", "outcome", "higher", True),
+    ],
+)
+def test_defaults_come_from_the_ordered_keyword_tables(
+    header: str, kind: str, direction: str, guessed: bool
+) -> None:
+    metric = infer_catalog([header]).metrics[0]
+    assert (metric.kind, metric.direction, metric.guessed) == (kind, direction, guessed)
+
+
+def test_toml_overrides_by_id_or_header_and_settings() -> None:
+    catalog = infer_catalog(["Cost per case (EUR)", "Accuracy", "Widgets"])
+    text = """
+[metrics.cost_per_case_eur]
+value_per_unit = 1.0
+min_effect = 0.1
+[metrics."Accuracy"]
+guardrail = 0.8
+guards = ["cost_per_case_eur"]
+[metrics.widgets]
+direction = "lower"
+[metrics.unknown_thing]
+kind = "process"
+[settings]
+alpha = 0.1
+grain = "week"
+annual_volume = 5000
+"""
+    new, warnings = apply_overrides(catalog, parse_toml(text))
+    cost, acc, widgets = new.metrics
+    assert cost.value_per_unit == 1.0 and cost.min_effect == 0.1
+    assert acc.guardrail == 0.8 and acc.guards == ("cost_per_case_eur",)
+    assert acc.guards_metric("cost_per_case_eur") and not acc.guards_metric("widgets")
+    assert widgets.direction == "lower" and not widgets.guessed
+    assert new.settings.alpha == 0.1 and new.settings.grain == "week"
+    assert new.settings.annual_volume == 5000
+    assert warnings == ["The catalog names unknown_thing, which this dataset does not have."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[metrics.widgets]\nkind = 'both'",
+        "[metrics.widgets]\ndirection = 'up'",
+        "[metrics.widgets]\nmin_effect = 'big'",
+        "[metrics.widgets]\ncolour = 'red'",
+        "[settings]\nalpha = 2",
+        "[settings]\nspeed = 1",
+        "[metrics.widgets\nkind=",
+    ],
+)
+def test_bad_catalogs_are_refused_with_a_sentence(text: str) -> None:
+    catalog = infer_catalog(["Widgets"])
+    with pytest.raises(ScalegateError) as err:
+        apply_overrides(catalog, parse_toml(text))
+    assert err.value.sentence.endswith((".", ")."))
+    assert "\n" not in err.value.sentence
+
+
+def test_guardrail_sides() -> None:
+    catalog = infer_catalog(["Accuracy", "Latency ms"])
+    acc, lat = apply_overrides(
+        catalog,
+        parse_toml("[metrics.accuracy]\nguardrail = 0.8\n[metrics.latency_ms]\nguardrail = 200"),
+    )[0].metrics
+    assert acc.guardrail_breached(0.61) and not acc.guardrail_breached(0.85)
+    assert lat.guardrail_breached(250) and not lat.guardrail_breached(150)
+
+
+def test_catalog_round_trips_through_the_database_and_toml() -> None:
+    store = Store(":memory:")
+    catalog, _ = apply_overrides(
+        infer_catalog(["Cost per case (EUR)", "Accuracy"]),
+        parse_toml("[metrics.accuracy]\nguardrail = 0.8\n[settings]\nretention_floor = 0.6"),
+    )
+    with store.transaction() as cur:
+        cur.execute(
+            "INSERT INTO datasets VALUES (1, 'd', 's', 'h', 0, 0, now(), 'obs_1', NULL, NULL)"
+        )
+        save_catalog(cur, 1, catalog)
+    assert read_catalog(store.cursor(), 1) == catalog
+    again, warnings = apply_overrides(
+        infer_catalog(["Cost per case (EUR)", "Accuracy"]), parse_toml(catalog.to_toml())
+    )
+    assert again.metrics == tuple(m for m in catalog.metrics) and not warnings
+    assert again.settings == catalog.settings
