@@ -1,0 +1,237 @@
+"""The whole analysis on a stored dataset: numbers equal row-level fits, JSON fits the schema."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from analytics.aggregate import Filters
+from analytics.analysis import analyse
+from analytics.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
+from analytics.store import Store
+
+SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
+SITES = [f"S{k}" for k in range(10)]
+
+
+def staggered_rows(seed: int = 5) -> pd.DataFrame:
+    """10 sites over 12 months, a common season, a pilot at S0, production in two waves.
+
+    The AI cuts cost by 10 (of ~100) and adds 6 minutes saved (of ~30), except at S7 where
+    minutes saved fall by 8. S8 and S9 never go live: they carry the season for everyone.
+    """
+    rng = np.random.default_rng(seed)
+    parts = []
+    for month in range(12):
+        season = 8.0 * np.sin(month / 12 * 2 * np.pi)
+        for s, site in enumerate(SITES):
+            if s == 0 and 2 <= month < 5:
+                phase = "pilot"
+            elif (s < 4 and month >= 6) or (4 <= s < 8 and month >= 9):
+                phase = "production"
+            else:
+                phase = "baseline"
+            n = int(rng.integers(25, 45))
+            ai = phase != "baseline"
+            saved_effect = (-8.0 if site == "S7" else 6.0) if ai else 0.0
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "date": pd.Timestamp(2024, month + 1, 1)
+                        + pd.to_timedelta(rng.integers(0, 28, n), unit="D"),
+                        "phase": phase,
+                        "site": site,
+                        "channel": rng.choice(["web", "phone"], n),
+                        "cost": 100 + 2 * s + season - (10.0 if ai else 0.0) + rng.normal(0, 6, n),
+                        "saved": 30 + season / 2 + saved_effect + rng.normal(0, 5, n),
+                        "accuracy": (rng.random(n) < (0.9 if phase == "pilot" else 0.7)).astype(
+                            float
+                        ),
+                    }
+                )
+            )
+    rows = pd.concat(parts, ignore_index=True)
+    rows["date"] = rows["date"].dt.date
+    return rows
+
+
+CATALOG_TOML = """
+[metrics.cost]
+kind = "outcome"
+direction = "lower"
+value_per_unit = 1.0
+[metrics.saved]
+kind = "outcome"
+direction = "higher"
+[metrics.accuracy]
+kind = "process"
+direction = "higher"
+[settings]
+annual_volume = 10000
+run_cost_per_year = 20000
+"""
+
+
+def store_rows(rows: pd.DataFrame, toml: str = CATALOG_TOML) -> tuple[Store, object]:
+    store = Store(":memory:")
+    catalog, _ = apply_overrides(infer_catalog(["cost", "saved", "accuracy"]), parse_toml(toml))
+    with store.transaction() as cur:
+        cur.register("rows_df", rows)
+        cur.execute(
+            "CREATE TABLE obs_1 AS SELECT date::DATE AS date, phase, site, channel, "
+            "cost, saved, accuracy FROM rows_df"
+        )
+        cur.execute(
+            "INSERT INTO datasets VALUES (1, 'staggered', 'test', 'abc123', $n, 0, now(), "
+            "'obs_1', NULL, NULL)",
+            {"n": len(rows)},
+        )
+        save_catalog(cur, 1, catalog)
+        store.rebuild_view(cur)
+    return store, catalog
+
+
+@pytest.fixture(scope="module")
+def staggered() -> tuple[pd.DataFrame, Store, object]:
+    rows = staggered_rows()
+    store, catalog = store_rows(rows)
+    return rows, store, catalog
+
+
+def _row_level(rows: pd.DataFrame, metric: str, cov: str = "cluster"):
+    frame = rows.assign(
+        pilot=(rows["phase"] == "pilot").astype(float),
+        production=(rows["phase"] == "production").astype(float),
+        period=pd.to_datetime(rows["date"]).dt.to_period("M").astype(str),
+    )
+    model = smf.ols(f"{metric} ~ pilot + production + C(site) + C(period)", frame)
+    if cov == "cluster":
+        return model.fit(
+            cov_type="cluster", cov_kwds={"groups": frame["site"].astype("category").cat.codes}
+        )
+    return model.fit(cov_type="HC1")
+
+
+def test_adjusted_effects_equal_row_level_ols(staggered) -> None:
+    rows, store, catalog = staggered
+    results = analyse(store, 1, catalog)
+    for metric in ("cost", "saved"):
+        cluster = _row_level(rows, metric)
+        hc1 = _row_level(rows, metric, "HC1")
+        prod = results.effect(metric, "production_vs_baseline")
+        pilot = results.effect(metric, "pilot_vs_baseline")
+        assert prod.method == "twfe_cluster_site"  # 8 production sites: clustered
+        assert prod.diff == pytest.approx(cluster.params["production"], rel=1e-6)
+        ci = cluster.conf_int(alpha=0.05).loc["production"]
+        # statsmodels' cluster CI uses the normal; ours t(G-1): compare the standard error.
+        se = (prod.diff_ci[1] - prod.diff_ci[0]) / 2 / 2.2621571628  # t(0.975, 9)
+        assert se == pytest.approx(cluster.bse["production"], rel=1e-6)
+        assert ci.iloc[0] < prod.diff < ci.iloc[1]
+        assert pilot.method == "twfe_hc1_cells"  # one pilot site: HC1 on cells
+        assert pilot.diff == pytest.approx(hc1.params["pilot"], rel=1e-6)
+
+
+def test_the_adjusted_estimate_removes_the_seasonal_bias(staggered) -> None:
+    rows, store, catalog = staggered
+    results = analyse(store, 1, catalog)
+    naive = results.effect("cost", "production_vs_baseline", adjusted=False)
+    adjusted = results.effect("cost", "production_vs_baseline")
+    assert adjusted.diff_ci[0] < -10 < adjusted.diff_ci[1]
+    assert abs(naive.diff - -10) > 2 * abs(adjusted.diff - -10)
+
+
+def test_verdicts_follow_the_story(staggered) -> None:
+    _, store, catalog = staggered
+    results = analyse(store, 1, catalog)
+    cost, saved = results.verdict("cost"), results.verdict("saved")
+    assert cost.verdict == "scale", cost.reasons
+    assert cost.ci_level == pytest.approx(1 - 0.05 / 2)
+    assert saved.verdict == "fix_first", saved.reasons
+    assert "S7" in " ".join(saved.reasons)
+    s7 = [s for s in results.site_verdicts if s.metric == "saved" and s.site == "S7"]
+    assert s7 and s7[0].verdict in ("fix_first", "do_not_scale")
+    assert {v.metric for v in results.verdicts} == {
+        "cost",
+        "saved",
+    }  # process metrics are not judged
+
+
+def test_a_guardrail_turns_scale_into_fix_first(staggered) -> None:
+    rows, _, _ = staggered
+    toml = CATALOG_TOML + "\n[metrics.accuracy]\n"
+    toml = CATALOG_TOML.replace(
+        '[metrics.accuracy]\nkind = "process"',
+        '[metrics.accuracy]\nkind = "process"\nguardrail = 0.8',
+    )
+    store, catalog = store_rows(rows, toml)
+    verdict = analyse(store, 1, catalog).verdict("cost")
+    assert verdict.verdict == "fix_first"
+    assert "Accuracy" in verdict.reasons[0] or "accuracy" in verdict.reasons[0]
+
+
+def test_value_at_scale_is_effect_times_value_times_volume(staggered) -> None:
+    _, store, catalog = staggered
+    results = analyse(store, 1, catalog)
+    value = next(v for v in results.value_at_scale if v.metric == "cost")
+    prod = results.effect("cost", "production_vs_baseline")
+    pilot = results.effect("cost", "pilot_vs_baseline")
+    assert value.delivered == pytest.approx(-prod.diff * 1.0 * 10000)
+    assert value.promised == pytest.approx(-pilot.diff * 1.0 * 10000)
+    assert value.net == pytest.approx(value.delivered - 20000)
+    assert sorted(value.delivered_ci) == pytest.approx(sorted(-x * 10000 for x in prod.diff_ci))
+
+
+def test_hiding_a_metric_does_not_change_another_verdict(staggered) -> None:
+    _, store, catalog = staggered
+    full = analyse(store, 1, catalog).verdict("cost")
+    narrowed = analyse(store, 1, catalog, Filters(metrics=("cost",))).verdict("cost")
+    assert (narrowed.verdict, narrowed.ci) == (full.verdict, full.ci)
+
+
+def test_filters_change_the_numbers_to_the_filtered_fit(staggered) -> None:
+    rows, store, catalog = staggered
+    keep = rows[rows["site"].isin(["S0", "S1", "S8", "S9"])]
+    results = analyse(store, 1, catalog, Filters(sites=("S0", "S1", "S8", "S9")))
+    want = _row_level(keep, "cost", "HC1").params["production"]
+    assert results.effect("cost", "production_vs_baseline").diff == pytest.approx(want, rel=1e-6)
+    assert results.dataset["rows"] == len(keep)
+
+
+def test_results_json_validates_against_the_schema(staggered) -> None:
+    _, store, catalog = staggered
+    document = analyse(store, 1, catalog).to_dict()
+    jsonschema.validate(document, SCHEMA)
+    text = json.dumps(document, allow_nan=False)  # NaN and infinities are null
+    assert "NaN" not in text
+    kinds = {(e["slice_type"], e["adjusted"]) for e in document["effects"]}
+    assert kinds >= {("overall", True), ("site", True), ("channel", True), ("site_channel", False)}
+
+
+def test_big_bang_go_live_never_reports_a_singular_coefficient() -> None:
+    rows = staggered_rows()
+    month = pd.to_datetime(rows["date"]).dt.month
+    rows = rows.assign(
+        phase=np.where(month >= 7, "production", np.where(month >= 4, "pilot", "baseline"))
+    )
+    store, catalog = store_rows(rows)
+    results = analyse(store, 1, catalog)
+    prod = results.effect("cost", "production_vs_baseline")
+    verdict = results.verdict("cost")
+    if prod is not None:
+        assert prod.method.startswith("site_trend")
+        assert "trend" in verdict.assumption
+    else:
+        assert verdict.verdict == "need_more_data"
+
+
+def test_catalog_settings_change_the_family_level(staggered) -> None:
+    _, store, catalog = staggered
+    stricter = replace(catalog, settings=replace(catalog.settings, alpha=0.01))
+    assert analyse(store, 1, stricter).verdict("cost").ci_level == pytest.approx(1 - 0.01 / 2)
