@@ -152,9 +152,15 @@ def _decision_lines(decision: dict[str, Any] | None) -> tuple[str, ...]:
         ("decided_at", "Recorded"),
         ("rationale", "Rationale"),
     )
-    lines = [
-        f"{label}: {decision[key]}" for key, label in labels if decision.get(key) not in (None, "")
-    ]
+    lines = []
+    for key, label in labels:
+        value = decision.get(key)
+        if value in (None, ""):
+            continue
+        if key == "decision":
+            # The log stores go / fix_first / no_go; a board reads "Fix first".
+            value = decision.get("label") or str(value).replace("_", " ").capitalize()
+        lines.append(f"{label}: {value}")
     return tuple(lines) or (NO_DECISION,)
 
 
