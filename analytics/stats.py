@@ -402,7 +402,7 @@ def _period_index(periods: pd.Series) -> pd.Series:
         return out
     unique = pd.DatetimeIndex(sorted(valid.unique()))
     first = unique[0]
-    gaps = np.diff(unique.asi8) / 86_400e9 if len(unique) > 1 else np.array([])
+    gaps = np.asarray((unique[1:] - unique[:-1]) / pd.Timedelta(days=1), dtype=float)
     if (unique.day == 1).all() and (len(gaps) == 0 or gaps.min() >= 28):
         idx = (valid.dt.year - first.year) * 12 + (valid.dt.month - first.month)
     else:
@@ -450,7 +450,9 @@ def _prepare(cells: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
     )
     ok = df["phase"].isin(PHASES) & (df["n"] >= 1) & np.isfinite(df["mean"])
     if (~ok).any():
-        notes.append(f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out.")
+        notes.append(
+            f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out."
+        )
     df = df[ok].copy()
     if df.empty:
         return None, notes + ["No usable cells remain."]
@@ -488,6 +490,7 @@ class _Fit:
     mode: str
     names: list[str]
     X: np.ndarray
+    n: np.ndarray
     beta: np.ndarray
     v_hc1: np.ndarray
     v_cluster: np.ndarray | None
@@ -502,6 +505,11 @@ class _Fit:
         return self.names.index(name)
 
 
+def _unique_rows(X: np.ndarray) -> np.ndarray:
+    """Distinct rows of a design (hash-based; many cells share a design row)."""
+    return X[~pd.DataFrame(X).duplicated().to_numpy()]
+
+
 def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], list[int]]:
     """Which treatment coefficients are identified, and a full-rank set of columns.
 
@@ -510,12 +518,12 @@ def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], lis
     intercept, then nuisance columns, then identified treatments, then any other treatment that
     adds rank; it spans the same column space, so identified coefficients are unchanged.
     """
-    unique = np.unique(X, axis=0)
+    unique = _unique_rows(X)
     scale = np.linalg.norm(unique, axis=0)
     scale[scale == 0] = 1.0
     us = unique / scale
     r_mat = np.linalg.qr(us, mode="r") if us.shape[0] > us.shape[1] else us
-    s, vt = np.linalg.svd(r_mat, full_matrices=False)
+    _, s, vt = np.linalg.svd(r_mat, full_matrices=False)
     tol = (s.max() if s.size else 0.0) * max(us.shape) * np.finfo(float).eps
     rank = int((s > tol).sum())
     vr = vt[:rank].T
@@ -526,28 +534,42 @@ def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], lis
         + [j for j in treat_idx if identified[j]]
         + [j for j in treat_idx if not identified[j]]
     )
+    # Greedy Gram-Schmidt on the columns of R: X = QR, so the columns of R have exactly the
+    # linear relations (and norms) of the columns of X, in K dimensions instead of one per cell.
     basis: list[int] = []
-    q = np.zeros((us.shape[0], 0))
+    q = np.zeros((r_mat.shape[0], r_mat.shape[1]))
     for j in order:
-        v = us[:, j].copy()
+        v = r_mat[:, j].copy()
+        k = len(basis)
         for _ in range(2):
-            v -= q @ (q.T @ v)
+            v -= q[:, :k] @ (q[:, :k].T @ v)
         norm = float(np.linalg.norm(v))
         if norm > 1e-9:
+            q[:, k] = v / norm
             basis.append(j)
-            q = np.column_stack([q, v / norm])
     for j in treat_idx:
         if identified[j] and j not in basis:
             identified[j] = False
     return identified, basis
 
 
-def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe: bool) -> _Fit:
-    """WLS on cell means with weights n, plus HC1 and site-cluster covariances from cells."""
+# A treatment column: name -> (phase, slice column or None, slice value or None).
+TreatSpec = dict[str, tuple[str, str | None, str | None]]
+
+
+def _design(
+    df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool
+) -> tuple[np.ndarray, list[str]]:
+    """Cell design: intercept, treatments, site [, channel] dummies, then period dummies (twfe)
+    or the period index t (site_trend)."""
     cols: list[np.ndarray] = [np.ones(len(df))]
     names = ["Intercept"]
-    for name, col in treat.items():
-        cols.append(np.asarray(col, dtype=float))
+    phase = df["phase"].to_numpy()
+    for name, (ph, by, value) in treat.items():
+        col = phase == ph
+        if by is not None:
+            col = col & (df[by].to_numpy() == value)
+        cols.append(col.astype(float))
         names.append(name)
     extra: list[tuple[list[np.ndarray], list[str]]] = [_dummies(df["site"], "site")]
     if channel_fe:
@@ -560,7 +582,47 @@ def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe:
     if mode == "site_trend":
         cols.append(df["t"].to_numpy(float))
         names.append("t")
-    x_all = np.column_stack(cols)
+    return np.column_stack(cols), names
+
+
+def _collapse(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Pool cells that share a design row (Chan's formula). WLS coefficients, HC1 and the
+    site-clustered covariance are unchanged: a group's m2 + n r² is the sum of its cells'."""
+    if not df.duplicated(keys).any():
+        return df
+    work = df.copy()
+    ref = float(work["mean"].iloc[0])
+    work["dev"] = work["mean"] - ref
+    work["sum"] = work["n"] * work["dev"]
+    g = work.groupby(keys, sort=False, dropna=False)
+    work["gmean"] = g["sum"].transform("sum") / g["n"].transform("sum")
+    work["between"] = work["n"] * (work["dev"] - work["gmean"]) ** 2
+    g = work.groupby(keys, sort=False, dropna=False)
+    out = g.agg(
+        n=("n", "sum"), gmean=("gmean", "first"), m2=("m2", "sum"), between=("between", "sum"),
+        t=("t", "first"),
+    ).reset_index()  # fmt: skip
+    out["mean"] = ref + out.pop("gmean")
+    out["m2"] = out["m2"] + out.pop("between")
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def _identified(
+    df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool
+) -> dict[str, bool]:
+    """Which treatment coefficients the design identifies, without fitting."""
+    x_all, names = _design(df, treat, mode, channel_fe)
+    ident, _ = _identify(x_all, [names.index(t) for t in treat])
+    return {names[j]: ok for j, ok in ident.items()}
+
+
+def _fit(df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Fit:
+    """WLS on cell means with weights n, plus HC1 and site-cluster covariances from cells."""
+    n_cells = len(df)
+    uses_channel = channel_fe or any(by == "channel" for _, by, _ in treat.values())
+    df = _collapse(df, ["phase", "site", "period"] + (["channel"] if uses_channel else []))
+    x_all, names = _design(df, treat, mode, channel_fe)
     treat_idx = [names.index(t) for t in treat]
     ident, basis = _identify(x_all, treat_idx)
     basis = sorted(basis)
@@ -571,13 +633,13 @@ def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe:
     n = df["n"].to_numpy(float)
     y = df["mean"].to_numpy(float)
     m2 = df["m2"].to_numpy(float)
-    n_rows, n_cells, k = int(n.sum()), len(df), X.shape[1]
+    n_rows, k = int(n.sum()), X.shape[1]
     sites = df["site"].to_numpy()
     n_clusters = len(np.unique(sites))
     nan_v = np.full((k, k), np.nan)
-    if np.linalg.matrix_rank(np.unique(X, axis=0)) < k or bnames[0] != "Intercept":
+    if np.linalg.matrix_rank(_unique_rows(X)) < k or bnames[0] != "Intercept":
         # Defensive: never report coefficients from a singular design.
-        return _Fit(mode, bnames, X, np.full(k, np.nan), nan_v, None, NAN, NAN,
+        return _Fit(mode, bnames, X, n, np.full(k, np.nan), nan_v, None, NAN, NAN,
                     dict.fromkeys(identified, False), n_rows, n_cells, n_clusters)  # fmt: skip
     ref = float(np.average(y, weights=n))
     yc = y - ref
@@ -603,6 +665,7 @@ def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe:
         mode,
         bnames,
         X,
+        n,
         beta,
         (v_hc1 + v_hc1.T) / 2,
         None if v_cluster is None else (v_cluster + v_cluster.T) / 2,
@@ -615,10 +678,12 @@ def _fit(df: pd.DataFrame, treat: dict[str, np.ndarray], mode: Mode, channel_fe:
     )
 
 
-def _counterfactual_row(fit: _Fit, mask: np.ndarray, weights: np.ndarray, col: str) -> np.ndarray:
+def _counterfactual_row(fit: _Fit, col: str) -> np.ndarray:
     """n-weighted average design row of the treated cells with the treatment dummy set to 0."""
-    a = np.average(fit.X[mask], axis=0, weights=weights[mask])
-    a[fit.column(col)] = 0.0
+    j = fit.column(col)
+    mask = fit.X[:, j] == 1.0
+    a = np.average(fit.X[mask], axis=0, weights=fit.n[mask])
+    a[j] = 0.0
     return a
 
 
@@ -776,8 +841,7 @@ def fit_adjusted(
     present = [p for p in ("pilot", "production") if (phase == p).any()]
     if not present:
         return bare("There are no pilot or production rows yet.")
-    treat = {p: (phase == p).astype(float) for p in present}
-    n = df["n"].to_numpy(float)
+    treat: TreatSpec = {p: (p, None, None) for p in present}
     info = {p: _treated(df, phase == p) for p in present}
 
     fits: dict[str, _Fit] = {}
@@ -807,17 +871,21 @@ def fit_adjusted(
         )
 
     effects: dict[str, Effect | None] = {"pilot": None, "production": None}
-    forms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for p in present:
         fit = source[p]
         if fit is None:
             notes.append(not_identified(p))
             continue
+        if fit.mode == "site_trend":
+            notes.append(
+                f"The {p} effect cannot be separated from the period effects (no period holds "
+                f"rows that tell it apart from time), so it is measured against each site's "
+                "pre-launch trend instead."
+            )
         j = fit.column(p)
         c = np.zeros(len(fit.beta))
         c[j] = 1.0
-        d = _counterfactual_row(fit, phase == p, n, p)
-        forms[p] = (c, d)
+        d = _counterfactual_row(fit, p)
         mean, rows, sites = info[p]
         effects[p] = _effect(fit, p, c, d, cov_for(sites, fit), ci_alpha, mean, rows, sites)
 
@@ -829,12 +897,12 @@ def fit_adjusted(
             jp, jq = prod_fit.column("production"), prod_fit.column("pilot")
             c = np.zeros(len(prod_fit.beta))
             c[jp], c[jq] = 1.0, -1.0
-            d_prod = _counterfactual_row(prod_fit, phase == "production", n, "production")
+            d_prod = _counterfactual_row(prod_fit, "production")
             d = d_prod.copy()
             d[jq] += 1.0
             cq = np.zeros(len(prod_fit.beta))
             cq[jq] = 1.0
-            d_pilot = _counterfactual_row(prod_fit, phase == "pilot", n, "pilot")
+            d_pilot = _counterfactual_row(prod_fit, "pilot")
             p_sites, q_sites = info["production"][2], info["pilot"][2]
             cov = (
                 "cluster_site"
@@ -910,29 +978,26 @@ def fit_slice_effects(
     if not (phase == "production").any() or not (phase == "baseline").any():
         return []
     has_pilot = bool((phase == "pilot").any())
-    n = df["n"].to_numpy(float)
     channel_fe = by == "channel"
 
     # Same model choice as fit_adjusted: two-way FE unless production is identified only by trend.
-    overall = {"production": (phase == "production").astype(float)}
+    overall: TreatSpec = {"production": ("production", None, None)}
     if has_pilot:
-        overall["pilot"] = (phase == "pilot").astype(float)
+        overall["pilot"] = ("pilot", None, None)
     modes = _modes(df)
     mode: Mode = modes[0]
     for m in modes:
-        if _fit(df, overall, m, channel_fe).identified.get("production"):
+        if _identified(df, overall, m, channel_fe).get("production"):
             mode = m
             break
 
     slice_values = df[by].to_numpy()
     names = sorted({str(v) for v in slice_values[phase == "production"]})
-    treat: dict[str, np.ndarray] = {}
+    treat: TreatSpec = {}
     if has_pilot:
-        treat["pilot"] = (phase == "pilot").astype(float)
+        treat["pilot"] = ("pilot", None, None)
     for name in names:
-        treat[f"production:{by}[{name}]"] = ((phase == "production") & (slice_values == name)).astype(
-            float
-        )
+        treat[f"production:{by}[{name}]"] = ("production", by, name)
     fit = _fit(df, treat, mode, channel_fe)
     method = f"{mode}_hc1_cells"
 
@@ -941,7 +1006,7 @@ def fit_slice_effects(
     if has_pilot and fit.identified.get("pilot"):
         cq = np.zeros(len(fit.beta))
         cq[fit.column("pilot")] = 1.0
-        dq = _counterfactual_row(fit, phase == "pilot", n, "pilot")
+        dq = _counterfactual_row(fit, "pilot")
         pilot_form = (cq, dq)
         pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, phase == "pilot"))
         pilot_ok = math.isfinite(pe.lift_ci_low) and (pe.lift_ci_low > 0 or pe.lift_ci_high < 0)
@@ -961,7 +1026,7 @@ def fit_slice_effects(
             continue
         c = np.zeros(len(fit.beta))
         c[fit.column(col)] = 1.0
-        d = _counterfactual_row(fit, mask, n, col)
+        d = _counterfactual_row(fit, col)
         eff = _effect(fit, name, c, d, "hc1_cells", alpha, mean, rows, sites)
         ret = None
         if pilot_form is not None and pilot_ok:
@@ -1020,7 +1085,7 @@ def _forecast_cov(res: object, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     model (the forecast errors of a trend model are correlated across horizons)."""
     model = res.model  # type: ignore[attr-defined]
     model.update(res.params)  # type: ignore[attr-defined]
-    z = np.atleast_2d(model["design"])
+    z = np.atleast_2d(model["design"])[0]
     tr = np.atleast_2d(model["transition"])
     sel = np.atleast_2d(model["selection"])
     q = np.atleast_2d(model["state_cov"])
@@ -1041,7 +1106,7 @@ def _forecast_cov(res: object, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     y_cov = np.empty((horizon, horizon))
     for i in range(horizon):
         for j in range(i + 1):
-            c = float(z @ powers[i - j] @ covs[j] @ z.T)
+            c = float(z @ powers[i - j] @ covs[j] @ z)
             y_cov[i, j] = y_cov[j, i] = c
         y_cov[i, i] += h
     return means, y_cov

@@ -1,0 +1,688 @@
+"""Golden-number tests for analytics/stats.py against independent row-level computations.
+
+Every dataset is simulated row by row (seeded numpy), reduced to cells with a pandas groupby
+(n, mean, m2 = sum of squared deviations), and the cell-based results are compared with scipy and
+row-level statsmodels fits on the raw rows, to 1e-6 relative.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+from analytics import stats as st
+
+RTOL = 1e-6
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation helpers
+# --------------------------------------------------------------------------------------------
+
+
+def simulate(
+    seed: int,
+    n_sites: int = 7,
+    n_periods: int = 18,
+    channels: tuple[str, ...] = ("web", "phone"),
+    pilot: tuple[int, int, int] | None = (0, 6, 9),
+    go_live: dict[int, int] | None = None,
+    base: float = 10.0,
+    trend: float = 0.0,
+    pilot_effect: float = 1.0,
+    prod_effect: float = 0.6,
+    noise: float = 2.0,
+    rows_per_cell: float = 12.0,
+    binary: bool = False,
+    missing: float = 0.0,
+    drop_cells: float = 0.1,
+) -> pd.DataFrame:
+    """Row-level telemetry for one metric. `pilot` = (site, first period, last period); `go_live`
+    maps a site to its first production period (absent: never live). Unbalanced: the row count
+    per cell varies by site and at random, and some cells are missing."""
+    rng = np.random.default_rng(seed)
+    go_live = {0: 10, 1: 10, 2: 12, 3: 12, 4: 14} if go_live is None else go_live
+    months = pd.date_range("2023-01-01", periods=n_periods, freq="MS")
+    site_level = rng.normal(0, 1.0, n_sites)
+    site_rate = rng.uniform(0.5, 1.5, n_sites)
+    season = trend * np.arange(n_periods) + 0.8 * np.sin(np.arange(n_periods) / 2.0)
+    frames = []
+    for s in range(n_sites):
+        for t, month in enumerate(months):
+            if s in go_live and t >= go_live[s]:
+                phase, effect = "production", prod_effect
+            elif pilot is not None and s == pilot[0] and pilot[1] <= t <= pilot[2]:
+                phase, effect = "pilot", pilot_effect
+            else:
+                phase, effect = "baseline", 0.0
+            for ch_i, ch in enumerate(channels):
+                if rng.random() < drop_cells and phase == "baseline":
+                    continue
+                k = max(1, rng.poisson(rows_per_cell * site_rate[s]))
+                mu = base + site_level[s] + season[t] + 0.3 * ch_i + effect
+                if binary:
+                    values = (rng.random(k) < np.clip(mu, 0.01, 0.99)).astype(float)
+                else:
+                    values = mu + noise * rng.standard_normal(k)
+                if missing:
+                    values[rng.random(k) < missing] = np.nan
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "phase": phase,
+                            "site": f"S{s}",
+                            "channel": ch,
+                            "period": month,
+                            "value": values,
+                        }
+                    )
+                )
+    return pd.concat(frames, ignore_index=True)
+
+
+def to_cells(rows: pd.DataFrame, keys: tuple[str, ...] = ("phase", "site", "channel", "period")):
+    """Cells the way the aggregation step makes them (rows with a missing value left out)."""
+    rows = rows.dropna(subset=["value"]).copy()
+    keys = list(keys)
+    grouped = rows.groupby(keys, dropna=False)["value"]
+    rows["dev2"] = (rows["value"] - grouped.transform("mean")) ** 2
+    g = rows.groupby(keys, dropna=False)
+    cells = pd.DataFrame(
+        {"n": g["value"].count(), "mean": g["value"].mean(), "m2": g["dev2"].sum()}
+    )
+    return cells.reset_index()
+
+
+def prepare_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.dropna(subset=["value"]).copy()
+    rows["pilot"] = (rows["phase"] == "pilot").astype(float)
+    rows["production"] = (rows["phase"] == "production").astype(float)
+    rows["period_s"] = rows["period"].dt.strftime("%Y-%m")
+    rows["site_code"] = pd.factorize(rows["site"])[0]
+    rows = rows.reset_index(drop=True)
+    return rows
+
+
+def row_fits(rows: pd.DataFrame, formula: str):
+    model = smf.ols(formula, data=rows)
+    cl = model.fit(cov_type="cluster", cov_kwds={"groups": rows["site_code"].to_numpy()})
+    hc1 = model.fit(cov_type="HC1")
+    return model, cl, hc1
+
+
+def close(a: float, b: float, rtol: float = RTOL) -> bool:
+    return math.isclose(a, b, rel_tol=rtol, abs_tol=0.0)
+
+
+def row_lift(model, fit, col: str, treated: np.ndarray, cov: np.ndarray):
+    """Adjusted lift and its delta-method se computed from the row-level fit."""
+    names = list(model.exog_names)
+    j = names.index(col)
+    beta = fit.params.to_numpy()
+    a = model.exog[treated].mean(axis=0)
+    a[j] = 0.0
+    cf = a @ beta
+    g = -beta[j] * a / cf**2
+    g[j] += 1 / cf
+    return beta[j] / cf, math.sqrt(g @ cov @ g), cf, g
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling and Welch
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("center", "spread"), [(0.999, 0.0005), (1e5, 40.0), (3.0, 1.0)], ids=["uptime", "1e5", "plain"]
+)
+def test_pool_matches_rows_for_values_whose_mean_dwarfs_their_spread(center, spread):
+    rng = np.random.default_rng(1)
+    values = center + spread * rng.standard_normal(20_000)
+    groups = rng.integers(0, 97, values.size)
+    rows = pd.DataFrame({"phase": "baseline", "site": groups, "value": values})
+    cells = to_cells(rows, ("phase", "site"))
+    g = st.pool(cells)
+    assert g.n == values.size
+    assert close(g.mean, float(np.mean(values)), 1e-12)
+    assert close(g.var, float(np.var(values, ddof=1)), 1e-9)
+    assert close(g.se, float(np.std(values, ddof=1) / math.sqrt(values.size)), 1e-9)
+
+
+def test_pool_degenerate():
+    assert st.pool(pd.DataFrame(columns=["n", "mean", "m2"])).n == 0
+    g = st.pool(pd.DataFrame({"n": [1], "mean": [4.0], "m2": [0.0]}))
+    assert g.n == 1 and g.mean == 4.0 and math.isnan(g.var) and math.isnan(g.se)
+
+
+@pytest.mark.parametrize("kind", ["normal", "binary", "1e5"])
+def test_welch_matches_scipy_on_rows(kind):
+    rng = np.random.default_rng(2)
+    if kind == "binary":
+        a = (rng.random(700) < 0.62).astype(float)
+        b = (rng.random(1500) < 0.55).astype(float)
+    elif kind == "1e5":
+        a = 1e5 + 30 + 50 * rng.standard_normal(900)
+        b = 1e5 + 80 * rng.standard_normal(400)
+    else:
+        a = 5.3 + 2 * rng.standard_normal(120)
+        b = 5.0 + 3 * rng.standard_normal(300)
+    ga = st.pool(
+        to_cells(
+            pd.DataFrame({"phase": "pilot", "k": rng.integers(0, 9, a.size), "value": a}),
+            ("phase", "k"),
+        )
+    )
+    gb = st.pool(
+        to_cells(
+            pd.DataFrame({"phase": "baseline", "k": rng.integers(0, 9, b.size), "value": b}),
+            ("phase", "k"),
+        )
+    )
+    c = st.welch_compare(ga, gb)
+    ref = sps.ttest_ind(a, b, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert close(c.diff, a.mean() - b.mean(), 1e-9)
+    assert close(c.p_value, float(ref.pvalue))
+    assert close(c.df, float(ref.df))
+    assert close(c.diff_ci_low, float(ci.low))
+    assert close(c.diff_ci_high, float(ci.high))
+    fs = sps.ttest_ind_from_stats(ga.mean, ga.sd, ga.n, gb.mean, gb.sd, gb.n, equal_var=False)
+    assert close(c.p_value, float(fs.pvalue))
+    # Delta-method lift, by hand.
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va / b.mean() ** 2 + a.mean() ** 2 * vb / b.mean() ** 4)
+    q = sps.t.ppf(0.975, ref.df)
+    assert close(c.lift, a.mean() / b.mean() - 1, 1e-9)
+    assert close(c.lift_ci_low, c.lift - q * se)
+    assert close(c.lift_ci_high, c.lift + q * se)
+    assert c.note == ""
+
+
+def test_welch_degenerate_inputs_give_nan_and_a_note():
+    one = st.GroupStats(1, 3.0, 0.0)
+    many = st.GroupStats(10, 2.0, 9.0)
+    c = st.welch_compare(one, many)
+    assert math.isnan(c.p_value) and math.isnan(c.diff_ci_low) and c.note
+    flat = st.welch_compare(st.GroupStats(5, 1.0, 0.0), st.GroupStats(5, 1.0, 0.0))
+    assert math.isnan(flat.p_value) and flat.note
+    zero = st.welch_compare(many, st.GroupStats(10, 0.0, 4.0))
+    assert math.isnan(zero.lift) and math.isfinite(zero.p_value) and zero.note
+
+
+# --------------------------------------------------------------------------------------------
+# Holm, Fieller, power
+# --------------------------------------------------------------------------------------------
+
+
+def test_holm_matches_statsmodels_and_tolerates_nan():
+    p = [0.01, np.nan, 0.04, 0.03, 0.2, 0.001, np.nan, 0.04]
+    out = st.holm(p)
+    ok = [x for x in p if not math.isnan(x)]
+    ref = multipletests(ok, method="holm")[1]
+    got = [x for x in out if not math.isnan(x)]
+    np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert math.isnan(out[1]) and math.isnan(out[6])
+    assert st.holm([]) == []
+
+
+def test_fieller_hand_worked_example():
+    # num = 2, den = 4, var_num = 0.04, var_den = 0.16, cov = 0, q = 2 (normal, alpha = 4.55%).
+    # (2 - 4R)² = 4 (0.04 + 0.16 R²)  ->  15.36 R² - 16 R + 3.84 = 0
+    # R = (8 ± sqrt(64 - 15.36·3.84)) / 15.36 = (8 ± 2.24) / 15.36 = 0.375 or 2/3.
+    alpha = float(2 * sps.norm.sf(2.0))
+    r = st.fieller_ratio(2.0, 4.0, 0.04, 0.16, 0.0, math.inf, alpha)
+    assert r.estimate == 0.5
+    assert close(r.ci_low, 0.375, 1e-12)
+    assert close(r.ci_high, 2 / 3, 1e-12)
+    assert r.note == ""
+    # With a covariance and t quantiles: the bounds are where the t statistic equals q.
+    r = st.fieller_ratio(1.0, 2.0, 0.01, 0.04, 0.005, 10, 0.05)
+    q = sps.t.ppf(0.975, 10)
+    for bound in (r.ci_low, r.ci_high):
+        t = (1.0 - bound * 2.0) / math.sqrt(0.01 - 2 * bound * 0.005 + bound**2 * 0.04)
+        assert close(abs(t), q, 1e-10)
+    assert r.ci_low < 0.5 < r.ci_high
+
+
+def test_fieller_unbounded_when_denominator_not_clearly_nonzero():
+    r = st.fieller_ratio(1.0, 0.1, 0.01, 1.0, 0.0, 30, 0.05)
+    assert r.ci_low == -math.inf and r.ci_high == math.inf and r.note
+    bad = st.fieller_ratio(1.0, float("nan"), 0.01, 1.0, 0.0, 30, 0.05)
+    assert math.isnan(bad.estimate) and bad.note
+
+
+def test_mde_and_rows_needed():
+    assert close(st.mde(1.0, math.inf), sps.norm.ppf(0.975) + sps.norm.ppf(0.8), 1e-12)
+    assert close(st.mde(2.0, 12, 0.1, 0.9), 2 * (sps.t.ppf(0.95, 12) + sps.t.ppf(0.9, 12)), 1e-12)
+    assert math.isnan(st.mde(float("nan"), 10))
+    assert st.rows_needed(100, 2.0, 1.0) == 300
+    assert st.rows_needed(100, 1.5, 1.0) == 125
+    assert st.rows_needed(100, 1.0, 2.0) == 0
+    assert st.rows_needed(7, 1.1, 1.0) == math.ceil(7 * 1.21 - 7)
+    assert st.rows_needed(100, 1.0, 0.0) == -1
+
+
+# --------------------------------------------------------------------------------------------
+# Adjusted model against row-level statsmodels
+# --------------------------------------------------------------------------------------------
+
+TWFE = "value ~ pilot + production + C(site) + C(period_s)"
+
+
+def check_adjusted_against_rows(rows: pd.DataFrame, rtol: float = RTOL) -> st.AdjustedFit:
+    """Pilot (1 site: HC1) and production (5 sites: cluster) against row-level statsmodels."""
+    fit = st.fit_adjusted(to_cells(rows))
+    r = prepare_rows(rows)
+    model, cl, hc1 = row_fits(r, TWFE)
+    n_sites = r["site"].nunique()
+    prod, pilot = fit.production, fit.pilot
+    assert prod is not None and pilot is not None
+    assert prod.method == "twfe_cluster_site" and pilot.method == "twfe_hc1_cells"
+    assert fit.method == "twfe_cluster_site"
+    assert "shocks shared across a site's periods are not accounted for" in pilot.assumption
+    assert fit.n_rows == len(r) and fit.n_clusters == n_sites
+    # Point estimates: WLS on cells == row-level OLS.
+    assert close(prod.estimate, cl.params["production"], rtol)
+    assert close(pilot.estimate, cl.params["pilot"], rtol)
+    # Cluster-robust by site (row-count small-sample factor), t on G-1 df.
+    assert close(prod.se, cl.bse["production"], rtol)
+    assert prod.df == n_sites - 1
+    q = sps.t.ppf(0.975, n_sites - 1)
+    assert close(prod.ci_low, cl.params["production"] - q * cl.bse["production"], rtol)
+    t = cl.params["production"] / cl.bse["production"]
+    assert close(prod.p_value, 2 * sps.t.sf(abs(t), n_sites - 1), rtol)
+    # HC1 on cells == row-level HC1, t on N-K df.
+    assert close(pilot.se, hc1.bse["pilot"], rtol)
+    assert pilot.df == hc1.df_resid
+    t = hc1.params["pilot"] / hc1.bse["pilot"]
+    assert close(pilot.p_value, 2 * sps.t.sf(abs(t), hc1.df_resid), rtol)
+    # Adjusted lift with its delta-method se from the row-level covariance.
+    treated = (r["phase"] == "production").to_numpy()
+    lift, lift_se, cf, g_prod = row_lift(model, cl, "production", treated, cl.cov_params().values)
+    assert close(prod.lift, lift, rtol) and close(prod.lift_se, lift_se, rtol)
+    assert close(prod.counterfactual_mean, cf, rtol)
+    assert close(prod.treated_mean, r.loc[treated, "value"].mean(), 1e-9)
+    assert close(prod.counterfactual_mean, prod.treated_mean - prod.estimate, 1e-9)
+    assert prod.n_treated == treated.sum()
+    treated_p = (r["phase"] == "pilot").to_numpy()
+    v_hc1 = hc1.cov_params().values
+    lift_p, lift_p_se, _, g_pilot = row_lift(model, hc1, "pilot", treated_p, v_hc1)
+    assert close(pilot.lift, lift_p, rtol) and close(pilot.lift_se, lift_p_se, rtol)
+    # production_vs_pilot: the fewer-cluster method of the two (HC1).
+    pvp = fit.production_vs_pilot
+    assert pvp is not None and pvp.method == "twfe_hc1_cells"
+    names = list(model.exog_names)
+    c = np.zeros(len(names))
+    c[names.index("production")], c[names.index("pilot")] = 1.0, -1.0
+    assert close(pvp.estimate, c @ hc1.params.values, rtol)
+    assert close(pvp.se, math.sqrt(c @ v_hc1 @ c), rtol)
+    # Retention: Fieller on the two lifts with their covariance (HC1), when the pilot promised.
+    if pilot.lift_ci_low > 0 or pilot.lift_ci_high < 0:
+        _, _, _, g_prod_hc1 = row_lift(model, hc1, "production", treated, v_hc1)
+        ref = st.fieller_ratio(
+            lift / 1.0,
+            lift_p,
+            g_prod_hc1 @ v_hc1 @ g_prod_hc1,
+            g_pilot @ v_hc1 @ g_pilot,
+            g_prod_hc1 @ v_hc1 @ g_pilot,
+            hc1.df_resid,
+        )
+        assert fit.retention is not None
+        assert close(fit.retention.estimate, lift / lift_p, rtol)
+        assert close(fit.retention.ci_low, ref.ci_low, rtol)
+        assert close(fit.retention.ci_high, ref.ci_high, rtol)
+    else:
+        assert fit.retention is None
+    return fit
+
+
+def test_adjusted_unbalanced_panel_matches_row_level_fits():
+    fit = check_adjusted_against_rows(simulate(3, pilot_effect=2.5, noise=1.5))
+    assert fit.retention is not None  # the pilot's lift interval excludes 0 here
+    assert fit.concurrent_periods > 0
+
+
+def test_adjusted_binary_metric():
+    rows = simulate(4, base=0.55, pilot_effect=0.15, prod_effect=0.05, binary=True)
+    rows["value"] = rows["value"].astype(float)
+    check_adjusted_against_rows(rows)
+    # Welch on a 0/1 metric against scipy on the rows.
+    a = rows.loc[rows.phase == "production", "value"].to_numpy()
+    b = rows.loc[rows.phase == "baseline", "value"].to_numpy()
+    cells = to_cells(rows)
+    c = st.welch_compare(
+        st.pool(cells[cells.phase == "production"]), st.pool(cells[cells.phase == "baseline"])
+    )
+    assert close(c.p_value, float(sps.ttest_ind(a, b, equal_var=False).pvalue))
+
+
+def test_adjusted_metric_missing_in_some_rows():
+    rows = simulate(5, missing=0.2)
+    assert rows["value"].isna().sum() > 100
+    check_adjusted_against_rows(rows)
+
+
+@pytest.mark.parametrize(
+    ("center", "scale"), [(0.999, 0.00025), (1e5, 20.0)], ids=["uptime", "1e5"]
+)
+def test_adjusted_values_whose_mean_dwarfs_their_spread(center, scale):
+    # The simulated structure (sites, season, effects; spread 2) mapped to an uptime of
+    # 0.999 ± 0.0005 or amounts near 1e5 ± 40.
+    rows = simulate(6, base=0.0, pilot_effect=2.5)
+    rows["value"] = center + scale * rows["value"]
+    assert rows["value"].std() < 1e-3 * abs(rows["value"].mean())
+    check_adjusted_against_rows(rows)
+
+
+def test_staggered_rollout_with_seasonal_trend_naive_biased_adjusted_recovers():
+    true = 1.0
+    rows = simulate(7, trend=0.5, prod_effect=true, pilot=None, noise=1.0, rows_per_cell=20)
+    cells = to_cells(rows)
+    naive = st.welch_compare(
+        st.pool(cells[cells.phase == "production"]), st.pool(cells[cells.phase == "baseline"])
+    )
+    fit = st.fit_adjusted(cells)
+    prod = fit.production
+    assert prod is not None and prod.method == "twfe_cluster_site"
+    assert fit.pilot is None and fit.production_vs_pilot is None and fit.retention is None
+    # The naive before/after calls the seasonal rise a win: biased, and confidently so.
+    assert naive.diff > true + 2.0
+    assert naive.diff_ci_low > true
+    # The adjusted estimate recovers the true effect.
+    assert prod.ci_low < true < prod.ci_high
+    assert abs(prod.estimate - true) < 0.1 * abs(naive.diff - true)
+    r = prepare_rows(rows)
+    _, cl, _ = row_fits(r, "value ~ production + C(site) + C(period_s)")
+    assert close(prod.estimate, cl.params["production"]) and close(prod.se, cl.bse["production"])
+
+
+def test_big_bang_go_live_falls_back_to_site_trend_never_a_singular_coefficient():
+    go_live = dict.fromkeys(range(6), 12)
+    rows = simulate(8, n_sites=6, go_live=go_live, pilot=(0, 8, 11), trend=0.2, prod_effect=1.5)
+    r = prepare_rows(rows)
+    # The two-way design is singular: production is a combination of the period dummies.
+    twfe = smf.ols(TWFE, data=r)
+    assert np.linalg.matrix_rank(twfe.exog) < twfe.exog.shape[1]
+    cells = to_cells(rows)
+    fit = st.fit_adjusted(cells)
+    assert fit.concurrent_periods == 0
+    prod, pilot = fit.production, fit.pilot
+    assert prod is not None and prod.method == "site_trend_cluster_site"
+    assert "pre-launch trend would have continued" in prod.assumption
+    assert fit.method == "site_trend_cluster_site"
+    # The pilot still has concurrent baseline sites: two-way FE, HC1 (one site).
+    assert pilot is not None and pilot.method == "twfe_hc1_cells"
+    # Production against the row-level site + trend model (t = month index).
+    r["t"] = (r["period"].dt.year - 2023) * 12 + r["period"].dt.month - 1
+    model, cl, hc1 = row_fits(r, "value ~ pilot + production + C(site) + t")
+    assert close(prod.estimate, cl.params["production"]) and close(prod.se, cl.bse["production"])
+    assert prod.df == 5
+    _, _, hc1_tw = row_fits(r, TWFE.replace("production + ", ""))
+    assert close(pilot.estimate, hc1_tw.params["pilot"]) and close(pilot.se, hc1_tw.bse["pilot"])
+    # production_vs_pilot comes from the production model, with HC1 (the pilot's single site).
+    pvp = fit.production_vs_pilot
+    assert pvp is not None and pvp.method == "site_trend_hc1_cells"
+    v = hc1.cov_params()
+    assert close(pvp.estimate, hc1.params["production"] - hc1.params["pilot"])
+    var = v.loc["production", "production"] + v.loc["pilot", "pilot"]
+    var -= 2 * v.loc["production", "pilot"]
+    assert close(pvp.se, math.sqrt(var))
+    # Every number reported is finite: nothing came from a singular design.
+    for e in (prod, pilot, pvp):
+        assert all(math.isfinite(x) for x in (e.estimate, e.se, e.ci_low, e.ci_high, e.p_value))
+
+
+def test_production_unidentified_even_with_trend_returns_none():
+    rows = pd.DataFrame(
+        {
+            "phase": ["baseline"] * 3 + ["production"] * 3,
+            "site": "A",
+            "channel": "all",
+            "period": [pd.Timestamp("2024-01-01")] * 3 + [pd.Timestamp("2024-02-01")] * 3,
+            "value": [1.0, 2.0, 1.5, 3.0, 2.5, 3.5],
+        }
+    )
+    fit = st.fit_adjusted(to_cells(rows))
+    assert fit.production is None and fit.pilot is None
+    assert "cannot be separated from time" in fit.note
+    assert fit.method == "none"
+
+
+def test_no_dates_uses_site_effects_only():
+    rows = simulate(9)
+    rows["period"] = pd.NaT
+    cells = to_cells(rows)
+    assert cells["period"].isna().all()
+    fit = st.fit_adjusted(cells)
+    r = rows.dropna(subset=["value"]).copy()
+    r["pilot"] = (r.phase == "pilot").astype(float)
+    r["production"] = (r.phase == "production").astype(float)
+    r["site_code"] = pd.factorize(r["site"])[0]
+    _, cl, hc1 = row_fits(r.reset_index(drop=True), "value ~ pilot + production + C(site)")
+    assert fit.production.method == "site_fe_cluster_site"
+    assert close(fit.production.estimate, cl.params["production"])
+    assert close(fit.production.se, cl.bse["production"])
+    assert fit.pilot.method == "site_fe_hc1_cells"
+    assert close(fit.pilot.se, hc1.bse["pilot"])
+    assert fit.concurrent_periods == 0
+
+
+def test_ci_alpha_widens_intervals_only():
+    cells = to_cells(simulate(10))
+    a = st.fit_adjusted(cells)
+    b = st.fit_adjusted(cells, ci_alpha=0.05 / 4)
+    assert b.production.p_value == a.production.p_value
+    assert b.production.ci_low < a.production.ci_low
+    assert b.production.lift_ci_high > a.production.lift_ci_high
+    q = sps.t.ppf(1 - 0.05 / 8, b.production.df)
+    assert close(b.production.ci_high, b.production.estimate + q * b.production.se, 1e-12)
+
+
+def test_few_clusters_threshold_switches_production_to_hc1():
+    cells = to_cells(simulate(11))
+    fit = st.fit_adjusted(cells, few_clusters=6)  # production is at 5 sites
+    assert fit.production.method == "twfe_hc1_cells"
+    assert fit.production.n_sites == 5
+
+
+def test_single_site_forces_hc1_and_weekly_periods_index_like_months():
+    rows = simulate(21)
+    one = st.fit_adjusted(to_cells(rows[rows.site == "S0"]))
+    # One site: period effects absorb everything, the site trend identifies the effects, and a
+    # single cluster leaves HC1 as the only covariance.
+    assert one.production.method == "site_trend_hc1_cells"
+    assert one.pilot.method == "site_trend_hc1_cells"
+    assert "pre-launch trend" in one.note
+    cells = to_cells(rows)
+    month = (cells.period.dt.year - 2023) * 12 + cells.period.dt.month - 1
+    weekly = cells.assign(period=pd.Timestamp("2024-01-01") + pd.to_timedelta(7 * month, unit="D"))
+    a, b = st.fit_adjusted(cells), st.fit_adjusted(weekly)
+    assert close(a.production.estimate, b.production.estimate, 1e-12)
+    assert close(st.production_trend(cells).slope, st.production_trend(weekly).slope, 1e-12)
+
+
+def test_adjusted_degenerate_inputs_never_raise():
+    empty = st.fit_adjusted(pd.DataFrame())
+    assert empty.production is None and empty.note
+    no_cols = st.fit_adjusted(pd.DataFrame({"x": [1]}))
+    assert no_cols.note
+    rows = simulate(12)
+    base_only = st.fit_adjusted(to_cells(rows[rows.phase == "baseline"]))
+    assert base_only.production is None and "no pilot or production" in base_only.note
+    no_base = st.fit_adjusted(to_cells(rows[rows.phase != "baseline"]))
+    assert no_base.production is None and "no baseline" in no_base.note
+    one_row = to_cells(rows).head(1)
+    assert st.fit_adjusted(one_row).production is None
+
+
+# --------------------------------------------------------------------------------------------
+# Slice effects
+# --------------------------------------------------------------------------------------------
+
+
+def test_site_effects_match_row_level_interaction_model():
+    rows = simulate(13, pilot_effect=2.5, noise=1.5)
+    cells = to_cells(rows)
+    slices = st.fit_slice_effects(cells, "site")
+    r = prepare_rows(rows)
+    prod_sites = sorted(r.loc[r.production == 1, "site"].unique())
+    terms = []
+    for s in prod_sites:
+        r[f"prod_{s}"] = ((r.production == 1) & (r.site == s)).astype(float)
+        terms.append(f"prod_{s}")
+    model, _, hc1 = row_fits(r, f"value ~ pilot + {' + '.join(terms)} + C(site) + C(period_s)")
+    assert [s.name for s in slices] == prod_sites
+    v = hc1.cov_params().values
+    p_rows = []
+    for s in slices:
+        col = f"prod_{s.name}"
+        e = s.effect
+        assert s.slice_type == "site" and e.method == "twfe_hc1_cells"
+        assert close(e.estimate, hc1.params[col]) and close(e.se, hc1.bse[col])
+        assert e.df == hc1.df_resid
+        p = 2 * sps.t.sf(abs(hc1.params[col] / hc1.bse[col]), hc1.df_resid)
+        assert close(e.p_value, p)
+        p_rows.append(p)
+        mask = (r[col] == 1).to_numpy()
+        lift, lift_se, _, g = row_lift(model, hc1, col, mask, v)
+        assert close(e.lift, lift) and close(e.lift_se, lift_se)
+        assert close(e.treated_mean, r.loc[mask, "value"].mean(), 1e-9)
+        # Retention of this site: its lift over the pilot's lift (same fit).
+        lp, _, _, gp = row_lift(model, hc1, "pilot", (r.pilot == 1).to_numpy(), v)
+        ref = st.fieller_ratio(lift, lp, g @ v @ g, gp @ v @ gp, g @ v @ gp, hc1.df_resid)
+        assert s.retention is not None
+        assert close(s.retention.estimate, lift / lp)
+        assert close(s.retention.ci_low, ref.ci_low) and close(s.retention.ci_high, ref.ci_high)
+    np.testing.assert_allclose(
+        [s.p_holm for s in slices], multipletests(p_rows, method="holm")[1], rtol=RTOL
+    )
+
+
+def test_channel_effects_match_row_level_interaction_model():
+    rows = simulate(14, channels=("web", "phone", "store"))
+    slices = st.fit_slice_effects(to_cells(rows), "channel")
+    r = prepare_rows(rows)
+    for ch in ("web", "phone", "store"):
+        r[f"prod_{ch}"] = ((r.production == 1) & (r.channel == ch)).astype(float)
+    formula = (
+        "value ~ pilot + prod_web + prod_phone + prod_store + C(site) + C(channel) + C(period_s)"
+    )
+    _, _, hc1 = row_fits(r, formula)
+    assert sorted(s.name for s in slices) == ["phone", "store", "web"]
+    for s in slices:
+        col = f"prod_{s.name}"
+        assert s.slice_type == "channel"
+        assert close(s.effect.estimate, hc1.params[col]) and close(s.effect.se, hc1.bse[col])
+
+
+def test_site_seen_only_in_production_is_reported_unidentified():
+    go_live = {0: 10, 1: 10, 2: 12, 3: 0}  # S3 has no row before going live
+    rows = simulate(15, n_sites=5, go_live=go_live)
+    slices = {s.name: s for s in st.fit_slice_effects(to_cells(rows), "site")}
+    assert set(slices) == {"S0", "S1", "S2", "S3"}
+    s3 = slices["S3"]
+    assert math.isnan(s3.effect.estimate) and math.isnan(s3.p_holm) and s3.effect.note
+    assert s3.retention is None
+    assert all(math.isfinite(slices[s].effect.estimate) for s in ("S0", "S1", "S2"))
+    # The overall fit stays identified (S3 is absorbed by its site effect).
+    assert st.fit_adjusted(to_cells(rows)).production is not None
+
+
+def test_slice_effects_degenerate():
+    assert st.fit_slice_effects(pd.DataFrame(), "site") == []
+    rows = simulate(16)
+    assert st.fit_slice_effects(to_cells(rows[rows.phase != "production"]), "site") == []
+
+
+# --------------------------------------------------------------------------------------------
+# Trend and counterfactual
+# --------------------------------------------------------------------------------------------
+
+
+def test_production_trend_matches_weighted_polyfit():
+    rows = simulate(17, trend=0.3)
+    cells = to_cells(rows)
+    tr = st.production_trend(cells)
+    prod = rows[rows.phase == "production"].dropna(subset=["value"])
+    per = prod.groupby("period")["value"].agg(["mean", "count"]).reset_index()
+    t = (per["period"].dt.year - 2023) * 12 + per["period"].dt.month - 1
+    coef, cov = np.polyfit(t, per["mean"], 1, w=np.sqrt(per["count"]), cov=True)
+    assert tr.periods == len(per)
+    assert close(tr.slope, coef[0], 1e-9)
+    q = sps.t.ppf(0.975, len(per) - 2)
+    assert close(tr.ci_high, coef[0] + q * math.sqrt(cov[0, 0]), 1e-6)
+    no_dates = cells.assign(period=pd.NaT)
+    assert math.isnan(st.production_trend(no_dates).slope)
+
+
+def simulate_series(seed: int, n_base: int, n_post: int, shift: float) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2021-01-01", periods=n_base + n_post, freq="MS")
+    frames = []
+    for i, m in enumerate(months):
+        post = i >= n_base
+        level = 50 + 0.2 * i + 0.3 * rng.standard_normal() + (shift if post else 0.0)
+        values = level + 2.0 * rng.standard_normal(200)
+        phase = "production" if post else "baseline"
+        frames.append(
+            pd.DataFrame(
+                {"phase": phase, "site": "A", "channel": "all", "period": m, "value": values}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_counterfactual_recovers_known_level_shift():
+    n_post, shift = 6, 3.0
+    cells = to_cells(simulate_series(18, 30, n_post, shift))
+    cf = st.forecast_counterfactual(cells)
+    assert cf.method == "local_linear_trend" and cf.baseline_periods == 30
+    true = n_post * shift
+    assert cf.ci_low < true < cf.ci_high
+    assert cf.ci_low > 0
+    assert abs(cf.cumulative_effect - true) < 0.25 * true
+    assert len(cf.points) == 30 + n_post
+    post = cf.points[-n_post:]
+    assert all(lo < pred < hi for _, _, pred, lo, hi in post)
+    assert math.isclose(sum(o - p for _, o, p, _, _ in post), cf.cumulative_effect)
+    assert post[0][0] == "2023-07-01"
+
+
+def test_counterfactual_joint_covariance_matches_statsmodels_forecast_variance():
+    rng = np.random.default_rng(19)
+    y = 10 + np.cumsum(0.1 + 0.5 * rng.standard_normal(40))
+    res = sm.tsa.UnobservedComponents(y, level="local linear trend").fit(disp=False)
+    means, cov = st._forecast_cov(res, 5)
+    f = res.get_forecast(5)
+    np.testing.assert_allclose(means, f.predicted_mean, rtol=1e-9)
+    np.testing.assert_allclose(np.diag(cov), f.var_pred_mean, rtol=1e-9)
+
+
+def test_counterfactual_too_few_periods_says_so():
+    cells = to_cells(simulate_series(20, 4, 3, 1.0))
+    cf = st.forecast_counterfactual(cells)
+    assert cf.baseline_periods == 4 and math.isnan(cf.cumulative_effect)
+    assert "Too few periods" in cf.note and cf.points == ()
+    no_dates = st.forecast_counterfactual(cells.assign(period=pd.NaT))
+    assert math.isnan(no_dates.cumulative_effect) and no_dates.note
+
+
+def test_stats_module_does_not_import_ui_or_database():
+    import ast
+    import pathlib
+
+    tree = ast.parse(pathlib.Path(st.__file__).read_text())
+    names = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    names |= {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
+    assert not names & {"streamlit", "duckdb"}
