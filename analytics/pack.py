@@ -13,7 +13,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -30,6 +30,7 @@ PDF_NAME = "scalegate_board_pack.pdf"
 NOT_ANSWERED = "not answered yet"
 NO_DECISION = "No decision recorded."
 WORST_SLICES = 10
+TABLE_ROWS = 10  # data rows of a table on one slide
 # Characters XML 1.0 cannot hold (a PPTX is XML); a file's site name might carry one.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -295,7 +296,7 @@ def build_slides(
             "Readiness to scale",
             table=table,
             lines=() if table else (f"Readiness questions: {NOT_ANSWERED}.",),
-            widths=(1.0, 1.0),
+            widths=(1.3, 1.0),
             notes="Answers as recorded by the team; Scalegate does not check them.",
         )
     )
@@ -307,7 +308,29 @@ def build_slides(
             notes="The go / no-go log keeps every decision with the evidence it was taken on.",
         )
     )
-    return slides
+    return _paginate(slides)
+
+
+def _paginate(slides: list[Slide]) -> list[Slide]:
+    """Tables longer than a slide holds continue on further slides, under the same header."""
+    out: list[Slide] = []
+    for slide in slides:
+        if not slide.table or len(slide.table) <= TABLE_ROWS + 1:
+            out.append(slide)
+            continue
+        header, body = slide.table[0], slide.table[1:]
+        for k in range(0, len(body), TABLE_ROWS):
+            part = k // TABLE_ROWS
+            out.append(
+                replace(
+                    slide,
+                    key=slide.key if part == 0 else f"{slide.key}_{part + 1}",
+                    title=slide.title if part == 0 else f"{slide.title} (continued)",
+                    table=[header, *body[k : k + TABLE_ROWS]],
+                    notes=slide.notes if part == 0 else "",
+                )
+            )
+    return out
 
 
 def render(slides: list[Slide], *, svg: bool) -> None:
@@ -536,9 +559,25 @@ def to_pdf(slides: list[Slide]) -> bytes:
                     ]
                 )
             )
-            _, h = table.wrapOn(canvas, width - 2 * margin, top - margin)
-            table.drawOn(canvas, margin, top - h)
-            top -= h + 14
+            pending = [table]
+            while pending:
+                # Rows that wrap into more height than the page holds continue on the next page.
+                part = pending.pop(0)
+                _, h = part.wrapOn(canvas, width - 2 * margin, top - margin)
+                if h > top - margin:
+                    pieces = part.split(width - 2 * margin, top - margin)
+                    if len(pieces) > 1:
+                        part, pending = pieces[0], pieces[1:] + pending
+                        _, h = part.wrapOn(canvas, width - 2 * margin, top - margin)
+                part.drawOn(canvas, margin, top - h)
+                top -= h + 14
+                if pending:
+                    canvas.showPage()
+                    canvas.setFont(bold, 22)
+                    canvas.drawString(
+                        margin, height - margin - 16, _text(f"{slide.title} (continued)")
+                    )
+                    top = height - margin - 34
         if slide.lines:
             story = paragraphs("\n".join(slide.lines), body)
             frame = Frame(margin, margin, width - 2 * margin, top - margin)

@@ -274,3 +274,13 @@ def test_sample_pack_builds_within_ten_seconds(tmp_path: Path) -> None:
     for v in results.verdicts:
         expected = charts.pct(v.estimate) if math.isfinite(v.estimate) else "n/a"
         assert printed[v.label] == expected
+
+
+def test_long_tables_continue_on_further_slides(results: Results) -> None:
+    readiness = [(f"Question {k}?", "A long answer. " * (40 if k == 3 else 1)) for k in range(25)]
+    pptx, pdf = export.pack_bytes(results, make_catalog(), readiness=readiness)
+    titles = [s.shapes.title.text for s in Presentation(io.BytesIO(pptx)).slides]
+    assert titles.count("Readiness to scale") == 1
+    assert titles.count("Readiness to scale (continued)") == 2
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert all(f"Question {k}?" in text for k in range(25))
