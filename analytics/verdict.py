@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from analytics import stats
 from analytics.catalog import Metric, Settings
 from analytics.types import Verdict
 
@@ -74,14 +75,12 @@ def _good(e: Evidence) -> tuple[float, float, float]:
 def rows_needed(n: int, estimate: float, low: float, high: float, delta: float) -> int | None:
     """Rows still needed for rule 2 or 4 to settle, if the estimate stayed where it is.
 
-    The half-width shrinks as 1/sqrt(n); rule 4 needs half-width < estimate (when estimate >= δ),
-    rule 2 needs half-width < δ − estimate (when estimate < δ).
+    Rule 4 needs a half-width below the estimate (when estimate >= δ), rule 2 a half-width below
+    δ − estimate (when estimate < δ); stats.rows_needed scales the half-width as 1/sqrt(n).
     """
-    half = (high - low) / 2
     target = estimate if estimate >= delta else delta - estimate
-    if not (math.isfinite(half) and half > 0 and target > 0 and n > 0):
-        return None
-    return max(0, math.ceil(n * (half / target) ** 2 - n))
+    needed = stats.rows_needed(n, (high - low) / 2, target)
+    return needed if needed >= 0 else None
 
 
 def decide(e: Evidence, settings: Settings) -> Decision:
