@@ -1,0 +1,25 @@
+"""Data: load files as a dataset, manage the stored datasets, and edit the metric catalog."""
+
+import streamlit as st
+
+from ui.catalog_panel import catalog_panel
+from ui.context import current
+from ui.datasets_panel import datasets_panel
+from ui.load_panel import load_panel
+
+ctx = current()
+st.title("Data")
+
+st.subheader("Load files")
+st.caption(
+    "CSV (also .csv.gz), Parquet or Excel; wide (one column per metric) or long (metric, value). "
+    "Several files together form one dataset and must share their columns."
+)
+load_panel(ctx.store, ctx.datasets)
+
+st.subheader("Datasets")
+chosen = datasets_panel(ctx.store, ctx.datasets)
+
+if chosen is not None:
+    st.subheader("Metric catalog")
+    catalog_panel(ctx.store, chosen)

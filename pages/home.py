@@ -1,0 +1,67 @@
+"""Home: the answer first, one row per outcome metric, then the state of the data."""
+
+import streamlit as st
+
+from analytics.commands import load_sample_if_empty
+from analytics.ui_state import answers, status_items, verdict_counts
+from analytics.verdict import VERDICT_LABELS
+from ui.context import current
+from ui.show import PAGES, verdict_badge
+
+ctx = current()
+st.title("Does the pilot's evidence justify scaling?")
+
+if not ctx.ready:
+    st.info(
+        "There is no data yet. Load the bundled sample (an AI rollout across 12 plants) to see "
+        "how Scalegate answers, or upload your own pilot and production data."
+    )
+    if st.button("Load the sample", key="home_load_sample", type="primary"):
+        with st.spinner("Loading the sample…"):
+            load_sample_if_empty(ctx.store)
+        st.rerun()
+    st.page_link(PAGES["data"], label="Upload your own file", icon=":material/upload:")
+    st.stop()
+
+found = ctx.results()
+counts = verdict_counts(found)
+st.write(
+    "Across "
+    + f"{len(found.verdicts)} outcome metrics: "
+    + ", ".join(f"{n} {VERDICT_LABELS[k].lower()}" for k, n in counts.items() if n)
+    + "."
+)
+
+for answer in answers(found):
+    with st.container(border=True, key=f"home_answer_{answer.metric}"):
+        name, pilot, production, keeps = st.columns([3, 2, 2, 2], vertical_alignment="center")
+        with name:
+            st.markdown(f"**{answer.label}**")
+            verdict_badge(answer.verdict)
+        pilot.metric("Pilot promised", answer.promised, help=f"Pilot alone: {answer.pilot_label}")
+        pilot.caption(f"Pilot alone: {answer.pilot_label}")
+        production.metric(
+            "Production delivers", answer.delivered, help=f"Interval: {answer.production_ci}"
+        )
+        production.caption(f"Interval {answer.production_ci}")
+        keeps.metric(
+            "Retention",
+            answer.retention,
+            help="The share of the pilot's lift that production keeps.",
+        )
+        st.caption(answer.reason)
+
+if found.notes:
+    st.caption("Some metrics could not be estimated everywhere: see Scorecard for the notes.")
+st.page_link(
+    PAGES["scorecard"],
+    label="See the scorecard and download the board pack",
+    icon=":material/fact_check:",
+)
+
+st.subheader("Data status")
+assert ctx.info is not None
+st.caption(f"Dataset: {ctx.info.name} · {ctx.info.rejected:,} rows set aside at load")
+items = status_items(found.dataset, len(ctx.datasets))
+for column, (label, value) in zip(st.columns(len(items)), items, strict=True):
+    column.metric(label, value)

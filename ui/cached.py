@@ -1,0 +1,135 @@
+"""The Streamlit boundary: the one store factory and the cached analytics calls.
+
+Cached functions take plain hashable values only (database path, dataset id and sha256, the
+catalog and filters as JSON), never widgets or DataFrames, so a cache entry is exactly one
+dataset content × catalog × filters. The analytics they wrap know nothing of Streamlit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import streamlit as st
+
+from analytics import export
+from analytics import readiness as readiness_mod
+from analytics.aggregate import data_quality_by_site, summarise_dataset
+from analytics.analysis import analyse, time_series
+from analytics.catalog import read_catalog
+from analytics.commands import load_sample_if_empty
+from analytics.decisions import list_decisions
+from analytics.readiness import ReadinessItem
+from analytics.results import Results
+from analytics.store import DEFAULT_DB, Store, open_store
+from analytics.ui_state import Options, catalog_from_json, filters_from_json
+
+TTL = "1h"
+
+
+def db_path() -> str:
+    """The database this process serves (SCALEGATE_DB, else data/scalegate.duckdb)."""
+    return os.environ.get("SCALEGATE_DB", str(DEFAULT_DB))
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _store(path: str) -> Store:
+    store = open_store(path)
+    # First start with an empty database: show the bundled sample, not an empty page.
+    load_sample_if_empty(store)
+    return store
+
+
+def store() -> Store:
+    return _store(db_path())
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def options(db: str, dataset_id: int, sha256: str) -> Options:
+    """What the dataset offers the sidebar: its sites, channels, metrics and date span."""
+    s = _store(db)
+    summary = summarise_dataset(s.cursor(), dataset_id)
+    catalog = read_catalog(s.cursor(), dataset_id)
+    return Options(
+        dataset_ids=(dataset_id,),
+        sites=summary.sites,
+        channels=summary.channels,
+        metrics=catalog.ids,
+        date_min=summary.date_min,
+        date_max=summary.date_max,
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def results(
+    db: str, dataset_id: int, sha256: str, name: str, catalog_json: str, filters_json: str
+) -> Results:
+    """The analysis of one dataset content under one catalog and filters."""
+    return analyse(
+        _store(db), dataset_id, catalog_from_json(catalog_json), filters_from_json(filters_json)
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def series(
+    db: str, dataset_id: int, sha256: str, catalog_json: str, filters_json: str
+) -> pd.DataFrame:
+    """Mean per metric, phase and period, for the time charts."""
+    return time_series(
+        _store(db), dataset_id, catalog_from_json(catalog_json), filters_from_json(filters_json)
+    )
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def quality(
+    db: str, dataset_id: int, sha256: str, metric_ids: tuple[str, ...], filters_json: str
+) -> pd.DataFrame:
+    """Missing values and date gaps per site."""
+    filters = filters_from_json(filters_json)
+    return data_quality_by_site(_store(db).cursor(), dataset_id, list(metric_ids), filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def readiness(
+    db: str,
+    dataset_id: int,
+    sha256: str,
+    name: str,
+    catalog_json: str,
+    filters_json: str,
+    decisions_seen: int,
+) -> tuple[ReadinessItem, ...]:
+    """The readiness questions with their evidence (decisions_seen: recorded decisions, so a
+    new decision refreshes the owner's evidence)."""
+    s = _store(db)
+    catalog, filters = catalog_from_json(catalog_json), filters_from_json(filters_json)
+    found = results(db, dataset_id, sha256, name, catalog_json, filters_json)
+    past = list_decisions(s, dataset_id)
+    return readiness_mod.readiness(s, dataset_id, catalog, filters, found, past)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def pack(
+    db: str,
+    dataset_id: int,
+    sha256: str,
+    name: str,
+    catalog_json: str,
+    filters_json: str,
+    decision_json: str,
+    readiness_json: str,
+) -> tuple[bytes, bytes]:
+    """The board pack (pptx, pdf) for one analysis and the latest decision."""
+    found = results(db, dataset_id, sha256, name, catalog_json, filters_json)
+    readiness = json.loads(readiness_json)
+    return export.pack_bytes(
+        found,
+        catalog_from_json(catalog_json),
+        decision=json.loads(decision_json),
+        readiness=[tuple(pair) for pair in readiness] if readiness else None,
+    )
+
+
+def to_json(doc: object) -> str:
+    return json.dumps(doc, sort_keys=True, default=str)

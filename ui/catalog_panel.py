@@ -1,0 +1,149 @@
+"""The Data page's metric catalog editor and [settings] thresholds, saved to the database so the
+analysis re-runs under them; and the catalog as a TOML file to download or upload."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import streamlit as st
+
+from analytics.catalog import Catalog, apply_overrides, parse_toml, read_catalog, save_catalog
+from analytics.errors import ScalegateError
+from analytics.store import DatasetInfo, Store
+from analytics.ui_state import (
+    GRAINS,
+    catalog_frame,
+    catalog_from_frame,
+    catalog_with_settings,
+)
+
+
+def _save(store: Store, dataset_id: int, catalog: Catalog, what: str) -> None:
+    with store.transaction() as cur:
+        save_catalog(cur, dataset_id, catalog)
+    st.toast(f"{what} saved: the analysis re-runs under it.", icon=":material/check:")
+
+
+def _metrics_editor(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
+    guessed = sum(m.guessed for m in catalog.metrics)
+    if guessed:
+        st.warning(
+            f"{guessed} metric(s) were guessed from their names (listed first): check their kind "
+            "and direction, then tick Confirmed."
+        )
+    ids = list(catalog.ids)
+    edited = st.data_editor(
+        catalog_frame(catalog),
+        key=f"data_catalog_editor_{info.id}",
+        hide_index=True,
+        disabled=["id"],
+        column_config={
+            "id": st.column_config.TextColumn("Id"),
+            "label": st.column_config.TextColumn("Label"),
+            "confirmed": st.column_config.CheckboxColumn(
+                "Confirmed", help="Ticked once a person has checked the kind and direction."
+            ),
+            "kind": st.column_config.SelectboxColumn(
+                "Kind",
+                options=["outcome", "process"],
+                required=True,
+                help="Outcomes get verdicts; process metrics explain them and can be guardrails.",
+            ),
+            "direction": st.column_config.SelectboxColumn(
+                "Better when", options=["higher", "lower"], required=True
+            ),
+            "unit": st.column_config.TextColumn("Unit"),
+            "min_effect": st.column_config.NumberColumn(
+                "Worth scaling from",
+                min_value=0.0,
+                max_value=9.99,
+                step=0.01,
+                format="percent",
+                help="The smallest relative change worth scaling for (0.05 = 5%).",
+            ),
+            "value_per_unit": st.column_config.NumberColumn(
+                "Value per unit", help="Money per unit of the metric per case, for value at scale."
+            ),
+            "guardrail": st.column_config.NumberColumn(
+                "Guardrail", help="A process metric's acceptable limit in production."
+            ),
+            "guards": st.column_config.MultiselectColumn(
+                "Guards", options=ids, help="The outcomes this guardrail guards (empty: all)."
+            ),
+        },
+    )
+    if st.button("Save the catalog", key="data_catalog_save", type="primary"):
+        try:
+            _save(store, info.id, catalog_from_frame(catalog, edited), "Catalog")
+        except ScalegateError as error:
+            st.error(str(error))
+
+
+def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
+    s = catalog.settings
+    with st.form(f"data_settings_{info.id}"):
+        a, b, c = st.columns(3)
+        values = {
+            "alpha": a.number_input(
+                "Significance level (alpha)", 0.001, 0.499, s.alpha, step=0.01, format="%.3f"
+            ),
+            "min_production_rows": b.number_input(
+                "Minimum production rows", 1, value=s.min_production_rows
+            ),
+            "min_production_sites": c.number_input(
+                "Minimum production sites", 1, value=s.min_production_sites
+            ),
+            "retention_floor": a.number_input(
+                "Retention floor", 0.0, 5.0, s.retention_floor, step=0.05
+            ),
+            "grain": b.selectbox("Default time grain", GRAINS, index=GRAINS.index(s.grain)),
+            "annual_volume": c.number_input(
+                "Annual volume (cases)", 0.0, value=float(s.annual_volume), step=1000.0
+            ),
+            "run_cost_per_year": a.number_input(
+                "Running cost a year", 0.0, value=float(s.run_cost_per_year), step=1000.0
+            ),
+        }
+        if st.form_submit_button("Save the settings"):
+            try:
+                _save(store, info.id, catalog_with_settings(catalog, values), "Settings")
+            except ScalegateError as error:
+                st.error(str(error))
+
+
+def _toml_files(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
+    left, right = st.columns(2)
+    left.download_button(
+        "Download the catalog (TOML)",
+        data=catalog.to_toml(),
+        file_name=f"scalegate_catalog_{info.id}.toml",
+        mime="application/toml",
+        key="data_catalog_download",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    uploaded = right.file_uploader(
+        "Upload a catalog (TOML)", type=["toml"], key=f"data_catalog_upload_{info.id}"
+    )
+    if uploaded is not None and right.button("Apply this catalog", key="data_catalog_apply"):
+        try:
+            updated, warnings = apply_overrides(catalog, parse_toml(uploaded.getvalue()))
+            for warning in warnings:
+                st.warning(warning)
+            _save(store, info.id, updated, "Catalog file")
+        except ScalegateError as error:
+            st.error(str(error))
+
+
+def catalog_panel(store: Store, info: DatasetInfo) -> None:
+    """Edit the stored catalog of one dataset (the sidebar's value inputs override the settings
+    for the current view only; saving here changes the defaults)."""
+    catalog = read_catalog(store.cursor(), info.id)
+    st.caption(f"Catalog of {info.name}: {len(catalog.metrics)} metrics.")
+    _metrics_editor(store, info, catalog)
+    st.markdown("**Thresholds of the verdict rules**")
+    _settings_form(store, info, catalog)
+    _toml_files(store, info, catalog)
+    st.caption(
+        "Defaults: " + ", ".join(f"{k} {v}" for k, v in asdict(type(catalog.settings)()).items())
+    )

@@ -1,0 +1,236 @@
+"""The Data page's load flow: pick files (upload, or a local path on this machine only), confirm
+the detected mapping, load with progress, read the validation report.
+
+Nothing is stored before the user presses Load, and a load that fails stores nothing (the
+engine loads in one transaction); the sentence it raised is shown as is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics.errors import ScalegateError
+from analytics.ingest import Detection, Source, detect, load_files
+from analytics.store import DatasetInfo, Store
+from analytics.ui_state import expand_local, local_paths_allowed
+
+ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
+PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
+_REPORT = "data_last_report"  # the last load's report, kept across the rerun that follows it
+_DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
+
+
+def allow_local() -> bool:
+    return local_paths_allowed(
+        st.get_option("server.address"), os.environ.get("SCALEGATE_ALLOW_LOCAL_PATHS")
+    )
+
+
+def _pick_sources() -> tuple[list[Source], str]:
+    """The files chosen, and a key that changes when the choice does."""
+    uploads = st.file_uploader(
+        "Upload one or more files (they must share their columns)",
+        type=["csv", "gz", "tsv", "txt", "parquet", "xlsx"],
+        accept_multiple_files=True,
+        key="data_upload",
+    )
+    sources = [Source.from_bytes(f.name, f.getvalue()) for f in uploads or []]
+    key = "|".join(f"{f.file_id}:{f.name}:{f.size}" for f in uploads or [])
+    if allow_local():
+        pattern = st.text_input(
+            "…or a path or pattern on this machine",
+            key="data_local_path",
+            placeholder="~/exports/pilot_*.csv",
+            help="Offered because Scalegate serves on this machine only.",
+        )
+        if pattern.strip() and not sources:
+            paths = expand_local(pattern)
+            sources = [Source.from_path(p) for p in paths]
+            key = "|".join(f"{p}:{p.stat().st_mtime_ns}:{p.stat().st_size}" for p in paths)
+    return sources, key
+
+
+def _detect(sources: Sequence[Source], key: str, mapping: dict, phase_map: dict) -> Detection:
+    wanted = (key, tuple(sorted(mapping.items())), tuple(sorted(phase_map.items())))
+    held = st.session_state.get(_DETECTED)
+    if held is None or held[0] != wanted:
+        with st.spinner("Reading the files' columns…"):
+            held = (wanted, detect(sources, mapping, phase_map))
+        st.session_state[_DETECTED] = held
+    return held[1]
+
+
+def _role_table(detection: Detection) -> pd.DataFrame:
+    def role(header: str) -> str:
+        found = detection.roles.get(header, "ignore")
+        return "ignore" if found == "identifier" else found
+
+    return pd.DataFrame(
+        {
+            "Column": list(detection.headers),
+            "Role": [role(h) for h in detection.headers],
+            "Detected as": [detection.roles.get(h, "ignore") for h in detection.headers],
+        }
+    )
+
+
+def _phase_table(detection: Detection) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Value in the file": list(detection.phase_values),
+            "Phase": [p or "(leave out)" for p in detection.phase_values.values()],
+            "Rows": [detection.phase_counts.get(v, 0) for v in detection.phase_values],
+        }
+    )
+
+
+def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Show the detected roles and phase values for correction; return the roles the user
+    changed from the detection, and the phase of every value that has one."""
+    st.caption(
+        f"{', '.join(detection.files)}: {detection.encoding}"
+        + (f", {detection.delimiter}-separated" if detection.delimiter else "")
+        + f", {detection.form} form."
+    )
+    for warning in detection.warnings:
+        st.warning(warning)
+    roles_col, phases_col = st.columns([3, 2])
+    with roles_col:
+        st.markdown("**Column roles**")
+        roles = st.data_editor(
+            _role_table(detection),
+            key=f"data_roles_editor_{round_key}",
+            hide_index=True,
+            disabled=["Column", "Detected as"],
+            column_config={"Role": st.column_config.SelectboxColumn(options=ROLES, required=True)},
+        )
+    with phases_col:
+        st.markdown("**Phase values**")
+        if detection.phase_column is None:
+            st.warning("No phase column was found: give one column the role phase.")
+            phases = pd.DataFrame(columns=["Value in the file", "Phase"])
+        else:
+            phases = st.data_editor(
+                _phase_table(detection),
+                key=f"data_phases_editor_{round_key}",
+                hide_index=True,
+                disabled=["Value in the file", "Rows"],
+                column_config={
+                    "Phase": st.column_config.SelectboxColumn(options=PHASE_CHOICES, required=True)
+                },
+            )
+    detected = _role_table(detection).set_index("Column")["Role"]
+    mapping = {
+        str(r["Column"]): str(r["Role"])
+        for r in roles.to_dict("records")
+        if r["Role"] != detected.get(r["Column"])
+    }
+    phase_map = {
+        str(r["Value in the file"]): str(r["Phase"])
+        for r in phases.to_dict("records")
+        if r["Phase"] in PHASE_CHOICES[:3]
+    }
+    return mapping, phase_map
+
+
+def _show_report(held: dict[str, Any]) -> None:
+    report = held["report"]
+    if held["already"]:
+        st.info(f"This content is already loaded as dataset {held['name']}: nothing changed.")
+    else:
+        st.success(f"Loaded as dataset {held['name']}.")
+    read, loaded, aside = st.columns(3)
+    read.metric("Rows read", f"{report['rows_read']:,}")
+    loaded.metric("Rows loaded", f"{report['rows_loaded']:,}")
+    aside.metric("Rows set aside", f"{report['rows_rejected']:,}")
+    for warning in report.get("warnings", []):
+        st.warning(warning)
+    with st.expander("The full validation report"):
+        st.text(held["text"])
+
+
+def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
+    """Pick files, confirm the mapping, load, and show the report of the last load."""
+    held = st.session_state.get(_REPORT)
+    if held:
+        _show_report(held)
+    try:
+        sources, key = _pick_sources()
+        if not sources:
+            return
+        mapping = st.session_state.get("data_mapping", {})
+        phase_map = st.session_state.get("data_phase_map", {})
+        detection = _detect(sources, key, mapping, phase_map)
+        round_key = str(abs(hash(st.session_state[_DETECTED][0])))
+        changed, new_phase_map = _confirm_mapping(detection, round_key)
+        new_mapping = {**mapping, **changed}
+        if changed or new_phase_map != {
+            v: p for v, p in detection.phase_values.items() if p is not None
+        }:
+            st.caption("You changed the mapping: check it before loading, or load as it is.")
+            if st.button("Check the corrected mapping", key="data_redetect"):
+                st.session_state["data_mapping"] = new_mapping
+                st.session_state["data_phase_map"] = new_phase_map
+                st.rerun()
+        _load_form(store, datasets, sources, new_mapping, new_phase_map)
+    except ScalegateError as error:
+        st.error(str(error))
+
+
+def _load_form(
+    store: Store,
+    datasets: Sequence[DatasetInfo],
+    sources: Sequence[Source],
+    mapping: dict[str, Any],
+    phase_map: dict[str, Any],
+) -> None:
+    by_id = {d.id: d for d in datasets}
+    name_col, target_col = st.columns(2)
+    name = name_col.text_input("Dataset name", key="data_load_name", placeholder=sources[0].name)
+    target = target_col.selectbox(
+        "Load as",
+        [None, *by_id],
+        key="data_load_target",
+        format_func=lambda i: (
+            "a new dataset" if i is None else f"a replacement for {by_id[i].name}"
+        ),
+    )
+    catalog_file = st.file_uploader(
+        "Optional metric catalog (TOML)", type=["toml"], key="data_load_catalog"
+    )
+    strict = st.checkbox("Refuse the files if any row must be set aside", key="data_load_strict")
+    if not st.button("Load", key="data_load_button", type="primary"):
+        return
+    with st.status("Loading…", expanded=True) as status:
+        st.write(f"Reading {len(sources)} file(s) and checking every row…")
+        try:
+            result = load_files(
+                store,
+                list(sources),
+                name=name.strip() or None,
+                mapping=mapping,  # type: ignore[arg-type]
+                phase_map=phase_map,  # type: ignore[arg-type]
+                catalog_text=catalog_file.getvalue() if catalog_file else None,
+                strict=strict,
+                replace=target,
+            )
+        except ScalegateError:
+            status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
+            raise
+        st.write(f"Stored {result.report.rows_loaded:,} rows in one transaction.")
+        status.update(label="Loaded.", state="complete")
+    st.session_state[_REPORT] = {
+        "name": result.name,
+        "already": result.already_loaded,
+        "report": result.report.to_dict(),
+        "text": result.report.to_text(),
+    }
+    st.session_state["f_pending_dataset"] = result.dataset_id
+    for key in ("data_mapping", "data_phase_map", _DETECTED):
+        st.session_state.pop(key, None)
+    st.rerun()

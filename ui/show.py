@@ -1,0 +1,91 @@
+"""Small drawing helpers shared by the pages: verdict badges, charts, captions, empty states.
+
+Nothing here renders HTML: every text a user or a file supplied goes through Streamlit's own
+elements, which escape it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from analytics.verdict import VERDICT_LABELS
+from ui.context import Context
+
+# One colour and icon per verdict, everywhere. "No meaningful effect" (we know it is small) and
+# "inconclusive" (we do not know yet) never share a colour, an icon or a word.
+VERDICT_STYLE: dict[str, tuple[str, str]] = {
+    "scale": ("green", ":material/check_circle:"),
+    "fix_first": ("orange", ":material/build:"),
+    "do_not_scale": ("red", ":material/block:"),
+    "need_more_data": ("blue", ":material/hourglass_top:"),
+}
+
+PAGES = {
+    "home": "pages/home.py",
+    "data": "pages/data.py",
+    "scorecard": "pages/scorecard.py",
+    "pilot": "pages/pilot_vs_production.py",
+    "sites": "pages/sites_channels.py",
+    "baseline": "pages/baseline.py",
+    "decision": "pages/decision.py",
+}
+
+
+def verdict_badge(verdict: str, prefix: str = "") -> None:
+    color, icon = VERDICT_STYLE[verdict]
+    st.badge(prefix + VERDICT_LABELS[verdict], icon=icon, color=color)  # type: ignore[arg-type]
+
+
+def verdict_text(verdict: str) -> str:
+    """A verdict with its icon, for tables and captions."""
+    return f"{VERDICT_STYLE[verdict][1]} {VERDICT_LABELS[verdict]}"
+
+
+def chart(figure: Any, key: str | None = None) -> None:
+    """Draw an Altair chart as the export draws it (the engine's theme, not Streamlit's)."""
+    st.altair_chart(figure, theme=None, width="stretch", key=key)
+
+
+def interval_caption(level: float | None = None) -> None:
+    level_text = f"{level:.0%}" if level else "95%"
+    st.caption(
+        f"Whiskers and bands are {level_text} intervals: the range of effects this data cannot "
+        "rule out. Where an interval crosses zero, the data cannot tell the AI's effect from "
+        "none; a narrower interval needs more rows."
+    )
+
+
+def need_dataset(ctx: Context) -> None:
+    """Stop the page with directions when there is nothing to analyse yet."""
+    if ctx.ready:
+        return
+    st.info("There is no dataset to analyse yet. Load the bundled sample or your own file.")
+    st.page_link(PAGES["data"], label="Go to Data to load a file", icon=":material/upload:")
+    st.page_link(PAGES["home"], label="Load the sample from Home", icon=":material/home:")
+    st.stop()
+
+
+def notes(found: Any) -> None:
+    """The engine's notes on what it could not estimate, folded away."""
+    if found.notes:
+        with st.expander(f"Notes on this analysis ({len(found.notes)})"):
+            for note in found.notes:
+                st.markdown(f"- {note}")
+
+
+def downloads(items: list[tuple[str, Callable[[], bytes], str, str]], key: str) -> None:
+    """A row of download buttons, each building its file only when clicked."""
+    columns = st.columns(len(items))
+    for col, (label, build, file_name, mime) in zip(columns, items, strict=True):
+        col.download_button(
+            label,
+            data=build,
+            file_name=file_name,
+            mime=mime,
+            key=f"{key}_{file_name}",
+            on_click="ignore",
+            icon=":material/download:",
+        )
