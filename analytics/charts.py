@@ -872,7 +872,7 @@ def heatmap_frame(
                 "value": _finite(value),
                 "good": _finite(good),
                 "text": pct(value, signed=measure == "lift", digits=0),
-                "n": e.n_a,
+                "n": e.n_a + e.n_b,
             }
         )
     return pd.DataFrame(rows)
@@ -936,7 +936,7 @@ def site_heatmap(
             alt.Tooltip("site:N", title="Site"),
             alt.Tooltip("channel:N", title="Channel"),
             alt.Tooltip("value:Q", title=legend, format=fmt),
-            alt.Tooltip("n:Q", title="Production rows", format=","),
+            alt.Tooltip("n:Q", title="Rows (production and baseline)", format=","),
         ],
     )
     text = base.mark_text(fontSize=12).encode(

@@ -12,7 +12,7 @@ import io
 import math
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -198,7 +198,10 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # Spreadsheets hold no time zones: write the moment in UTC.
+        return value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, datetime | date):
         return value
     if isinstance(value, tuple | list):

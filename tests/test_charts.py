@@ -7,6 +7,7 @@ titles and values can be worked out on paper; one test runs on the bundled sampl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 from pathlib import Path
 from typing import Any
@@ -518,9 +519,15 @@ def test_missing_numbers_do_not_break_titles(catalog: Catalog, ctx: charts.Chart
 
 def sample_results() -> tuple[Results, Catalog, Any, int]:
     """Results of the bundled sample, or a skip when the engine or the file is not there yet."""
-    ingest = pytest.importorskip("analytics.ingest")
+    pytest.importorskip("analytics.ingest")
     if not SAMPLE.is_file():
         pytest.skip("data/sample.csv is missing: run `make sample`.")
+    return _analyse_sample()
+
+
+@functools.cache
+def _analyse_sample() -> tuple[Results, Catalog, Any, int]:
+    from analytics import ingest
     from analytics.analysis import analyse
     from analytics.catalog import read_catalog
     from analytics.store import Store
