@@ -459,75 +459,98 @@ def value_title(results: Results, currency: str = "") -> str:
     return f"Production delivers {money(delivered, currency)} a year at full scale{net}"
 
 
+TOTAL = "All outcomes"
+PROMISED, DELIVERED = "Promised (pilot)", "Delivered (production)"
+
+
 def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyChart:
-    """Value a year at full scale: promised (pilot) against delivered (production, with CI)."""
+    """Value a year at full scale: promised (pilot) against delivered (production, with CI).
+
+    With several outcomes a total row sums them (computed by Vega from the same rows), and the
+    run cost is netted once, from the total: each engine row nets the whole cost on its own.
+    """
     rows = []
     for r in results.value_at_scale:
-        metric = metric_from(results, r.metric, catalog)
         rows.append(
             {
                 "metric": r.metric,
-                "label": metric.label,
-                "Promised (pilot)": _finite(r.promised),
-                "Delivered (production)": _finite(r.delivered),
+                "label": metric_from(results, r.metric, catalog).label,
+                "promised": _finite(r.promised),
+                "delivered": _finite(r.delivered),
                 "delivered_low": _finite(min(r.delivered_ci)),
                 "delivered_high": _finite(max(r.delivered_ci)),
-                "net": _finite(r.net),
-                "run_cost": r.run_cost,
+                "run_cost": _finite(r.run_cost) or 0.0,
             }
         )
     frame = pd.DataFrame(rows)
-    if frame.empty or frame["Delivered (production)"].isna().all():
+    if frame.empty or frame["delivered"].isna().all():
         return empty_chart(
             ctx, "Set value_per_unit for an outcome in the catalog to see its value."
         )
     currency = currency_of(catalog)
     ctx = replace(ctx, ci_level=1 - _alpha(results))
-    unit = f" ({currency} a year)" if currency else " (a year)"
-    x_title = "Value at full scale" + unit
-    kinds = ["Promised (pilot)", "Delivered (production)"]
+    x_title = "Value at full scale" + (f" ({currency} a year)" if currency else " (a year)")
+    kinds = [PROMISED, DELIVERED]
+    several = len(frame) > 1
+    order = frame["label"].tolist() + ([TOTAL] if several else [])
+    y = alt.Y("label:N", title=None, sort=order)
+    y_offset = alt.YOffset("kind:N", sort=kinds, scale=alt.Scale(domain=kinds))
+    x = alt.X("value:Q", title=x_title, axis=alt.Axis(format="~s", tickCount=6))
     colour = alt.Color(
         "kind:N",
         title=None,
         scale=alt.Scale(domain=kinds, range=[PHASE_COLOURS["pilot"], PHASE_COLOURS["production"]]),
     )
-    y = alt.Y("label:N", title=None, sort=frame["label"].tolist())
-    bars = (
-        alt.Chart()
-        .transform_fold(kinds, as_=["kind", "value"])
-        .mark_bar(height=18)
-        .encode(
-            y=y,
-            yOffset=alt.YOffset("kind:N", sort=kinds),
-            x=alt.X("value:Q", title=x_title, axis=alt.Axis(format="~s")),
-            color=colour,
-            tooltip=[
-                alt.Tooltip("label:N", title="Outcome"),
-                alt.Tooltip("kind:N", title="Value"),
-                alt.Tooltip("value:Q", title="A year", format=",.0f"),
-            ],
+    tooltip = [
+        alt.Tooltip("label:N", title="Outcome"),
+        alt.Tooltip("kind:N", title="Value"),
+        alt.Tooltip("value:Q", title="A year", format=",.0f"),
+    ]
+
+    def bars(chart: alt.Chart) -> alt.Chart:
+        folded = chart.transform_fold(["promised", "delivered"], as_=["key", "value"])
+        named = folded.transform_calculate(
+            kind=f"datum.key == 'promised' ? '{PROMISED}' : '{DELIVERED}'"
         )
-    )
-    ci = (
+        return named.mark_bar(height=18).encode(
+            y=y, yOffset=y_offset, x=x, color=colour, tooltip=tooltip
+        )
+
+    interval = (
         alt.Chart()
-        .mark_rule(color=INK, strokeWidth=2)
+        .transform_calculate(kind=f"'{DELIVERED}'")
+        .mark_rule(color=INK, strokeWidth=2.5)
         .encode(
             y=y,
-            yOffset=alt.value(11),
+            yOffset=y_offset,
             x=alt.X("delivered_low:Q", title=x_title),
             x2="delivered_high:Q",
         )
     )
-    layers: list[alt.Chart] = [bars, ci, _zero_rule()]
+    layers: list[alt.Chart] = [bars(alt.Chart()), interval]
+    total = alt.Chart().transform_aggregate(
+        promised="sum(promised)", delivered="sum(delivered)", run_cost="max(run_cost)"
+    )
+    total = total.transform_calculate(label=f"'{TOTAL}'")
+    if several:
+        layers.append(bars(total))
     detail = f"Black line: the delivered value's {_level(ctx.ci_level)} interval."
-    if frame["run_cost"].fillna(0).gt(0).any():
-        layers.append(
-            alt.Chart()
-            .mark_tick(color=INK, thickness=3, size=30)
-            .encode(y=y, x=alt.X("net:Q", title=x_title))
+    if (frame["run_cost"] > 0).any():
+        # The total's row when there are several outcomes, else the one outcome's own row.
+        source = total if several else alt.Chart()
+        net = source.transform_calculate(
+            net="datum.delivered - datum.run_cost", kind=f"'{DELIVERED}'"
         )
-        detail += " Black tick: delivered net of the run cost."
-    chart = alt.layer(*layers, data=frame).properties(width=WIDTH, height=alt.Step(56))
+        layers.append(
+            net.mark_tick(color=INK, thickness=3, size=26, opacity=1).encode(
+                y=y, yOffset=y_offset, x=alt.X("net:Q", title=x_title)
+            )
+        )
+        where = "the total delivered" if several else "delivered"
+        detail += f" Black tick: {where} net of the run cost, counted once."
+    chart = alt.layer(*layers, _zero_rule(), data=frame).properties(
+        width=WIDTH, height=alt.Step(54)
+    )
     return _framed(chart, value_title(results, currency), ctx, detail)
 
 

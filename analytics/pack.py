@@ -183,6 +183,20 @@ def _site_notes(results: Results, metric_id: str) -> str:
     return "\n".join([head, *lines]).strip()
 
 
+def _value_notes(results: Results, catalog: Catalog) -> str:
+    currency = charts.currency_of(catalog)
+    lines = [
+        f"{charts.metric_from(results, r.metric, catalog).label}: promised "
+        f"{charts.money(r.promised, currency)} a year, delivered "
+        f"{charts.money(r.delivered, currency)} ({charts.money(min(r.delivered_ci), currency)} "
+        f"to {charts.money(max(r.delivered_ci), currency)})."
+        for r in results.value_at_scale
+    ]
+    if not lines:
+        return "No outcome has a value per unit in the catalog."
+    return "\n".join([*lines, charts.value_title(results, currency) + "."])
+
+
 def _heatmap_metric(results: Results) -> str | None:
     """The outcome whose sites need most fixing: the one to map by site and channel."""
     if not results.verdicts:
@@ -236,14 +250,7 @@ def build_slides(
         Slide(
             "value_at_scale",
             "Value at scale: promised against delivered",
-            notes="\n".join(
-                f"{charts.metric_from(results, r.metric, catalog).label}: promised "
-                f"{charts.money(r.promised)} a year, delivered {charts.money(r.delivered)} "
-                f"({charts.money(min(r.delivered_ci))} to {charts.money(max(r.delivered_ci))}), "
-                f"run cost {charts.money(r.run_cost)}, net {charts.money(r.net)}."
-                for r in results.value_at_scale
-            )
-            or "No outcome has a value per unit in the catalog.",
+            notes=_value_notes(results, catalog),
             chart=charts.value_chart(results, catalog, ctx),
         ),
     ]

@@ -381,9 +381,28 @@ def test_value_chart(results: Results, catalog: Catalog, ctx: charts.ChartContex
         "620k EUR net of run cost"
     )
     (row,) = data_of(spec)
-    assert row["Promised (pilot)"] == 960_000.0
-    assert row["Delivered (production)"] == 720_000.0
-    assert (row["delivered_low"], row["delivered_high"], row["net"]) == (528_000, 912_000, 620_000)
+    assert (row["promised"], row["delivered"]) == (960_000.0, 720_000.0)
+    assert (row["delivered_low"], row["delivered_high"], row["run_cost"]) == (528e3, 912e3, 1e5)
+
+
+def test_value_chart_totals_several_outcomes_and_nets_the_cost_once(
+    catalog: Catalog, ctx: charts.ChartContext
+) -> None:
+    rows = (
+        ValueRow("cost_per_case_eur", 900e3, 600e3, (500e3, 700e3), 250e3, 350e3),
+        ValueRow("minutes_saved", 300e3, 400e3, (100e3, 700e3), 250e3, 150e3),
+    )
+    results = make_results(value_at_scale=rows)
+    spec = charts.value_chart(results, catalog, ctx).to_dict()
+    # Delivered 1.0M of 1.2M promised; the run cost comes off the total once: 1.0M - 250k.
+    assert title_of(spec) == (
+        "Production delivers 83% of the value the pilot promised: 1M EUR of 1.2M EUR a year; "
+        "750k EUR net of run cost"
+    )
+    assert rows_of(spec) == 2  # the total row is summed by Vega from the same two rows
+    layers = spec["vconcat"][0]["layer"]
+    sums = [t for layer in layers for t in layer.get("transform", []) if "aggregate" in t]
+    assert sums and {a["op"] for a in sums[0]["aggregate"]} == {"sum", "max"}
 
 
 def test_pilot_vs_production(results: Results, ctx: charts.ChartContext) -> None:
