@@ -254,7 +254,12 @@ def fmt_count(x: int | float | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """One outcome metric's answer, as the home page states it."""
+    """One outcome metric's answer, as the home page states it.
+
+    `promised` and `delivered` are improvements (positive = better, like the verdict reasons
+    and the scorecard), or money a year where the metric has a value per unit; `plain` says
+    in words which way the metric itself moved.
+    """
 
     metric: str
     label: str
@@ -262,26 +267,39 @@ class Answer:
     verdict_label: str
     pilot_verdict: str
     pilot_label: str
-    pilot_lift: str
-    production_lift: str
-    production_ci: str
-    retention: str
     promised: str
     delivered: str
+    delivered_ci: str
+    retention: str
+    plain: str
     reason: str
 
 
-def answers(results: Results) -> tuple[Answer, ...]:
-    """One answer per outcome metric: its verdict, what the pilot promised, what production gives.
+def _moved(label: str, lift: float | None, where: str) -> str:
+    if not _finite(lift):
+        return f"{label}: no {where} estimate"
+    return f"{label} {'rose' if lift > 0 else 'fell'} {abs(lift) * 100:.1f}% {where}"
 
-    Promise and delivery are money a year where the metric has a value per unit, lifts otherwise.
-    """
+
+def _good_ci(sign: int, ci: Sequence[float]) -> str:
+    lo, hi = sorted((sign * ci[0], sign * ci[1]))
+    return fmt_ci((lo, hi))
+
+
+def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
+    """One answer per outcome metric: its verdict, what the pilot promised, what production gives."""
     values = {v.metric: v for v in results.value_at_scale}
     out = []
     for v in results.verdicts:
+        sign = catalog.get(v.metric).sign if v.metric in catalog.ids else 1
         value = values.get(v.metric)
-        promised = fmt_money(value.promised) if value else fmt_pct(v.pilot_estimate)
-        delivered = fmt_money(value.delivered) if value else fmt_pct(v.estimate)
+        if value is not None:
+            promised, delivered = fmt_money(value.promised), fmt_money(value.delivered)
+            delivered_ci = " to ".join(fmt_money(x) for x in value.delivered_ci) + " a year"
+        else:
+            promised, delivered = fmt_pct(sign * v.pilot_estimate), fmt_pct(sign * v.estimate)
+            delivered_ci = _good_ci(sign, v.ci)
+        better = "lower" if sign < 0 else "higher"
         out.append(
             Answer(
                 metric=v.metric,
@@ -290,12 +308,12 @@ def answers(results: Results) -> tuple[Answer, ...]:
                 verdict_label=VERDICT_LABELS[v.verdict],
                 pilot_verdict=v.pilot_verdict,
                 pilot_label=VERDICT_LABELS[v.pilot_verdict],
-                pilot_lift=fmt_pct(v.pilot_estimate),
-                production_lift=fmt_pct(v.estimate),
-                production_ci=fmt_ci(v.ci),
-                retention=fmt_pct(v.retention, signed=False) if v.retention is not None else "n/a",
                 promised=promised,
                 delivered=delivered,
+                delivered_ci=delivered_ci,
+                retention=fmt_pct(v.retention, signed=False) if v.retention is not None else "n/a",
+                plain=f"{_moved(v.label, v.estimate, 'in production')} "
+                f"({_moved('', v.pilot_estimate, 'in the pilot').strip()}); {better} is better.",
                 reason=v.reasons[0] if v.reasons else "",
             )
         )
@@ -547,12 +565,17 @@ def status_items(dataset: Mapping[str, Any], datasets: int) -> tuple[tuple[str, 
     )
 
 
-def baseline_periods(series: pd.DataFrame, metric_id: str) -> int:
-    """How many periods hold baseline rows of a metric: what a projection can learn from."""
+def periods_before_ai(series: pd.DataFrame, metric_id: str) -> int:
+    """Periods with baseline rows before the first pilot or production row of a metric: what a
+    projection without the AI can learn from (baseline beside the AI does not count)."""
     if series.empty:
         return 0
-    rows = series[(series["metric"] == metric_id) & (series["phase"] == "baseline")]
-    return int(rows["period"].dropna().nunique())
+    rows = series[series["metric"] == metric_id].dropna(subset=["period"])
+    ai = rows.loc[rows["phase"] != "baseline", "period"]
+    base = rows.loc[rows["phase"] == "baseline", "period"]
+    if not ai.empty:
+        base = base[base < ai.min()]
+    return int(base.nunique())
 
 
 # -- local files (an analyst on their own machine only) -------------------------------------------

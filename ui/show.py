@@ -23,14 +23,20 @@ VERDICT_STYLE: dict[str, tuple[str, str]] = {
     "need_more_data": ("blue", ":material/hourglass_top:"),
 }
 
+
+def rule_level(found: Any) -> float:
+    """The interval level of per-metric and per-site charts: 1 − alpha."""
+    return 1 - float(found.meta.get("settings", {}).get("alpha", 0.05))
+
+
 PAGES = {
-    "home": "pages/home.py",
-    "data": "pages/data.py",
-    "scorecard": "pages/scorecard.py",
-    "pilot": "pages/pilot_vs_production.py",
-    "sites": "pages/sites_channels.py",
-    "baseline": "pages/baseline.py",
-    "decision": "pages/decision.py",
+    "home": "views/home.py",
+    "data": "views/data.py",
+    "scorecard": "views/scorecard.py",
+    "pilot": "views/pilot_vs_production.py",
+    "sites": "views/sites_channels.py",
+    "baseline": "views/baseline.py",
+    "decision": "views/decision.py",
 }
 
 
@@ -46,11 +52,12 @@ def verdict_text(verdict: str) -> str:
 
 def chart(figure: Any, key: str | None = None) -> None:
     """Draw an Altair chart as the export draws it (the engine's theme, not Streamlit's)."""
-    st.altair_chart(figure, theme=None, width="stretch", key=key)
+    # "content": the chart's own width, as exported; stretching a concatenated chart clips it.
+    st.altair_chart(figure, theme=None, width="content", key=key)
 
 
-def interval_caption(level: float | None = None) -> None:
-    level_text = f"{level:.0%}" if level else "95%"
+def interval_caption(level: float) -> None:
+    level_text = f"{level:.0%}"
     st.caption(
         f"Whiskers and bands are {level_text} intervals: the range of effects this data cannot "
         "rule out. Where an interval crosses zero, the data cannot tell the AI's effect from "

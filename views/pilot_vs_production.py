@@ -6,7 +6,7 @@ from analytics import charts
 from analytics.charts import context_from
 from analytics.ui_state import fmt_ci, fmt_pct, pilot_production_table
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset
+from ui.show import chart, interval_caption, need_dataset, rule_level
 
 ctx = current()
 need_dataset(ctx)
@@ -57,7 +57,7 @@ elif retention.note:
     st.caption(retention.note)
 
 chart(charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart")
-interval_caption(cctx.ci_level)
+interval_caption(rule_level(found))
 
 st.subheader("Over time")
 chart(charts.trend_chart(ctx.series(), metric, cctx), key="pilot_trend_chart")

@@ -32,24 +32,26 @@ st.write(
     + "."
 )
 
-for answer in answers(found):
+assert ctx.catalog is not None
+for answer in answers(found, ctx.catalog):
     with st.container(border=True, key=f"home_answer_{answer.metric}"):
         name, pilot, production, keeps = st.columns([3, 2, 2, 2], vertical_alignment="center")
         with name:
             st.markdown(f"**{answer.label}**")
             verdict_badge(answer.verdict)
-        pilot.metric("Pilot promised", answer.promised, help=f"Pilot alone: {answer.pilot_label}")
+        pilot.metric("Pilot promised", answer.promised, help="Improvement the pilot showed.")
         pilot.caption(f"Pilot alone: {answer.pilot_label}")
         production.metric(
-            "Production delivers", answer.delivered, help=f"Interval: {answer.production_ci}"
+            "Production delivers", answer.delivered, help="Improvement production shows."
         )
-        production.caption(f"Interval {answer.production_ci}")
+        production.caption(f"Interval {answer.delivered_ci}")
         keeps.metric(
-            "Retention",
-            answer.retention,
-            help="The share of the pilot's lift that production keeps.",
+            "Retention", answer.retention, help="The share of the pilot's lift production keeps."
         )
-        st.caption(answer.reason)
+        st.caption(f"{answer.plain} {answer.reason}")
+st.caption(
+    "Improvements are signed so that positive is better: a cost that falls 14% shows as +14%."
+)
 
 if found.notes:
     st.caption("Some metrics could not be estimated everywhere: see Scorecard for the notes.")

@@ -7,7 +7,7 @@ from analytics import charts
 from analytics.charts import context_from
 from analytics.ui_state import quality_table, rejected_summary, site_lists, worst_slices
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset
+from ui.show import chart, interval_caption, need_dataset, rule_level
 
 ctx = current()
 need_dataset(ctx)
@@ -33,17 +33,14 @@ measure = right.radio(
 
 found = ctx.results()
 cctx = context_from(found)
-heat, verdicts = st.columns(2)
-with heat:
-    chart(charts.site_heatmap(found, metric_id, cctx, measure=measure), key="sites_heatmap")
-    st.caption(
-        "Cells are plain before/after comparisons of one site and channel; the verdicts "
-        "beside them come from the adjusted model, each site against its own "
-        "counterfactual."
-    )
-with verdicts:
-    chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart")
-    interval_caption(1 - float(found.meta["settings"]["alpha"]))
+chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart")
+interval_caption(rule_level(found))
+chart(charts.site_heatmap(found, metric_id, cctx, measure=measure), key="sites_heatmap")
+st.caption(
+    "Cells are plain before/after comparisons of one site and channel, to spot where to look; "
+    "the site verdicts above come from the adjusted model, each site against its own "
+    "counterfactual."
+)
 
 ready, must_fix = site_lists(found, metric_id)
 ok, bad = st.columns(2)

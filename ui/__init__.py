@@ -1,0 +1,1 @@
+"""Streamlit helpers for the dashboard pages: the cache boundary, the shared sidebar, drawing."""
