@@ -179,6 +179,7 @@ class ChartContext:
     ci_level: float
     method: str
     n: int
+    alpha: float = 0.05  # the analysis' alpha: 1 − alpha is the level of unadjusted intervals
 
     @property
     def subtitle(self) -> str:
@@ -242,6 +243,7 @@ def context_from(results: Results) -> ChartContext:
         ci_level=levels[0] if levels else 1 - _alpha(results),
         method=", ".join(methods),
         n=int(dataset.get("rows") or 0),
+        alpha=_alpha(results),
     )
 
 
@@ -308,7 +310,12 @@ def _phase_colour(phases: Iterable[str] = PHASE_LABELS) -> alt.Scale:
 
 def _period_axis() -> alt.X:
     # Periods are calendar dates: read and shown in UTC so no viewer's time zone shifts them.
-    return alt.X("period:T", title=None, scale=alt.Scale(type="utc"))
+    return alt.X(
+        "period:T",
+        title=None,
+        scale=alt.Scale(type="utc"),
+        axis=alt.Axis(tickCount={"interval": "month", "step": 1}, labelOverlap=True),
+    )
 
 
 def _zero_rule() -> alt.Chart:
@@ -736,7 +743,7 @@ def trend_chart(series: pd.DataFrame, metric: Metric, ctx: ChartContext) -> AnyC
             x=x,
             y=alt.Y("low:Q", title=y_title),
             y2="high:Q",
-            color=alt.Color("phase:N", scale=_phase_colour(phases), legend=None),
+            fill=alt.Fill("phase:N", scale=_phase_colour(phases), legend=None),
         )
     )
     line = (
@@ -755,6 +762,7 @@ def trend_chart(series: pd.DataFrame, metric: Metric, ctx: ChartContext) -> AnyC
         )
     )
     chart = alt.layer(band, line, data=frame).properties(width=WIDTH, height=300)
+    chart = chart.resolve_scale(fill="independent")  # else the bands' null legend hides the lines'
     detail = f"Shaded: 95% band of each period's mean; {metric.direction} is better."
     return _framed(chart, trend_title(data, metric), ctx, detail)
 
@@ -770,6 +778,13 @@ def baseline_title(counterfactual: CounterfactualRow, metric: Metric) -> str:
     if abs(gap) < 0.0005:
         return f"{metric.label} ran level with its projection without the AI"
     side = "above" if gap > 0 else "below"
+    lo, hi = counterfactual.ci
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo <= 0 <= hi:
+        # The cumulative effect's interval holds 0: the gap is within what chance would give.
+        return (
+            f"{metric.label} ran {abs(gap):.0%} {side} its projection without the AI, "
+            "within the projection's uncertainty"
+        )
     good = "better" if metric.sign * gap > 0 else "worse"
     return f"{metric.label} ran {abs(gap):.0%} {side} its projection without the AI ({good})"
 
@@ -852,7 +867,7 @@ def baseline_chart(
     chart = alt.layer(*layers).properties(width=WIDTH, height=300)
     if counterfactual_row is None:
         return _framed(chart, f"{metric.label} over time: no projection without the AI yet", ctx)
-    ctx = replace(ctx, ci_level=1 - 0.05, method=counterfactual_row.method)
+    ctx = replace(ctx, ci_level=1 - ctx.alpha, method=counterfactual_row.method)
     detail = (
         f"Dashed grey: the projection without the AI from {counterfactual_row.baseline_periods} "
         "baseline periods, with its band."

@@ -477,6 +477,12 @@ def test_baseline_chart(results: Results, catalog: Catalog, ctx: charts.ChartCon
         "Cost per case (EUR) ran 15% below its projection without the AI (better)"
     )
     assert rows_of(spec) == 6 + 3
+    # The same gap with a cumulative interval holding 0 is not called better.
+    unsure = dataclasses.replace(results.counterfactual[0], ci=(-30.0, 6.0))
+    assert charts.baseline_title(unsure, metric) == (
+        "Cost per case (EUR) ran 15% below its projection without the AI, within the "
+        "projection's uncertainty"
+    )
 
 
 def test_charts_carry_no_more_rows_than_aggregates(
