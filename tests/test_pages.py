@@ -1,0 +1,446 @@
+"""The dashboard under Streamlit's AppTest, on the bundled sample: every page renders without an
+exception and shows what it should, the shared filters change the numbers to exactly what the
+engine computes, the URL holds the view, and the Data and Decision pages do what they say.
+
+Every test runs against a database in a temporary folder (SCALEGATE_DB), never
+data/scalegate.duckdb. Tests that change data get their own database.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analytics.aggregate import Filters  # noqa: E402
+from analytics.analysis import analyse  # noqa: E402
+from analytics.catalog import read_catalog  # noqa: E402
+from analytics.decisions import list_decisions  # noqa: E402
+from analytics.errors import ScalegateError  # noqa: E402
+from analytics.store import open_store  # noqa: E402
+from analytics.ui_state import (  # noqa: E402
+    Options,
+    View,
+    catalog_frame,
+    catalog_from_frame,
+    expand_local,
+    fit_view,
+    fmt_pct,
+    local_paths_allowed,
+    view_from_query,
+    view_to_query,
+)
+from ui.show import PAGES  # noqa: E402
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 120  # a cold analysis of the 150,000-row sample on a busy 2-core machine
+
+
+def app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def small_csv(sites: tuple[str, ...] = ("North", "South", "East", "West")) -> bytes:
+    """A small staggered rollout: pilot at the first site in March, production at the first
+    two from April and the third from May; the last stays on baseline."""
+    rng = np.random.default_rng(3)
+    live = {sites[0]: date(2024, 4, 1), sites[1]: date(2024, 4, 1), sites[2]: date(2024, 5, 1)}
+    rows = []
+    for day in pd.date_range("2024-01-01", "2024-06-30", freq="D"):
+        for site in sites:
+            pilot = site == sites[0] and date(2024, 3, 1) <= day.date() < date(2024, 4, 1)
+            prod = site in live and day.date() >= live[site]
+            phase = "production" if prod else "pilot" if pilot else "baseline"
+            for channel in ("phone", "web"):
+                ai = phase != "baseline"
+                cost = rng.normal(40, 6) * (0.85 if ai else 1)
+                rows.append((day.date(), phase, site, channel, cost, rng.normal(20, 4) + 3 * ai))
+    frame = pd.DataFrame(
+        rows, columns=["date", "phase", "site", "channel", "Cost per case (EUR)", "Minutes saved"]
+    )
+    out = io.StringIO()
+    frame.round(3).to_csv(out, index=False)
+    return out.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """A database that starts empty, so the app loads the bundled sample on first start."""
+    path = tmp_path_factory.mktemp("sample") / "scalegate.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCALEGATE_DB", str(path))
+        mp.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
+        yield path
+
+
+@pytest.fixture
+def own_db(tmp_path, monkeypatch):
+    """A database of this test's own, for tests that change the data."""
+    path = tmp_path / "scalegate.duckdb"
+    monkeypatch.setenv("SCALEGATE_DB", str(path))
+    monkeypatch.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def home(sample_db) -> AppTest:
+    at = app().run()
+    assert not at.exception
+    return at
+
+
+def no_problem(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+# -- first start and the home page ---------------------------------------------------------------
+
+
+def test_first_start_loads_the_sample_and_answers_first(home, sample_db):
+    no_problem(home)
+    (dataset,) = open_store(sample_db).datasets()
+    assert dataset.name.startswith("Sample") and dataset.rows == 150_000
+    assert home.title[0].value == "Does the pilot's evidence justify scaling?"
+    outcomes = ["cost_per_case_eur", "minutes_saved", "error_rate", "revenue_per_case_eur"]
+    outcomes.append("support_tickets")
+    for metric in outcomes:
+        row = home.container(key=f"home_answer_{metric}")
+        assert [m.label for m in row.metric] == [
+            "Pilot promised",
+            "Production delivers",
+            "Retention",
+        ]
+    badges = " ".join(m.value for m in home.markdown)
+    for words in ("Scale", "Fix first", "No meaningful effect", "Inconclusive"):
+        assert words in badges
+    assert ":red-badge[:material/block: No meaningful effect" in badges
+    assert ":blue-badge[:material/hourglass_top: Inconclusive" in badges
+    status = {m.label: m.value for m in home.metric}
+    assert status["Rows"] == "150,000" and status["Sites"] == "12" and status["Channels"] == "4"
+
+
+EXPECTED = {
+    # page: (vega-lite charts at least, metrics at least, dataframes at least)
+    "home": (0, 15, 0),
+    "scorecard": (1, 0, 0),
+    "pilot": (2, 3, 1),
+    "sites": (2, 0, 2),
+    "baseline": (5, 0, 0),
+    "decision": (0, 0, 0),
+    "data": (0, 0, 2),
+}
+
+
+@pytest.mark.parametrize("page", list(EXPECTED))
+def test_every_page_renders_on_the_sample(sample_db, page):
+    at = app().run()
+    at.switch_page(PAGES[page]).run()
+    no_problem(at)
+    charts, metrics, frames = EXPECTED[page]
+    assert len(at.get("vega_lite_chart")) >= charts
+    assert len(at.metric) >= metrics
+    assert len(at.dataframe) >= frames
+    assert at.sidebar.multiselect(key="f_sites").options[:2] == ["Aarhus", "Bilbao"]
+
+
+def test_the_scorecard_offers_every_download(sample_db):
+    at = app().run()
+    at.switch_page(PAGES["scorecard"]).run()
+    labels = [b.label for b in at.download_button]
+    for label in ("Chart (PNG)", "Chart (SVG)", "Chart (PDF)", "Verdicts (CSV)"):
+        assert label in labels
+    for label in ("All tables (XLSX)", "Board pack (PowerPoint)", "Board pack (PDF)"):
+        assert label in labels
+    reasons = at.container(key="scorecard_reason_minutes_saved")
+    assert any("Pilot alone: Scale" in m.value for m in reasons.markdown)
+
+
+def test_the_baseline_page_says_plainly_when_there_are_too_few_periods(sample_db):
+    at = app().run()
+    at.switch_page(PAGES["baseline"]).run()
+    warnings = [w.value for w in at.warning]
+    assert warnings and all(w.startswith("Too few baseline periods for") for w in warnings)
+    assert "3 month(s) before the AI started, where 6 are needed" in warnings[0]
+
+
+# -- filters: the number shown is the engine's number ---------------------------------------------
+
+
+def shown_delivery(at: AppTest, metric: str) -> str:
+    row = at.container(key=f"home_answer_{metric}")
+    return next(m.value for m in row.metric if m.label == "Production delivers")
+
+
+def test_a_site_filter_changes_the_number_to_what_the_engine_computes(sample_db):
+    at = app().run()
+    everywhere = shown_delivery(at, "cost_per_case_eur")
+    at.sidebar.multiselect(key="f_sites").set_value(["Aarhus"]).run()
+    no_problem(at)
+    store = open_store(sample_db)
+    dataset = store.datasets()[0]
+    catalog = read_catalog(store.cursor(), dataset.id)
+    engine = analyse(store, dataset.id, catalog, Filters(sites=("Aarhus",), grain="month"))
+    cost = engine.verdict("cost_per_case_eur")
+    expected = fmt_pct(catalog.get("cost_per_case_eur").sign * cost.estimate)
+    assert shown_delivery(at, "cost_per_case_eur") == expected
+    assert expected != everywhere
+    assert at.query_params["site"] == ["Aarhus"] or at.query_params["site"] == "Aarhus"
+
+
+def test_the_value_inputs_reprice_value_at_scale(sample_db):
+    at = app().run()
+    at.switch_page(PAGES["scorecard"]).run()
+    assert len(at.info) == 1  # "No outcome has a value per unit yet…"
+    at.sidebar.number_input(key="f_volume").set_value(240_000.0).run()
+    no_problem(at)
+    assert at.query_params["volume"] == "240000"
+
+
+def test_a_shared_link_reopens_the_same_view_on_every_page(sample_db):
+    at = app()
+    at.query_params.update(
+        {"site": ["Lyon", "Porto"], "grain": "week", "channel": "chat", "from": "2024-02-01"}
+    )
+    at.run()
+    no_problem(at)
+    assert at.session_state["f_sites"] == ["Lyon", "Porto"]
+    assert at.session_state["f_channels"] == ["chat"]
+    assert at.session_state["f_grain"] == "week"
+    assert at.session_state["f_dates"][0] == date(2024, 2, 1)
+    at.switch_page(PAGES["sites"]).run()
+    no_problem(at)
+    # Navigation clears the query string; the sidebar writes the view back on every page.
+    assert at.query_params["site"] == ["Lyon", "Porto"]
+    assert at.query_params["grain"] == "week" and at.query_params["from"] == "2024-02-01"
+
+
+def test_junk_in_a_link_is_dropped_not_shown_as_an_error(sample_db):
+    at = app()
+    at.query_params.update({"site": "Atlantis", "from": "soon", "dataset": "99", "grain": "hour"})
+    at.run()
+    no_problem(at)
+    assert at.session_state["f_sites"] == []
+    assert "site" not in at.query_params and at.query_params["dataset"] == "1"
+
+
+# -- Data: upload, mapping, report, datasets, catalog ----------------------------------------------
+
+
+def test_an_upload_is_confirmed_then_loaded_and_becomes_the_view(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload").set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    no_problem(at)
+    roles = at.dataframe[0].value  # the detected mapping, for confirmation
+    assert dict(zip(roles["Column"], roles["Role"], strict=True)) == {
+        "date": "date",
+        "phase": "phase",
+        "site": "site",
+        "channel": "channel",
+        "Cost per case (EUR)": "metric",
+        "Minutes saved": "metric",
+    }
+    at.text_input(key="data_load_name").set_value("Four sites")
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    assert [d.name for d in open_store(own_db).datasets()][0] == "Four sites"
+    assert "Loaded as dataset Four sites." in [s.value for s in at.success]
+    assert at.session_state["f_dataset"] == 2
+    at.switch_page(PAGES["home"]).run()
+    no_problem(at)
+    assert at.sidebar.multiselect(key="f_sites").options == ["East", "North", "South", "West"]
+
+
+def test_a_failed_upload_says_what_to_fix_and_keeps_the_stored_data(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    before = open_store(own_db).datasets()
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    at.file_uploader(key="data_upload").set_value(("chart.csv", png, "text/csv")).run()
+    assert not at.exception
+    (error,) = at.error
+    assert error.value.endswith(".") and "Traceback" not in error.value
+    assert open_store(own_db).datasets() == before
+
+
+def test_a_mapping_correction_is_checked_before_loading(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    data = small_csv().replace(b"baseline", b"before_ai")
+    at.file_uploader(key="data_upload").set_value(("odd.csv", data, "text/csv")).run()
+    no_problem(at)
+    phases = at.dataframe[1].value
+    assert dict(zip(phases["Value in the file"], phases["Phase"], strict=True))["before_ai"] == (
+        "(leave out)"
+    )
+
+
+def test_rename_refuses_an_empty_name_and_delete_leads_to_the_empty_state(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.text_input(key="data_rename_1").set_value("  ")
+    at.button(key="data_rename_button").click().run()
+    assert [e.value for e in at.error] == ["A dataset needs a name: type one."]
+    at.text_input(key="data_rename_1").set_value("Plants")
+    at.button(key="data_rename_button").click().run()
+    no_problem(at)
+    assert open_store(own_db).datasets()[0].name == "Plants"
+    at.checkbox(key="data_delete_sure_1").check().run()
+    at.button(key="data_delete_button").click().run()
+    no_problem(at)
+    assert open_store(own_db).datasets() == []
+    at.switch_page(PAGES["home"]).run()
+    no_problem(at)
+    assert at.button(key="home_load_sample").label == "Load the sample"
+    at.switch_page(PAGES["scorecard"]).run()
+    assert "There is no dataset to analyse yet" in at.info[0].value
+
+
+def test_a_catalog_file_prices_an_outcome_and_the_scorecard_shows_its_value(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    toml = b"[metrics.cost_per_case_eur]\nvalue_per_unit = 1.0\n\n[settings]\nalpha = 0.05\n"
+    at.file_uploader(key="data_catalog_upload_1").set_value(("c.toml", toml, "application/toml"))
+    at.run()
+    at.button(key="data_catalog_apply").click().run()
+    no_problem(at)
+    store = open_store(own_db)
+    assert read_catalog(store.cursor(), 1).get("cost_per_case_eur").value_per_unit == 1.0
+    at.switch_page(PAGES["scorecard"]).run()
+    no_problem(at)
+    assert len(at.get("vega_lite_chart")) == 2  # the scorecard and value at scale
+    labels = [b.label for b in at.download_button]
+    assert labels.count("Chart (PNG)") == 2
+
+
+def test_a_bad_catalog_file_is_refused_with_a_sentence(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_catalog_upload_1").set_value(
+        ("c.toml", b"[metrics.uptime]\ndirection = 'sideways'\n", "application/toml")
+    )
+    at.run()
+    at.button(key="data_catalog_apply").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        'In the catalog, direction of uptime must be "higher" or "lower".'
+    ]
+
+
+def test_local_paths_are_offered_only_when_allowed(own_db, monkeypatch, tmp_path):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    assert "data_local_path" not in [t.key for t in at.text_input]
+    monkeypatch.setenv("SCALEGATE_ALLOW_LOCAL_PATHS", "1")
+    (tmp_path / "north.csv").write_bytes(small_csv())
+    at.run()
+    at.text_input(key="data_local_path").set_value(str(tmp_path / "*.csv")).run()
+    no_problem(at)
+    assert any(c.value.startswith("north.csv: ") for c in at.caption)
+
+
+# -- Decision ----------------------------------------------------------------------------------------
+
+
+def test_a_decision_is_recorded_listed_and_compared_with_today(own_db):
+    at = app().run()
+    at.switch_page(PAGES["decision"]).run()
+    no_problem(at)
+    assert [c.key for c in at.text_area][:6] == [
+        f"decision_answer_{k}"
+        for k in ("owner", "pipeline", "managers", "money", "support", "scale")
+    ]
+    at.text_area(key="decision_answer_owner").set_value("Head of Operations")
+    at.button(key="FormSubmitter:decision_form-Record the decision").click().run()
+    assert [e.value for e in at.error] == ["A decision needs an owner: type who owns the outcome."]
+    at.text_input(key="decision_owner").set_value("Ana Lima")
+    at.radio(key="decision_kind").set_value("fix_first")
+    at.text_area(key="decision_rationale").set_value("Porto, Brno and Tampere first.")
+    at.button(key="FormSubmitter:decision_form-Record the decision").click().run()
+    no_problem(at)
+    (record,) = list_decisions(open_store(own_db))
+    assert (record.owner, record.decision) == ("Ana Lima", "fix_first")
+    assert record.answers["owner"] == "Head of Operations"
+    assert len(record.snapshot["verdicts"]) == 5
+    log, changes = (frame.value for frame in at.dataframe)
+    assert list(log["Owner"]) == ["Ana Lima"] and list(log["Decision"]) == ["Fix first"]
+    assert list(changes["Changed"]) == ["no"] * 5  # today's numbers are the snapshot's
+
+
+# -- the view's pure helpers -----------------------------------------------------------------------
+
+
+OPTIONS = Options(
+    dataset_ids=(1, 2),
+    sites=("Lyon", "Porto"),
+    channels=("chat", "phone"),
+    metrics=("cost",),
+    date_min=date(2024, 1, 1),
+    date_max=date(2024, 12, 31),
+)
+
+
+def test_a_view_round_trips_through_its_url():
+    view = View(1, date(2024, 2, 1), None, ("Lyon",), (), ("cost",), "week", 1e5, 2500.5)
+    query = view_to_query(view)
+    assert query == {
+        "dataset": "1",
+        "from": "2024-02-01",
+        "site": ["Lyon"],
+        "metric": ["cost"],
+        "grain": "week",
+        "volume": "100000",
+        "cost": "2500.5",
+    }
+    listed = {k: v if isinstance(v, list) else [v] for k, v in query.items()}
+    assert view_from_query(listed) == view
+
+
+def test_fitting_a_view_drops_what_the_dataset_does_not_have():
+    view = View(9, date(2023, 1, 1), date(2025, 6, 1), ("Lyon", "Oz"), ("chat", "phone"))
+    assert fit_view(view, OPTIONS) == View(None, None, None, ("Lyon",), (), ())
+    swapped = fit_view(View(1, date(2024, 5, 1), date(2024, 3, 1)), OPTIONS)
+    assert (swapped.date_from, swapped.date_to) == (date(2024, 3, 1), date(2024, 5, 1))
+
+
+def test_local_paths_need_a_local_server_or_the_setting():
+    assert local_paths_allowed("127.0.0.1", None) and local_paths_allowed("localhost", "")
+    assert not local_paths_allowed(None, None) and not local_paths_allowed("0.0.0.0", "0")
+    assert local_paths_allowed("0.0.0.0", "1")
+
+
+def test_a_local_pattern_lists_its_files_or_says_none_match(tmp_path):
+    (tmp_path / "b.csv").write_text("x")
+    (tmp_path / "a.csv").write_text("x")
+    assert [p.name for p in expand_local(str(tmp_path / "*.csv"))] == ["a.csv", "b.csv"]
+    with pytest.raises(ScalegateError, match="No file matches"):
+        expand_local(str(tmp_path / "*.parquet"))
+
+
+def test_catalog_edits_are_checked_and_clear_guessed(sample_db, home):
+    store = open_store(sample_db)
+    catalog = read_catalog(store.cursor(), store.datasets()[0].id)
+    catalog = catalog.with_metric(replace(catalog.get("uptime"), guessed=True))
+    frame = catalog_frame(catalog)
+    assert frame.loc[0, "id"] == "uptime"  # guessed metrics first
+    frame.loc[0, "confirmed"] = True
+    frame.loc[frame["id"] == "cost_per_case_eur", "value_per_unit"] = 2.0
+    edited = catalog_from_frame(catalog, frame)
+    assert not edited.get("uptime").guessed
+    assert edited.get("cost_per_case_eur").value_per_unit == 2.0
+    frame.loc[frame["id"] == "cost_per_case_eur", "value_per_unit"] = np.nan
+    assert catalog_from_frame(edited, frame).get("cost_per_case_eur").value_per_unit is None
+    frame.loc[frame["id"] == "uptime", "direction"] = "sideways"
+    with pytest.raises(ScalegateError, match="direction of uptime"):
+        catalog_from_frame(catalog, frame)
