@@ -267,7 +267,10 @@ def build_slides(
             )
         )
     for v in results.verdicts:
-        if any(s.metric == v.metric for s in results.site_verdicts):
+        # A site chart where sites tell different stories or need fixing; where every site
+        # agrees with the metric's verdict, the scorecard already says it.
+        kinds = {s.verdict for s in results.site_verdicts if s.metric == v.metric}
+        if len(kinds) > 1 or "fix_first" in kinds or (kinds and v.verdict == "fix_first"):
             slides.append(
                 Slide(
                     f"sites_{_slug(v.metric)}",
