@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
@@ -327,10 +328,9 @@ def _plural(k: int, one: str, many: str) -> str:
 
 
 def _unique_labels(labels: Sequence[str], ids: Sequence[str]) -> list[str]:
-    seen = [lab for lab in labels]
-    return [
-        f"{lab} ({i})" if seen.count(lab) > 1 else lab for lab, i in zip(labels, ids, strict=True)
-    ]
+    """Labels as axis categories: two metrics with one label are told apart by their ids."""
+    counts = Counter(labels)
+    return [f"{lab} ({i})" if counts[lab] > 1 else lab for lab, i in zip(labels, ids, strict=True)]
 
 
 # -- scorecard -----------------------------------------------------------------------------------
