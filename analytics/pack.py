@@ -279,12 +279,14 @@ def build_slides(
                     chart=charts.site_verdict_chart(results, v.metric, ctx),
                 )
             )
+    worst = worst_slices(results, catalog)
     slides.append(
         Slide(
             "worst_slices",
             "The worst sites and channels",
             notes="\n".join(v.worse_summary for v in results.verdicts if v.worse_summary),
-            table=worst_slices(results, catalog),
+            table=worst if len(worst) > 1 else None,
+            lines=() if len(worst) > 1 else ("No site or channel effect could be estimated yet.",),
             widths=(2.2, 2.4, 1.8, 2.2, 0.9, 3.0),
         )
     )
