@@ -1,0 +1,52 @@
+"""Shared fixtures: an in-memory store, a file writer, and a snapshot of a whole database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from analytics.store import Store
+
+
+@pytest.fixture
+def store() -> Store:
+    """A fresh in-memory database."""
+    return Store(":memory:")
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """write(name, text_or_bytes, encoding="utf-8") -> the path of a new file in tmp_path."""
+
+    def _write(name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Store], dict[str, Any]]:
+    """snapshot(store) -> every table and view with all its rows, in a comparable form."""
+    return take_snapshot
+
+
+def take_snapshot(store: Store) -> dict[str, Any]:
+    """Every table and view of the database with all its rows, in a comparable form."""
+    cur = store.cursor()
+    names = cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+        "ORDER BY 1"
+    ).fetchall()
+    out: dict[str, Any] = {}
+    for (name,) in names:
+        quoted = '"' + name.replace('"', '""') + '"'
+        columns = [r[0] for r in cur.execute(f"DESCRIBE {quoted}").fetchall()]
+        rows = cur.execute(f"SELECT * FROM {quoted} ORDER BY ALL").fetchall()
+        out[name] = (columns, [tuple(map(repr, r)) for r in rows])
+    return out
