@@ -7,7 +7,7 @@ same numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -379,6 +379,7 @@ def analyse(
     trends: list[TrendRow] = []
     notes: list[str] = []
     by_metric = {m: g for m, g in cells.groupby("metric")} if not cells.empty else {}
+    weekly: pd.DataFrame | None = None
     for metric in catalog.metrics:
         group = by_metric.get(metric.id)
         if metric.id not in needed:
@@ -466,6 +467,19 @@ def analyse(
             values.append(value)
         if with_counterfactual:
             cf = stats.forecast_counterfactual(group, alpha=alpha)
+            if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
+                # Too few baseline months: weeks may hold enough periods to forecast from.
+                if weekly is None:
+                    outcome_ids = [m.id for m in catalog.outcomes]
+                    weekly = summarise_cells(
+                        cur, dataset_id, outcome_ids, replace(filters, grain="week")
+                    )
+                by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
+                cf_weekly = stats.forecast_counterfactual(
+                    by_week.reset_index(drop=True), alpha=alpha
+                )
+                if math.isfinite(cf_weekly.cumulative_effect):
+                    cf = replace(cf_weekly, method=f"{cf_weekly.method}_weekly")
             counterfactuals.append(
                 CounterfactualRow(
                     metric.id,

@@ -99,6 +99,12 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("adoption", "process"),
 )
 
+# A metric measured in money is worth its own amount per unit: value at scale works by default.
+CURRENCIES = frozenset(
+    {"EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN"}
+)
+CURRENCIES |= frozenset({"€", "$", "£", "¥"})
+
 _UNIT_IN_PARENS = re.compile(r"\(([^()]{1,12})\)\s*$")
 _UNIT_SUFFIXES = {
     "ms": "ms",
@@ -270,12 +276,14 @@ def infer_metric(header: str, taken: Iterable[str] = ()) -> Metric:
     words = _words(header)
     direction = _first_match(words, DIRECTION_RULES)
     kind = _first_match(words, KIND_RULES)
+    unit = infer_unit(header)
     return Metric(
         id=metric_id(header, taken),
         label=header.strip() or "metric",
         kind=kind or "outcome",
         direction=direction or "higher",
-        unit=infer_unit(header),
+        unit=unit,
+        value_per_unit=1.0 if unit.upper() in CURRENCIES else None,
         guessed=kind is None or direction is None,
     )
 

@@ -13,6 +13,7 @@ from analytics.store import Store, open_store
 from analytics.types import Phase, Role
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample.csv"
+SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
 _ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
 _PHASES = ("baseline", "pilot", "production")
 
@@ -94,7 +95,12 @@ def load_sample_if_empty(store: Store) -> None:
     if not SAMPLE.is_file():
         print(f"No sample at {SAMPLE}: run `make sample`.", file=sys.stderr)
         return
-    load_files(store, [Source.from_path(SAMPLE)], name="Sample: 12 plants, AI rollout")
+    load_files(
+        store,
+        [Source.from_path(SAMPLE)],
+        name="Sample: 12 plants, AI rollout",
+        catalog_text=SAMPLE_CATALOG.read_text(encoding="utf-8"),
+    )
 
 
 def analyse(
