@@ -548,20 +548,19 @@ def catalog_with_settings(catalog: Catalog, values: Mapping[str, Any]) -> Catalo
 # -- data status and baseline coverage ------------------------------------------------------------
 
 
-def status_items(dataset: Mapping[str, Any], datasets: int) -> tuple[tuple[str, str], ...]:
-    """The data status line of the home page: (label, value) pairs from results.dataset."""
+def status_items(dataset: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The data status of the home page: (label, value) pairs from results.dataset, short
+    enough to read at a glance."""
     phases = dataset.get("phases") or {}
-    lo, hi = dataset.get("date_min"), dataset.get("date_max")
     return (
-        ("Datasets", f"{datasets:,}"),
         ("Rows", fmt_count(dataset.get("rows"))),
         ("Sites", f"{len(dataset.get('sites') or ()):,}"),
         ("Channels", f"{len(dataset.get('channels') or ()):,}"),
-        (
-            "Baseline / pilot / production",
-            " / ".join(fmt_count(phases.get(p, 0)) for p in ("baseline", "pilot", "production")),
-        ),
-        ("Dates", f"{lo} to {hi}" if lo and hi else "no dates"),
+        ("From", str(dataset.get("date_min") or "no dates")),
+        ("Baseline rows", fmt_count(phases.get("baseline", 0))),
+        ("Pilot rows", fmt_count(phases.get("pilot", 0))),
+        ("Production rows", fmt_count(phases.get("production", 0))),
+        ("To", str(dataset.get("date_max") or "no dates")),
     )
 
 
@@ -609,3 +608,35 @@ def expand_local(pattern: str) -> tuple[Path, ...]:
             f"{text} matches {len(files)} files; load at most {MAX_LOCAL_FILES} at once."
         )
     return files
+
+
+def projection_note(
+    label: str,
+    row: Any | None,
+    periods: int,
+    grain: str,
+    min_periods: int,
+) -> tuple[str, str]:
+    """What to say under a baseline chart: ("caption", text) for a projection, ("warning",
+    text) when there is none, saying plainly when there were too few baseline periods.
+
+    `row` is the metric's CounterfactualRow, or None when none could be made; `periods` the
+    periods with baseline rows before the AI started, at the view's grain.
+    """
+    if row is None:
+        if periods >= min_periods:
+            return "warning", f"{label}: the baseline cannot be projected under these filters."
+        tried = " (weeks were tried too)" if grain == "month" else ""
+        return "warning", (
+            f"Too few baseline periods for {label}: {periods} {grain}(s) before the AI started "
+            f"under these filters{tried}, where {min_periods} are needed to project what would "
+            "have happened without it. The chart shows only what was measured."
+        )
+    unit = "week" if str(row.method).endswith("_weekly") else grain
+    lo, hi = row.ci
+    return "caption", (
+        f"Projected from {row.baseline_periods:,} baseline {unit}s before the AI "
+        f"({str(row.method).replace('_', ' ')}). Observed minus projected, summed over the "
+        f"production {unit}s: {row.cumulative_effect:,.4g} (interval {lo:,.4g} to {hi:,.4g})."
+        + (f" {row.note}" if row.note else "")
+    )

@@ -225,8 +225,6 @@ def test_readiness_asks_every_question_in_order_with_evidence(loaded, found):
     assert by_key["owner"].signal == "unknown"
     assert by_key["pipeline"].signal == "good"  # no missing values, no gaps, nothing rejected
     assert "0 of 2,912 rows (0.0%) were rejected at load." in by_key["pipeline"].evidence
-    assert by_key["money"].signal == "unknown"  # no value per unit yet
-    assert "Set a value per unit" in by_key["money"].evidence[0]
     assert by_key["scale"].evidence[0].startswith("Production volume ran from")
 
 
@@ -274,9 +272,26 @@ def test_readiness_prices_the_outcome_when_it_has_a_value_per_unit(loaded):
     money = next(
         i for i in readiness(store, dataset_id, priced, Filters(), results) if i.key == "money"
     )
-    (value,) = results.value_at_scale
+    value = next(v for v in results.value_at_scale if v.metric == "cost_per_case_eur")
     assert money.evidence[0].startswith(f"Cost per case (EUR): {value.delivered:,.0f} a year")
-    assert money.signal == ("good" if value.delivered_ci[0] > 0 else "concern")
+    assert money.signal == ("good" if value.delivered_ci[0] - value.run_cost > 0 else "concern")
+
+
+def test_readiness_says_when_nothing_is_priced(loaded):
+    store, dataset_id = loaded
+    catalog = read_catalog(store.cursor(), dataset_id)
+    unpriced = replace(
+        catalog, metrics=tuple(replace(m, value_per_unit=None) for m in catalog.metrics)
+    )
+    results = analyse(store, dataset_id, unpriced, Filters())
+    money = next(
+        i for i in readiness(store, dataset_id, unpriced, Filters(), results) if i.key == "money"
+    )
+    assert money.signal == "unknown"
+    assert money.evidence == (
+        "No outcome has a value per unit, so nothing is priced yet; Cost per case (EUR), "
+        "Minutes saved could be. Set a value per unit in the catalog on the Data page.",
+    )
 
 
 def test_a_sparsely_recorded_metric_is_not_counted_as_a_broken_feed():

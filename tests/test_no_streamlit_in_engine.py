@@ -12,8 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "analytics"
 MODULES = sorted(
-    "analytics" if p.name == "__init__.py" else f"analytics.{p.stem}"
-    for p in ENGINE.glob("*.py")
+    "analytics" if p.name == "__init__.py" else f"analytics.{p.stem}" for p in ENGINE.glob("*.py")
 )
 IMPORT = re.compile(r"^\s*(import\s+streamlit|from\s+streamlit[\s.])", re.MULTILINE)
 

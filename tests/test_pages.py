@@ -35,6 +35,7 @@ from analytics.ui_state import (  # noqa: E402
     catalog_from_frame,
     expand_local,
     fit_view,
+    fmt_money,
     fmt_pct,
     local_paths_allowed,
     view_from_query,
@@ -167,11 +168,18 @@ def test_the_scorecard_offers_every_download(sample_db):
 
 
 def test_the_baseline_page_says_plainly_when_there_are_too_few_periods(sample_db):
-    at = app().run()
+    at = app()
+    at.query_params["from"] = "2024-03-01"  # one baseline month (four weeks) before the AI
+    at.run()
     at.switch_page(PAGES["baseline"]).run()
+    no_problem(at)
     warnings = [w.value for w in at.warning]
-    assert warnings and all(w.startswith("Too few baseline periods for") for w in warnings)
-    assert "3 month(s) before the AI started, where 6 are needed" in warnings[0]
+    assert len(warnings) == 5
+    assert warnings[0] == (
+        "Too few baseline periods for Cost per case (EUR): 1 month(s) before the AI started "
+        "under these filters (weeks were tried too), where 6 are needed to project what would "
+        "have happened without it. The chart shows only what was measured."
+    )
 
 
 # -- filters: the number shown is the engine's number ---------------------------------------------
@@ -182,28 +190,37 @@ def shown_delivery(at: AppTest, metric: str) -> str:
     return next(m.value for m in row.metric if m.label == "Production delivers")
 
 
+def engine_delivery(db: Path, metric: str, filters: Filters, **settings: float) -> str:
+    """What production delivers according to the engine, called directly: money a year where
+    the metric has a value per unit, else the improvement (positive = better)."""
+    store = open_store(db)
+    dataset = store.datasets()[0]
+    catalog = read_catalog(store.cursor(), dataset.id)
+    catalog = replace(catalog, settings=replace(catalog.settings, **settings))
+    found = analyse(store, dataset.id, catalog, filters)
+    value = next((v for v in found.value_at_scale if v.metric == metric), None)
+    if value is not None:
+        return fmt_money(value.delivered)
+    return fmt_pct(catalog.get(metric).sign * found.verdict(metric).estimate)
+
+
 def test_a_site_filter_changes_the_number_to_what_the_engine_computes(sample_db):
     at = app().run()
     everywhere = shown_delivery(at, "cost_per_case_eur")
+    assert everywhere == engine_delivery(sample_db, "cost_per_case_eur", Filters())
     at.sidebar.multiselect(key="f_sites").set_value(["Aarhus"]).run()
     no_problem(at)
-    store = open_store(sample_db)
-    dataset = store.datasets()[0]
-    catalog = read_catalog(store.cursor(), dataset.id)
-    engine = analyse(store, dataset.id, catalog, Filters(sites=("Aarhus",), grain="month"))
-    cost = engine.verdict("cost_per_case_eur")
-    expected = fmt_pct(catalog.get("cost_per_case_eur").sign * cost.estimate)
-    assert shown_delivery(at, "cost_per_case_eur") == expected
-    assert expected != everywhere
-    assert at.query_params["site"] == ["Aarhus"] or at.query_params["site"] == "Aarhus"
+    expected = engine_delivery(sample_db, "cost_per_case_eur", Filters(sites=("Aarhus",)))
+    assert shown_delivery(at, "cost_per_case_eur") == expected != everywhere
+    assert at.query_params["site"] in (["Aarhus"], "Aarhus")
 
 
-def test_the_value_inputs_reprice_value_at_scale(sample_db):
+def test_the_annual_volume_reprices_what_production_delivers(sample_db):
     at = app().run()
-    at.switch_page(PAGES["scorecard"]).run()
-    assert len(at.info) == 1  # "No outcome has a value per unit yet…"
     at.sidebar.number_input(key="f_volume").set_value(240_000.0).run()
     no_problem(at)
+    expected = engine_delivery(sample_db, "cost_per_case_eur", Filters(), annual_volume=240_000.0)
+    assert shown_delivery(at, "cost_per_case_eur") == expected
     assert at.query_params["volume"] == "240000"
 
 
@@ -307,21 +324,39 @@ def test_rename_refuses_an_empty_name_and_delete_leads_to_the_empty_state(own_db
     assert "There is no dataset to analyse yet" in at.info[0].value
 
 
-def test_a_catalog_file_prices_an_outcome_and_the_scorecard_shows_its_value(own_db):
+def test_a_catalog_file_prices_an_outcome_and_the_numbers_follow(own_db):
     at = app().run()
     at.switch_page(PAGES["data"]).run()
-    toml = b"[metrics.cost_per_case_eur]\nvalue_per_unit = 1.0\n\n[settings]\nalpha = 0.05\n"
+    toml = b"[metrics.revenue_per_case_eur]\nvalue_per_unit = 0.5\n\n[settings]\nalpha = 0.05\n"
     at.file_uploader(key="data_catalog_upload_1").set_value(("c.toml", toml, "application/toml"))
     at.run()
     at.button(key="data_catalog_apply").click().run()
     no_problem(at)
     store = open_store(own_db)
-    assert read_catalog(store.cursor(), 1).get("cost_per_case_eur").value_per_unit == 1.0
+    assert read_catalog(store.cursor(), 1).get("revenue_per_case_eur").value_per_unit == 0.5
+    at.switch_page(PAGES["home"]).run()
+    no_problem(at)
+    # Priced now: what production delivers is money a year, as the engine computes it.
+    assert shown_delivery(at, "revenue_per_case_eur") == engine_delivery(
+        own_db, "revenue_per_case_eur", Filters()
+    )
     at.switch_page(PAGES["scorecard"]).run()
     no_problem(at)
     assert len(at.get("vega_lite_chart")) == 2  # the scorecard and value at scale
-    labels = [b.label for b in at.download_button]
-    assert labels.count("Chart (PNG)") == 2
+    assert [b.label for b in at.download_button].count("Chart (PNG)") == 2
+
+
+def test_saved_settings_rerun_the_analysis_under_the_new_thresholds(own_db):
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.number_input(key="data_settings_1_min_sites").set_value(13)
+    at.button(key="FormSubmitter:data_settings_1-Save the settings").click().run()
+    no_problem(at)
+    assert read_catalog(open_store(own_db).cursor(), 1).settings.min_production_sites == 13
+    at.switch_page(PAGES["home"]).run()
+    no_problem(at)
+    # Production runs at 12 sites, fewer than the 13 now required: nothing can be judged.
+    assert at.markdown[0].value == "Across 5 outcome metrics: 5 inconclusive: need more data."
 
 
 def test_a_bad_catalog_file_is_refused_with_a_sentence(own_db):

@@ -3,8 +3,6 @@ analysis re-runs under them; and the catalog as a TOML file to download or uploa
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 import streamlit as st
 
 from analytics.catalog import Catalog, apply_overrides, parse_toml, read_catalog, save_catalog
@@ -85,23 +83,53 @@ def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
         a, b, c = st.columns(3)
         values = {
             "alpha": a.number_input(
-                "Significance level (alpha)", 0.001, 0.499, s.alpha, step=0.01, format="%.3f"
+                "Significance level (alpha)",
+                0.001,
+                0.499,
+                s.alpha,
+                step=0.01,
+                format="%.3f",
+                key=f"data_settings_{info.id}_alpha",
             ),
             "min_production_rows": b.number_input(
-                "Minimum production rows", 1, value=s.min_production_rows
+                "Minimum production rows",
+                1,
+                value=s.min_production_rows,
+                key=f"data_settings_{info.id}_min_rows",
             ),
             "min_production_sites": c.number_input(
-                "Minimum production sites", 1, value=s.min_production_sites
+                "Minimum production sites",
+                1,
+                value=s.min_production_sites,
+                key=f"data_settings_{info.id}_min_sites",
             ),
             "retention_floor": a.number_input(
-                "Retention floor", 0.0, 5.0, s.retention_floor, step=0.05
+                "Retention floor",
+                0.0,
+                5.0,
+                s.retention_floor,
+                step=0.05,
+                key=f"data_settings_{info.id}_retention_floor",
             ),
-            "grain": b.selectbox("Default time grain", GRAINS, index=GRAINS.index(s.grain)),
+            "grain": b.selectbox(
+                "Default time grain",
+                GRAINS,
+                index=GRAINS.index(s.grain),
+                key=f"data_settings_{info.id}_grain",
+            ),
             "annual_volume": c.number_input(
-                "Annual volume (cases)", 0.0, value=float(s.annual_volume), step=1000.0
+                "Annual volume (cases)",
+                0.0,
+                value=float(s.annual_volume),
+                step=1000.0,
+                key=f"data_settings_{info.id}_volume",
             ),
             "run_cost_per_year": a.number_input(
-                "Running cost a year", 0.0, value=float(s.run_cost_per_year), step=1000.0
+                "Running cost a year",
+                0.0,
+                value=float(s.run_cost_per_year),
+                step=1000.0,
+                key=f"data_settings_{info.id}_run_cost",
             ),
         }
         if st.form_submit_button("Save the settings"):
@@ -145,5 +173,6 @@ def catalog_panel(store: Store, info: DatasetInfo) -> None:
     _settings_form(store, info, catalog)
     _toml_files(store, info, catalog)
     st.caption(
-        "Defaults: " + ", ".join(f"{k} {v}" for k, v in asdict(type(catalog.settings)()).items())
+        "Saving changes this dataset's defaults for everyone; the sidebar's value inputs change "
+        "only the view you are looking at."
     )

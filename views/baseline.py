@@ -7,7 +7,7 @@ import streamlit as st
 from analytics import charts
 from analytics.charts import context_from
 from analytics.stats import forecast_counterfactual
-from analytics.ui_state import fmt_count, periods_before_ai
+from analytics.ui_state import periods_before_ai, projection_note
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, rule_level
 
@@ -37,20 +37,6 @@ for metric in shown:
     periods = periods_before_ai(series, metric.id)
     with st.container(border=True, key=f"baseline_{metric.id}"):
         chart(charts.baseline_chart(series, row, metric, cctx), key=f"baseline_chart_{metric.id}")
-        if row is None:
-            st.warning(
-                f"Too few baseline periods for {metric.label}: {periods} {grain}(s) before the "
-                f"AI started, where {MIN_PERIODS} are needed to project what would have happened "
-                "without it. The chart shows only what was measured."
-                + (" Try the week grain in the sidebar." if grain == "month" else "")
-                if periods < MIN_PERIODS
-                else f"{metric.label}: the baseline cannot be projected under these filters."
-            )
-        else:
-            lo, hi = row.ci
-            st.caption(
-                f"Projected from {fmt_count(row.baseline_periods)} baseline {grain}s "
-                f"({row.method}). Cumulative effect {row.cumulative_effect:,.4g} "
-                f"(interval {lo:,.4g} to {hi:,.4g}). {row.note}"
-            )
+        kind, text = projection_note(metric.label, row, periods, grain, MIN_PERIODS)
+        (st.warning if kind == "warning" else st.caption)(text)
 interval_caption(rule_level(found))

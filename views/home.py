@@ -63,7 +63,11 @@ st.page_link(
 
 st.subheader("Data status")
 assert ctx.info is not None
-st.caption(f"Dataset: {ctx.info.name} · {ctx.info.rejected:,} rows set aside at load")
-items = status_items(found.dataset, len(ctx.datasets))
-for column, (label, value) in zip(st.columns(len(items)), items, strict=True):
-    column.metric(label, value)
+st.caption(
+    f"Dataset {ctx.info.name}, one of {len(ctx.datasets)} stored; "
+    f"{ctx.info.rejected:,} rows were set aside at load. The numbers below follow the filters."
+)
+items = status_items(found.dataset)
+for row in (items[:4], items[4:]):
+    for column, (label, value) in zip(st.columns(4), row, strict=True):
+        column.metric(label, value)

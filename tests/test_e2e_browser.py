@@ -1,0 +1,248 @@
+"""End to end in a real browser: `streamlit run app.py` on a free port, driven by Debian's
+Chromium through Playwright. Upload a CSV, confirm its mapping, open every page, record a
+decision; any Streamlit exception box fails the test. Screenshots go to tests/artifacts/.
+
+Skipped (with the reason) only when /usr/bin/chromium is absent; `make test` installs it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Page title in the sidebar -> file name of its screenshot.
+PAGES = {
+    "Home": "home",
+    "Scorecard": "scorecard",
+    "Pilot vs Production": "pilot_vs_production",
+    "Sites & Channels": "sites_channels",
+    "Baseline": "baseline",
+    "Decision": "decision",
+    "Data": "data",
+}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Chromium is not installed at /usr/bin/chromium: run `make browser` "
+        "(apt-get install -y chromium) to run the browser tests.",
+    ),
+]
+
+
+def rollout_csv() -> bytes:
+    """Five sites, two channels, daily rows from January to June 2024: baseline everywhere, a
+    pilot at Oslo in March, production at Oslo and Bergen from April and Malmo from May."""
+    rng = np.random.default_rng(11)
+    live = {"Oslo": date(2024, 4, 1), "Bergen": date(2024, 4, 1), "Malmo": date(2024, 5, 1)}
+    rows = []
+    for day in pd.date_range("2024-01-01", "2024-06-30", freq="D"):
+        for site in ("Oslo", "Bergen", "Malmo", "Turku", "Aalborg"):
+            pilot = site == "Oslo" and date(2024, 3, 1) <= day.date() < date(2024, 4, 1)
+            prod = site in live and day.date() >= live[site]
+            phase = "production" if prod else "pilot" if pilot else "baseline"
+            for channel in ("phone", "chat"):
+                ai = phase != "baseline"
+                rows.append(
+                    (
+                        day.date(),
+                        phase,
+                        site,
+                        channel,
+                        rng.normal(40, 6) * (0.85 if ai else 1),
+                        rng.normal(20, 4) + 3 * ai,
+                    )
+                )
+    frame = pd.DataFrame(
+        rows, columns=["date", "phase", "site", "channel", "Cost per case (EUR)", "Minutes saved"]
+    )
+    out = io.StringIO()
+    frame.round(3).to_csv(out, index=False)
+    return out.getvalue().encode()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """The dashboard on its own port and its own database, as `make run` starts it."""
+    folder = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    env = {**os.environ, "SCALEGATE_DB": str(folder / "scalegate.duckdb")}
+    env.pop("SCALEGATE_ALLOW_LOCAL_PATHS", None)
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((folder / "server.log").read_text(errors="replace"))
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(180_000)
+        yield page
+        browser.close()
+
+
+def settle(page, quiet: float = 1.0, timeout: float = 240) -> None:
+    """Wait until the script run has finished (the app root says `notRunning`, as Streamlit's
+    own browser tests check) and stayed finished for `quiet` seconds."""
+    deadline = time.monotonic() + timeout
+    calm_since = None
+    idle = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+    while time.monotonic() < deadline:
+        running = page.locator(idle).count() == 0
+        if running:
+            calm_since = None
+        elif calm_since is None:
+            calm_since = time.monotonic()
+        elif time.monotonic() - calm_since >= quiet:
+            return
+        time.sleep(0.25)
+    raise AssertionError("The page was still running after the timeout.")
+
+
+def no_exception(page, where: str) -> None:
+    boxes = page.locator('[data-testid="stException"]')
+    assert boxes.count() == 0, f"{where}: " + " | ".join(boxes.all_inner_texts())
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_page(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    settle(page)
+    if page.locator('[data-testid="stVegaLiteChart"]').count():
+        page.locator(".vega-embed").first.wait_for(state="visible")
+        time.sleep(2)  # let Vega draw before the screenshot
+    no_exception(page, title)
+
+
+def test_upload_confirm_every_page_and_a_decision(browser_page, server, tmp_path):
+    page = browser_page
+    page.goto(server)
+    page.get_by_text("Does the pilot's evidence justify scaling?").wait_for()
+    settle(page)
+    no_exception(page, "first start")
+    assert "dataset=1" in page.url  # the sample, loaded on first start; the view is in the URL
+
+    # Upload a CSV, see the detected mapping, load it.
+    open_page(page, "Data")
+    csv = tmp_path / "rollout.csv"
+    csv.write_bytes(rollout_csv())
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(csv))
+    page.get_by_text("Column roles").wait_for()
+    page.get_by_text("Phase values").wait_for()
+    settle(page)
+    no_exception(page, "mapping")
+    shot(page, "mapping")
+    page.get_by_label("Dataset name").fill("Nordic rollout")
+    page.get_by_label("Dataset name").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("Loaded as dataset Nordic rollout.").wait_for()
+    settle(page)
+    no_exception(page, "load")
+    shot(page, "loaded")
+
+    # Every page, reached through the sidebar in the same session, on the new dataset.
+    for title, name in PAGES.items():
+        open_page(page, title)
+        assert "dataset=2" in page.url, f"{title} lost the view from its URL: {page.url}"
+        shot(page, name)
+
+    # Record a decision.
+    open_page(page, "Decision")
+    page.get_by_label("Owner", exact=True).fill("Ana Lima")
+    page.get_by_label("Rationale").fill("Bergen first, then the rest.")
+    page.get_by_role("button", name="Record the decision").click()
+    page.get_by_text("Recorded: Go, owned by Ana Lima").wait_for()
+    settle(page)
+    no_exception(page, "decision")
+    shot(page, "decision_recorded")
+
+
+def test_a_shared_link_opens_the_same_view_in_a_new_session(browser_page, server):
+    page = browser_page
+    page.goto(f"{server}/sites_channels?dataset=1&site=Lyon&site=Porto&grain=week")
+    page.get_by_text("Sites & Channels").first.wait_for()
+    settle(page)
+    no_exception(page, "shared link")
+    assert "site=Lyon" in page.url and "site=Porto" in page.url and "grain=week" in page.url
+    sites = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
+    assert "Lyon" in sites.inner_text() and "Porto" in sites.inner_text()
+    shot(page, "shared_link")
