@@ -11,17 +11,18 @@ Clean files take the fast path: DuckDB's sniffer types the numeric columns, so t
 typed read with casts, and nothing else reads the file again. Text that needs cleaning
 (thousands separators, currency, percent, text dates), rejected rows and long files add one
 diagnostic pass that counts bad values and finds example line numbers.
+
+SQL text here is assembled from code-made pieces only (internal column names c0, c1, ...,
+quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
+bound parameter. That is what each `noqa: S608` vouches for.
 """
 
 from __future__ import annotations
 
-# SQL text below is assembled from code-made pieces only (internal column names c0, c1, ...,
-# quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
-# bound parameter. That is what each `noqa: S608` vouches for.
-
 import hashlib
 import json
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -46,6 +47,7 @@ from analytics.ingest_detect import (
     phase_sql,
     select_sql,
     shared_params,
+    unclosed_quote,
 )
 from analytics.ingest_read import FileSpec, Source, describe_delimiter, open_source
 from analytics.ingest_report import (
@@ -142,6 +144,19 @@ class _AlreadyLoaded(Exception):
 
 # -- helpers ------------------------------------------------------------------------------------
 
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory database for detect(), which reads files without any store; made on the
+    first call, shared by the process (each call takes its own cursor)."""
+    with _SCRATCH_LOCK:
+        if not _SCRATCH:
+            _SCRATCH.append(duckdb.connect(":memory:"))
+        return _SCRATCH[0]
+
+
 # What DuckDB raises for a file it cannot parse (as opposed to a mistake in our SQL).
 _UNREADABLE = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
 
@@ -225,7 +240,7 @@ def detect(
     if not sources:
         raise ScalegateError("Give at least one file.")
     with ExitStack() as stack:
-        con = duckdb.connect(":memory:")
+        con = _scratch().cursor()  # files are read, nothing is stored
         stack.callback(con.close)
         files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
@@ -306,7 +321,7 @@ def load_files(
     with ExitStack() as stack:
         hashing = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         sha = hashing.submit(_sha256, sources)  # runs while DuckDB reads
-        con = duckdb.connect(":memory:")
+        con = store.cursor()  # planning reads files and keeps its sample in this cursor's temp
         stack.callback(con.close)
         files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
@@ -455,10 +470,7 @@ def _rejects(
                     again = True
                 seen.setdefault(int(line), BAD_CHARACTERS)
             elif kind == "UNQUOTED VALUE" and "unterminated" in str(message).lower():
-                raise ScalegateError(
-                    f'Line {line} of {spec.name} opens a quote (") that never closes, so the '
-                    "rest of the file cannot be read: close or remove that quote."
-                )
+                raise unclosed_quote(spec.name, int(line))
             elif kind == "UNQUOTED VALUE":
                 seen.setdefault(int(line), STRAY_QUOTE)
             elif kind == "LINE SIZE OVER MAXIMUM":
@@ -591,10 +603,10 @@ def _diagnose(
         sql = f"SELECT {', '.join(aggs)} FROM ({source})"  # noqa: S608
         row = cur.execute(sql, bound(sql, params)).fetchone()
         assert row is not None
-        skip = skipped[f]
+        skip, header = skipped[f], plan.files[f].skip + 1
 
-        def at(rns: list[int] | None, skip: list[int] = skip) -> list[int]:
-            return [_physical_line(int(r), skip) for r in rns or []]
+        def at(rns: list[int] | None, skip: list[int] = skip, header: int = header) -> list[int]:
+            return [_physical_line(int(r), skip, header) for r in rns or []]
 
         lines[NO_PHASE] += at(row[0])
         lines[NO_METRIC_NAME] += at(row[1])

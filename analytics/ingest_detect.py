@@ -4,13 +4,13 @@ values are cleaned, and the SQL expressions that do it.
 Decisions are taken on the column names and a sample of the first rows, read by DuckDB; every
 expression here runs inside DuckDB over the whole file. File values only ever reach SQL as
 bound parameters; the text of every expression is made by code from allow-listed pieces.
+
+SQL text here is assembled from code-made pieces only (internal column names c0, c1, ...,
+quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
+bound parameter. That is what each `noqa: S608` vouches for.
 """
 
 from __future__ import annotations
-
-# SQL text below is assembled from code-made pieces only (internal column names c0, c1, ...,
-# quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
-# bound parameter. That is what each `noqa: S608` vouches for.
 
 import re
 from collections.abc import Mapping, Sequence
@@ -298,12 +298,43 @@ def _sample(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec], positions
     """The first rows of every file as text, in canonical column order: temp table `sample`."""
     parts, params = [], {}
     for f, spec in enumerate(files):
-        relation, p = spec.relation(f"f{f}")
+        relation, p = spec.relation(f"f{f}", rejects=f"sample_rejects_{f}")
         params |= p
         cols = ", ".join(f"CAST(c{pos} AS VARCHAR) AS k{k}" for k, pos in enumerate(positions[f]))
         parts.append(f"(SELECT {cols} FROM {relation} LIMIT {SAMPLE_ROWS})")  # noqa: S608
     sql = "CREATE OR REPLACE TEMP TABLE sample AS " + " UNION ALL ".join(parts)
     con.execute(sql, bound(sql, params))
+    for f, spec in enumerate(files):
+        if spec.format == "csv":
+            row = con.execute(
+                f"SELECT min(line) FROM sample_rejects_{f} WHERE error_type = 'UNQUOTED VALUE' "  # noqa: S608
+                "AND lower(error_message) LIKE '%unterminated%'"
+            ).fetchone()
+            if row and row[0] is not None:
+                raise unclosed_quote(spec.name, int(row[0]))
+
+
+def unclosed_quote(name: str, line: int) -> ScalegateError:
+    return ScalegateError(
+        f'Line {line} of {name} opens a quote (") that never closes, so the rest of the file '
+        "cannot be read: close or remove that quote."
+    )
+
+
+def _refuse_empty(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec]) -> None:
+    """A sentence when the sample holds no row: a header alone, or no line that fits it."""
+    row = con.execute("SELECT count(*) FROM sample").fetchone()
+    if row and row[0]:
+        return
+    what = files[0].name if len(files) == 1 else "the files"
+    if any(f.data_lines > 0 for f in files):
+        raise ScalegateError(
+            f"No line of {what} has as many columns as its header "
+            f"({len(files[0].headers)}): check the delimiter and the quotes."
+        )
+    raise ScalegateError(
+        f"{what[0].upper()}{what[1:]} has a header but no rows: export it again with its data."
+    )
 
 
 def _all_facts(
@@ -462,6 +493,8 @@ def make_plan(
     types = effective_types(files, positions)
     european = any(f.delimiter == ";" or f.decimal_comma for f in files)
     warnings: list[str] = []
+    _sample(con, files, positions)
+    _refuse_empty(con, files)
 
     def numeric(k: int) -> bool:
         return types[k] in NUMERIC_TYPES or types[k].startswith("DECIMAL")
@@ -475,7 +508,6 @@ def make_plan(
                 if free(k) and norms[k] in ROLE_SYNONYMS[role]:
                     roles[k] = role
                     break
-    _sample(con, files, positions)
     by_name = [k for k in range(len(headers)) if norms[k] in ROLE_SYNONYMS["date"]]
     wanted = {k for k in range(len(headers)) if roles.get(k) not in ("phase", "site", "channel")}
     facts = _all_facts(con, types, [k for k, r in roles.items() if r == "date"] + by_name, wanted)
@@ -595,6 +627,16 @@ def make_plan(
     else:
         labels = [headers[k] for k in metrics]
     if not labels:
+        empty = [
+            headers[k]
+            for k in range(len(headers))
+            if roles.get(k) in (None, "ignore") and facts[k].non_empty == 0
+        ]
+        if empty:
+            raise ScalegateError(
+                f"Every metric column is empty ({', '.join(empty)}): there are no numbers to "
+                "analyse."
+            )
         raise ScalegateError(
             "The file has no numeric column to measure (such as cost, accuracy or tickets): "
             "add one, or map a column as metric."

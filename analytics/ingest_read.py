@@ -4,13 +4,13 @@ delimiter and header, and the FROM clause that reads it with explicit options.
 Only the first 64 KB are looked at in Python (magic numbers, encoding, delimiter, header); the
 rows themselves are always read by DuckDB. Excel sheets are handed to DuckDB as a temporary
 Parquet file built column by column through Arrow.
+
+SQL text here is assembled from code-made pieces only (internal column names c0, c1, ...,
+quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
+bound parameter. That is what each `noqa: S608` vouches for.
 """
 
 from __future__ import annotations
-
-# SQL text below is assembled from code-made pieces only (internal column names c0, c1, ...,
-# quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
-# bound parameter. That is what each `noqa: S608` vouches for.
 
 import codecs
 import csv
@@ -107,6 +107,8 @@ class FileSpec:
     timestampformat: str | None = None
     renamed: dict[str, str] = field(default_factory=dict)  # new header -> header as written
     strict: bool = True  # False after DuckDB met mixed line endings: read leniently
+    data_lines: int = -1  # non-blank lines after the header in the first 64 KB (CSV only)
+    skip: int = 0  # blank lines above the header
 
     @property
     def internal(self) -> tuple[str, ...]:
@@ -147,6 +149,8 @@ class FileSpec:
         ]
         if not self.strict:
             options.append("strict_mode=false")
+        if self.skip:
+            options.append(f"skip={int(self.skip)}")
         if self.dateformat:
             params[f"{prefix}_df"] = self.dateformat
             options.append(f"dateformat=${prefix}_df")
@@ -305,13 +309,14 @@ def _sniff_types(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> FileSpec:
         row = con.execute(
             "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv($path, delim=$delim, "
             "quote='\"', escape='\"', header=true, encoding=$enc, compression=$comp, "
-            "names=$names, decimal_separator=$dec, ignore_errors=true)",
+            "names=$names, decimal_separator=$dec, ignore_errors=true, skip=$skip)",
             {
                 "path": spec.path,
                 "delim": spec.delimiter,
                 "enc": spec.encoding,
                 "comp": spec.compression,
                 "names": list(spec.internal),
+                "skip": spec.skip,
                 "dec": "," if spec.decimal_comma else ".",
             },
         ).fetchone()
@@ -439,6 +444,8 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
     encoding, label, text = _text_encoding(head)
     _check_text(source.name, text)
     lines = _complete_lines(text, truncated)
+    skip = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    lines = lines[skip:]
     delimiter = sniff_delimiter(lines)
     if delimiter is None:
         raise ScalegateError(
@@ -460,6 +467,8 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
         delimiter=delimiter,
         decimal_comma=_prefers_decimal_comma(lines, delimiter),
         renamed=renamed,
+        data_lines=sum(1 for line in lines[1:] if line.strip()),
+        skip=skip,
     )
     return _sniff_types(con, spec)
 
