@@ -225,6 +225,17 @@ def test_upload_confirm_every_page_and_a_decision(browser_page, server, tmp_path
         assert "dataset=2" in page.url, f"{title} lost the view from its URL: {page.url}"
         shot(page, name)
 
+    # Downloads are built when clicked, in the server: a chart and the board pack.
+    open_page(page, "Scorecard")
+    with page.expect_download() as png:
+        page.get_by_role("button", name="Chart (PNG)").first.click()
+    assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download() as pack:
+        page.get_by_role("button", name="Board pack (PowerPoint)").click()
+    assert pack.value.suggested_filename == "scalegate_board_pack.pptx"
+    assert Path(pack.value.path()).read_bytes()[:2] == b"PK"  # a zip, as every .pptx is
+    no_exception(page, "downloads")
+
     # Record a decision.
     open_page(page, "Decision")
     page.get_by_label("Owner", exact=True).fill("Ana Lima")

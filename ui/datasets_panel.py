@@ -28,7 +28,15 @@ def datasets_panel(store: Store, datasets: tuple[DatasetInfo, ...]) -> DatasetIn
     if not datasets:
         st.info("No dataset is stored yet: load one above.")
         return None
-    st.dataframe(datasets_table(datasets), hide_index=True, key="data_datasets_table")
+    st.dataframe(
+        datasets_table(datasets),
+        hide_index=True,
+        key="data_datasets_table",
+        column_config={
+            "Rows": st.column_config.NumberColumn(format="localized"),
+            "Set aside": st.column_config.NumberColumn(format="localized"),
+        },
+    )
     by_id = {d.id: d for d in datasets}
     chosen = by_id[
         st.selectbox(

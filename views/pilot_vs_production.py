@@ -48,6 +48,10 @@ right.metric(
     help="The share of the pilot's lift that production keeps; reported only where the pilot "
     "clearly promised something.",
 )
+st.caption(
+    f"Changes in {metric.label} against the baseline, from the adjusted model; "
+    f"{metric.direction} is better."
+)
 if retention is None:
     st.caption(
         "Retention is not reported: the pilot's own interval includes no effect, so "
