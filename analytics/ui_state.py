@@ -616,6 +616,7 @@ def projection_note(
     periods: int,
     grain: str,
     min_periods: int,
+    dated: bool = True,
 ) -> tuple[str, str]:
     """What to say under a baseline chart: ("caption", text) for a projection, ("warning",
     text) when there is none, saying plainly when there were too few baseline periods.
@@ -624,6 +625,11 @@ def projection_note(
     periods with baseline rows before the AI started, at the view's grain.
     """
     if row is None:
+        if not dated:
+            return "warning", (
+                f"{label}: the data has no dates, so there is no baseline over time to project "
+                "from. Add a date column to see this page."
+            )
         if periods >= min_periods:
             return "warning", f"{label}: the baseline cannot be projected under these filters."
         tried = " (weeks were tried too)" if grain == "month" else ""

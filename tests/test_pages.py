@@ -279,6 +279,32 @@ def test_an_upload_is_confirmed_then_loaded_and_becomes_the_view(own_db):
     assert at.sidebar.multiselect(key="f_sites").options == ["East", "North", "South", "West"]
 
 
+def test_a_file_without_dates_or_channels_renders_every_page(own_db):
+    rng = np.random.default_rng(1)
+    rows = [
+        (phase, site, rng.normal(10, 2) * (0.9 if phase != "baseline" else 1))
+        for site in ("A", "B", "C")
+        for phase, n in (
+            ("baseline", 200),
+            ("pilot", 60 if site == "A" else 0),
+            ("production", 150),
+        )
+        for _ in range(n)
+    ]
+    data = pd.DataFrame(rows, columns=["stage", "plant", "Handle time"]).to_csv(index=False)
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload").set_value(("flat.csv", data.encode(), "text/csv")).run()
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    for page in PAGES.values():
+        at.switch_page(page).run()
+        no_problem(at)
+    assert at.session_state["f_dataset"] == 2 and "f_dates" not in at.session_state
+    at.switch_page(PAGES["baseline"]).run()
+    assert at.warning[0].value.startswith("Handle time: the data has no dates")
+
+
 def test_a_failed_upload_says_what_to_fix_and_keeps_the_stored_data(own_db):
     at = app().run()
     at.switch_page(PAGES["data"]).run()

@@ -37,6 +37,13 @@ for metric in shown:
     periods = periods_before_ai(series, metric.id)
     with st.container(border=True, key=f"baseline_{metric.id}"):
         chart(charts.baseline_chart(series, row, metric, cctx), key=f"baseline_chart_{metric.id}")
-        kind, text = projection_note(metric.label, row, periods, grain, MIN_PERIODS)
+        kind, text = projection_note(
+            metric.label,
+            row,
+            periods,
+            grain,
+            MIN_PERIODS,
+            dated=found.dataset["date_min"] is not None,
+        )
         (st.warning if kind == "warning" else st.caption)(text)
 interval_caption(rule_level(found))
