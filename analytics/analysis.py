@@ -266,6 +266,11 @@ def _decide_metric(
         rows_needed=production_decision.rows_needed,
         retention=retention.estimate if retention else None,
         worse_summary=_worse_summary(metric, worse_sites, len(fit.sites)),
+        mde=(
+            stats.mde(production.lift_se, production.df, alpha=bonferroni)
+            if production is not None
+            else NAN
+        ),
     )
     site_verdicts = []
     worse_names = {s.name for s in worse_sites}

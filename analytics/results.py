@@ -82,6 +82,9 @@ class MetricVerdict:
     rows_needed: int | None
     retention: float | None
     worse_summary: str
+    mde: float = float(
+        "nan"
+    )  # smallest production lift this data would detect (80% power, verdict level)
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("metric", "verdict", "estimate", "ci", "ci_level", "method", "pilot_verdict")
@@ -95,6 +98,7 @@ class MetricVerdict:
             "pilot_reasons": list(self.pilot_reasons),
             "retention": self.retention,
             "summary": self.worse_summary,
+            "mde": self.mde,
         }
         return clean(d)
 

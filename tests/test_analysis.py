@@ -235,3 +235,17 @@ def test_catalog_settings_change_the_family_level(staggered) -> None:
     _, store, catalog = staggered
     stricter = replace(catalog, settings=replace(catalog.settings, alpha=0.01))
     assert analyse(store, 1, stricter).verdict("cost").ci_level == pytest.approx(1 - 0.01 / 2)
+
+
+def test_minimum_detectable_effect_matches_the_power_formula(staggered) -> None:
+    from scipy import stats as sps
+
+    _, store, catalog = staggered
+    results = analyse(store, 1, catalog)
+    verdict = results.verdict("cost")
+    effect = results.effect("cost", "production_vs_baseline")
+    # The verdict interval is lift ± t(1 - α/2m; G-1) · se; MDE = (t(1 - α/2m) + t(0.8)) · se.
+    q = sps.t.ppf(1 - 0.05 / 2 / 2, 9)
+    se = (verdict.ci[1] - verdict.ci[0]) / 2 / q
+    assert verdict.mde == pytest.approx((q + sps.t.ppf(0.8, 9)) * se, rel=1e-9)
+    assert effect is not None and verdict.mde > 0
