@@ -12,7 +12,6 @@ bound parameter. That is what each `noqa: S608` vouches for.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -29,11 +28,25 @@ from analytics.catalog import (
     parse_toml,
 )
 from analytics.errors import ScalegateError
-from analytics.ingest_read import DATE_TYPES, INTEGER_TYPES, NUMERIC_TYPES, FileSpec
+from analytics.ingest_read import (
+    DATE_TYPES,
+    INTEGER_TYPES,
+    NUMERIC_TYPES,
+    FileSpec,
+)
+from analytics.ingest_sample import (
+    ColumnFacts,
+    best_date_format,
+    column_facts,
+    refuse_empty,
+    take_sample,
+)
+from analytics.ingest_sql import (
+    NumberStyle,
+    bound,
+    norm_sql,
+)
 from analytics.types import PHASES, Phase
-
-SAMPLE_ROWS = 10_000
-CANONICAL = "('baseline', 'pilot', 'production')"  # the stored phases, as SQL text made by code
 
 # Column names, normalised (case-insensitive; spaces, dashes and underscores alike).
 ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -42,8 +55,11 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "channel": ("channel", "source", "medium", "touchpoint"),
     "date": ("date", "day", "week", "month", "timestamp", "period_start"),
 }
+
 LONG_NAME = ("metric", "kpi", "measure")
+
 LONG_VALUE = ("value",)
+
 IDENTIFIER_NAMES = ("id", "uuid", "case", "year", "week_number")
 
 # Phase values, normalised the same way. "test" is deliberately absent (A/B files use it).
@@ -62,107 +78,8 @@ PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
     "production": ("production", "prod", "rollout", "live", "scaled", "ga"),
 }
 
-# Cells that mean "no value" in business files; compared lower-cased and trimmed.
-NULL_MARKERS = ["", "na", "n/a", "n.a.", "null", "none", "-", "--", "#n/a", "nil", "?"]
 
-# Date formats tried on text dates after ISO, in order of preference for ties.
-DATE_FORMATS_DMY = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y")
-DATE_FORMATS_MDY = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
-DATE_FORMATS_OTHER = ("%Y/%m/%d", "%Y-%m", "%Y%m%d", "%d %b %Y", "%b %d, %Y", "%d-%b-%Y", "%b %Y")
-
-NumberStyle = Literal["dot", "comma"]
 Form = Literal["wide", "long"]
-
-# -- SQL expressions (text made by code; values are parameters) ------------------------------
-
-
-def bound(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters a statement refers to (DuckDB refuses unused ones)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    return {k: v for k, v in params.items() if k in used}
-
-
-def norm_sql(x: str) -> str:
-    """The SQL twin of catalog.normalise_header for values: lower, no accents, words joined by _."""
-    return f"trim(regexp_replace(lower(strip_accents(trim({x}))), '[^0-9a-z]+', '_', 'g'), '_')"
-
-
-def is_empty_sql(x: str) -> str:
-    return f"({x} IS NULL OR list_contains($null_markers, lower(trim({x}))))"
-
-
-def phase_sql(x: str) -> str:
-    """A raw phase cell -> 'baseline' | 'pilot' | 'production'; NULL when blank; '?' || value when
-    unknown (rows so marked are counted, then removed before the load commits).
-
-    The plain lower-cased cell is looked up first, so the regular expression runs only on
-    unusual spellings.
-    """
-    lowered = f"lower(trim({x}))"
-    normed = norm_sql(x)
-    return (
-        f"CASE WHEN {x} IN ('baseline', 'pilot', 'production') AND NOT $ph_custom THEN {x} "
-        f"WHEN {x} IS NULL OR trim({x}) = '' THEN NULL "
-        f"WHEN list_contains($ph_baseline, {lowered}) THEN 'baseline' "
-        f"WHEN list_contains($ph_pilot, {lowered}) THEN 'pilot' "
-        f"WHEN list_contains($ph_production, {lowered}) THEN 'production' "
-        f"WHEN list_contains($ph_baseline, {normed}) THEN 'baseline' "
-        f"WHEN list_contains($ph_pilot, {normed}) THEN 'pilot' "
-        f"WHEN list_contains($ph_production, {normed}) THEN 'production' "
-        f"ELSE '?' || trim({x}) END"
-    )
-
-
-def _stripped_sql(x: str) -> str:
-    """Currency symbols and codes, spaces (also non-breaking) and apostrophes removed;
-    (1,234) accounting negatives turned into -1,234."""
-    bare = (
-        f"regexp_replace(trim({x}), "
-        "'[\\s\\x{a0}\\x{202f}\\x{80}€$£¥'']|(?i:eur|usd|gbp|chf)', '', 'g')"
-    )
-    return f"regexp_replace({bare}, '^\\((.*)\\)$', '-\\1')"
-
-
-def number_sql(x: str, duck_type: str, style: NumberStyle) -> str:
-    """A cell -> DOUBLE. Typed numbers are cast; text loses thousands separators, currency and
-    percent signs (12.5% -> 0.125) before TRY_CAST; what still fails is NULL (and counted)."""
-    if duck_type in NUMERIC_TYPES or duck_type == "BOOLEAN" or duck_type.startswith("DECIMAL"):
-        return f"CAST({x} AS DOUBLE)"
-    if duck_type != "VARCHAR":
-        return "CAST(NULL AS DOUBLE)"
-    s = _stripped_sql(x)
-    body = f"rtrim({s}, '%')"
-    if style == "comma":
-        body = f"replace(replace({body}, '.', ''), ',', '.')"
-    else:
-        body = f"replace({body}, ',', '')"
-    return (
-        f"CASE WHEN {is_empty_sql(x)} THEN NULL "
-        f"WHEN suffix({s}, '%') THEN TRY_CAST({body} AS DOUBLE) / 100 "
-        f"ELSE TRY_CAST({body} AS DOUBLE) END"
-    )
-
-
-def date_sql(x: str, duck_type: str) -> str:
-    """A cell -> DATE: typed dates as they are, text as ISO or the format chosen from the sample."""
-    if duck_type == "DATE":
-        return x
-    if duck_type in DATE_TYPES:
-        return f"CAST({x} AS DATE)"
-    if duck_type != "VARCHAR":
-        return "CAST(NULL AS DATE)"
-    return (
-        f"COALESCE(TRY_CAST(trim({x}) AS DATE), TRY_CAST(TRY_CAST(trim({x}) AS TIMESTAMP) AS DATE), "
-        f"CAST(try_strptime(trim({x}), $date_format) AS DATE))"
-    )
-
-
-def text_sql(x: str, blank: str, trim: bool) -> str:
-    """A dimension cell -> text as written (trimmed when the sample shows padded cells: the
-    trim costs a tenth of the load); blank cells become the code-made label `blank`."""
-    cell = f"trim(CAST({x} AS VARCHAR))" if trim else f"CAST({x} AS VARCHAR)"
-    return f"COALESCE(NULLIF({cell}, ''), '{blank}')"
-
 
 # -- the plan ---------------------------------------------------------------------------------
 
@@ -275,145 +192,6 @@ def _names_a_metric(header: str) -> bool:
     return any(f" {kw}" in words for kw, _ in DIRECTION_RULES + KIND_RULES)
 
 
-@dataclass(frozen=True, slots=True)
-class _ColumnFacts:
-    """What the sample says about one column."""
-
-    non_empty: int
-    numbers_dot: int
-    numbers_comma: int
-    style_dot: int
-    style_comma: int
-    distinct: int
-    rows: int
-    padded: int  # cells with spaces around them
-    date_hits: dict[str, int]
-
-
-_STYLE_DOT = "[-+]?(\\d{1,3}(,\\d{3})+|\\d*)(\\.\\d+)?([eE][-+]?\\d+)?%?"
-_STYLE_COMMA = "[-+]?(\\d{1,3}(\\.\\d{3})+|\\d*)(,\\d+)?%?"
-
-
-def _sample(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec], positions) -> None:
-    """The first rows of every file as text, in canonical column order: temp table `sample`."""
-    parts, params = [], {}
-    for f, spec in enumerate(files):
-        relation, p = spec.relation(f"f{f}", rejects=f"sample_rejects_{f}")
-        params |= p
-        cols = ", ".join(f"CAST(c{pos} AS VARCHAR) AS k{k}" for k, pos in enumerate(positions[f]))
-        parts.append(f"(SELECT {cols} FROM {relation} LIMIT {SAMPLE_ROWS})")  # noqa: S608
-    sql = "CREATE OR REPLACE TEMP TABLE sample AS " + " UNION ALL ".join(parts)
-    con.execute(sql, bound(sql, params))
-    for f, spec in enumerate(files):
-        if spec.format == "csv":
-            row = con.execute(
-                f"SELECT min(line) FROM sample_rejects_{f} WHERE error_type = 'UNQUOTED VALUE' "  # noqa: S608
-                "AND lower(error_message) LIKE '%unterminated%'"
-            ).fetchone()
-            if row and row[0] is not None:
-                raise unclosed_quote(spec.name, int(row[0]))
-
-
-def unclosed_quote(name: str, line: int) -> ScalegateError:
-    return ScalegateError(
-        f'Line {line} of {name} opens a quote (") that never closes, so the rest of the file '
-        "cannot be read: close or remove that quote."
-    )
-
-
-def _refuse_empty(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec]) -> None:
-    """A sentence when the sample holds no row: a header alone, or no line that fits it."""
-    row = con.execute("SELECT count(*) FROM sample").fetchone()
-    if row and row[0]:
-        return
-    what = files[0].name if len(files) == 1 else "the files"
-    if any(f.data_lines > 0 for f in files):
-        raise ScalegateError(
-            f"No line of {what} has as many columns as its header "
-            f"({len(files[0].headers)}): check the delimiter and the quotes."
-        )
-    raise ScalegateError(
-        f"{what[0].upper()}{what[1:]} has a header but no rows: export it again with its data."
-    )
-
-
-def _all_facts(
-    con: duckdb.DuckDBPyConnection,
-    types: Sequence[str],
-    date_candidates: Sequence[int],
-    wanted: set[int],
-) -> dict[int, _ColumnFacts]:
-    """The sample's facts for the wanted columns, in one query: number shapes of text columns,
-    distinct counts of integer columns, how many text values each date format reads."""
-    formats = ("iso",) + DATE_FORMATS_DMY + DATE_FORMATS_MDY + DATE_FORMATS_OTHER
-    exprs: list[str] = []
-    for k, duck_type in enumerate(types):
-        x = f"k{k}"
-        s = _stripped_sql(x)
-        ok = f"NOT {is_empty_sql(x)}"
-        dot = f"replace(rtrim({s}, '%'), ',', '')"
-        comma = f"replace(replace(rtrim({s}, '%'), '.', ''), ',', '.')"
-        text = duck_type == "VARCHAR" and k in wanted
-        exprs += [
-            f"count(*) FILTER (WHERE {ok})" if k in wanted else "0",
-            f"count(*) FILTER (WHERE {ok} AND TRY_CAST({dot} AS DOUBLE) IS NOT NULL)"
-            if text
-            else "0",
-            f"count(*) FILTER (WHERE {ok} AND TRY_CAST({comma} AS DOUBLE) IS NOT NULL)"
-            if text
-            else "0",
-            f"count(*) FILTER (WHERE regexp_full_match({s}, $dot_re))" if text else "0",
-            f"count(*) FILTER (WHERE regexp_full_match({s}, $comma_re))" if text else "0",
-            f"count(DISTINCT {x})" if duck_type in INTEGER_TYPES and k in wanted else "0",
-            f"count(*) FILTER (WHERE {x} <> trim({x}))",
-        ]
-        dated = text and k in date_candidates
-        exprs.append(
-            f"count(*) FILTER (WHERE TRY_CAST(TRY_CAST(trim({x}) AS TIMESTAMP) AS DATE) IS NOT NULL)"
-            if dated
-            else "0"
-        )
-        exprs += [
-            f"count(try_strptime(trim({x}), $fmt{i}))" if dated else "0"
-            for i in range(1, len(formats))
-        ]
-    sql = "SELECT count(*), " + ", ".join(exprs) + " FROM sample"  # noqa: S608
-    params = {
-        "null_markers": NULL_MARKERS,
-        "dot_re": _STYLE_DOT,
-        "comma_re": _STYLE_COMMA,
-        **{f"fmt{i}": fmt for i, fmt in enumerate(formats) if i},
-    }
-    row = con.execute(sql, bound(sql, params)).fetchone()
-    assert row is not None
-    rows, values = row[0], row[1:]
-    width = 7 + len(formats)
-    facts = {}
-    for k in range(len(types)):
-        v = values[k * width : (k + 1) * width]
-        facts[k] = _ColumnFacts(
-            non_empty=v[0],
-            numbers_dot=v[1],
-            numbers_comma=v[2],
-            style_dot=v[3],
-            style_comma=v[4],
-            distinct=v[5],
-            rows=rows,
-            padded=v[6],
-            date_hits=dict(zip(formats, v[7:], strict=True)),
-        )
-    return facts
-
-
-def _best_date_format(facts: _ColumnFacts, european: bool) -> tuple[str, int]:
-    order = ("iso",) + (
-        DATE_FORMATS_DMY + DATE_FORMATS_MDY if european else DATE_FORMATS_MDY + DATE_FORMATS_DMY
-    )
-    order += DATE_FORMATS_OTHER
-    best = max(order, key=lambda fmt: (facts.date_hits[fmt], -order.index(fmt)))
-    return ("%Y-%m-%d" if best == "iso" else best), facts.date_hits[best]
-
-
 def _phase_keys(
     con: duckdb.DuckDBPyConnection, phase_map: Mapping[str, str]
 ) -> dict[Phase, tuple[str, ...]]:
@@ -472,6 +250,186 @@ def _long_metric_names(
     return tuple(r[0] for r in rows)
 
 
+@dataclass(slots=True)
+class _Columns:
+    """The columns being classified: names, types over all files, sample facts, roles so far."""
+
+    headers: tuple[str, ...]
+    norms: list[str]
+    types: list[str]
+    facts: dict[int, ColumnFacts]
+    roles: dict[int, str]
+    warnings: list[str]
+
+    def numeric(self, k: int) -> bool:
+        return self.types[k] in NUMERIC_TYPES or self.types[k].startswith("DECIMAL")
+
+    def free(self, k: int) -> bool:
+        return k not in self.roles
+
+    def first(self, role: str) -> int | None:
+        return next((k for k, r in self.roles.items() if r == role), None)
+
+    def named(self, words: Sequence[str], *, text: bool = False) -> int | None:
+        """The first unassigned column with one of these names (and text values, if asked)."""
+        return next(
+            (
+                k
+                for k in range(len(self.headers))
+                if self.free(k) and self.norms[k] in words and not (text and self.numeric(k))
+            ),
+            None,
+        )
+
+
+def _norms(headers: Sequence[str]) -> list[str]:
+    """Headers normalised; spaces, dashes and underscores alike or left out ("Touch point")."""
+    squashed = {w.replace("_", ""): w for words in ROLE_SYNONYMS.values() for w in words}
+    squashed |= {w.replace("_", ""): w for w in (*LONG_NAME, *LONG_VALUE, *IDENTIFIER_NAMES)}
+    return [squashed.get(n.replace("_", ""), n) for n in map(normalise_header, headers)]
+
+
+def _assign_dimensions(cols: _Columns) -> None:
+    for role in ("phase", "site", "channel"):
+        if role not in cols.roles.values():
+            k = cols.named(ROLE_SYNONYMS[role])
+            if k is not None:
+                cols.roles[k] = role
+
+
+def _assign_date(cols: _Columns, european: bool) -> str:
+    """The date column (mapped, or the first date-named column whose values read as dates) and
+    the format of its text values."""
+    candidates = [k for k, r in cols.roles.items() if r == "date"] or [
+        k
+        for k in range(len(cols.headers))
+        if cols.free(k) and cols.norms[k] in ROLE_SYNONYMS["date"]
+    ]
+    for k in candidates:
+        fmt, hits = best_date_format(cols.facts[k], european)
+        if cols.types[k] in DATE_TYPES or (cols.types[k] == "VARCHAR" and hits > 0):
+            cols.roles[k] = "date"
+            return fmt
+        if cols.roles.get(k) == "date":
+            raise ScalegateError(
+                f"The column {cols.headers[k]} was mapped as the date, but none of its first "
+                "values reads as a date (such as 2024-01-31 or 31/01/2024)."
+            )
+    for k in candidates:
+        if cols.free(k) and not cols.numeric(k):
+            cols.warnings.append(
+                f"The column {cols.headers[k]} is named like a date but its values are not "
+                "dates; it was not used."
+            )
+    return "%Y-%m-%d"
+
+
+def _long_form(cols: _Columns) -> tuple[int, int] | None:
+    """(metric name column, value column) when the file is long, else None."""
+    name_col = next(
+        (k for k, r in cols.roles.items() if r == "metric" and not cols.numeric(k)), None
+    )
+    value_col = cols.first("value")
+    if name_col is None and (value_col is not None or cols.named(LONG_VALUE) is not None):
+        name_col = cols.named(LONG_NAME, text=True)
+    if value_col is None and name_col is not None:
+        value_col = cols.named(LONG_VALUE)
+    if value_col is not None and name_col is None:
+        raise ScalegateError(
+            f"The value column {cols.headers[value_col]} needs a column naming the metric each "
+            "value measures (metric, kpi or measure): map one as metric."
+        )
+    if name_col is None or value_col is None:
+        return None
+    cols.roles[name_col], cols.roles[value_col] = "metric", "value"
+    return name_col, value_col
+
+
+def _classify_rest(
+    cols: _Columns, long: tuple[int, int] | None
+) -> tuple[list[int], list[str], list[str]]:
+    """Every other column: a metric, an identifier set aside, or a column not used."""
+    metrics: list[int] = []
+    identifiers: list[str] = []
+    ignored: list[str] = []
+    for k, header in enumerate(cols.headers):
+        role, fk = cols.roles.get(k), cols.facts[k]
+        if role is not None and (role != "metric" or long is not None and k == long[0]):
+            if role == "ignore":
+                ignored.append(header)
+            continue
+        if role == "metric" and long is None:
+            metrics.append(k)
+            continue
+        integer = cols.types[k] in INTEGER_TYPES
+        distinct_ints = integer and fk.rows >= 20 and fk.distinct == fk.rows == fk.non_empty
+        is_number = (
+            cols.numeric(k)
+            or cols.types[k] == "BOOLEAN"
+            or (
+                cols.types[k] == "VARCHAR"
+                and fk.non_empty > 0
+                and max(fk.numbers_dot, fk.numbers_comma) * 2 >= fk.non_empty
+            )
+        )
+        norm = cols.norms[k]
+        if _is_identifier_name(norm) or (norm in ROLE_SYNONYMS["date"] and integer):
+            cols.roles[k] = "identifier"
+            identifiers.append(header)
+        elif distinct_ints and not _names_a_metric(header):
+            cols.roles[k] = "identifier"
+            identifiers.append(header)
+            cols.warnings.append(
+                f"The column {header} holds a different whole number on every row, so it "
+                "was taken for an identifier, not a metric: map it as metric if it is one."
+            )
+        elif is_number and long is None:
+            cols.roles[k] = "metric"
+            metrics.append(k)
+        else:
+            cols.roles[k] = "ignore"
+            ignored.append(header)
+            if is_number and long is not None:
+                cols.warnings.append(
+                    f"The column {header} was not used: in a long file the metrics come from "
+                    f"the {cols.headers[long[0]]} and {cols.headers[long[1]]} columns."
+                )
+    return metrics, identifiers, ignored
+
+
+def _refuse_no_metric(cols: _Columns) -> ScalegateError:
+    empty = [
+        cols.headers[k]
+        for k in range(len(cols.headers))
+        if cols.roles.get(k) in (None, "ignore") and cols.facts[k].non_empty == 0
+    ]
+    if empty:
+        return ScalegateError(
+            f"Every metric column is empty ({', '.join(empty)}): there are no numbers to analyse."
+        )
+    return ScalegateError(
+        "The file has no numeric column to measure (such as cost, accuracy or tickets): "
+        "add one, or map a column as metric."
+    )
+
+
+def _as_text(
+    files: Sequence[FileSpec], positions: Sequence[Sequence[int]], text_cols: set[int]
+) -> list[FileSpec]:
+    """Dimension cells are kept as written (plant 007 stays 007): read them as text."""
+    return [
+        spec.with_types(
+            [
+                "VARCHAR"
+                if spec.format == "csv" and any(positions[f][k] == pos for k in text_cols)
+                else t
+                for pos, t in enumerate(spec.types)
+            ]
+        )
+        for f, spec in enumerate(files)
+    ]
+
+
 def make_plan(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[FileSpec],
@@ -484,204 +442,71 @@ def make_plan(
     """Decide every column's role and cleaning from names and the first rows of the files."""
     positions = align_files(files)
     headers = files[0].headers
-    roles = _resolve_mapping(headers, mapping or {})
-    # Spaces, dashes and underscores alike, or left out: "Touch point" is a touchpoint.
-    norms = [normalise_header(h) for h in headers]
-    squashed = {w.replace("_", ""): w for words in ROLE_SYNONYMS.values() for w in words}
-    squashed |= {w.replace("_", ""): w for w in (*LONG_NAME, *LONG_VALUE, *IDENTIFIER_NAMES)}
-    norms = [squashed.get(n.replace("_", ""), n) for n in norms]
-    types = effective_types(files, positions)
+    cols = _Columns(
+        headers=headers,
+        norms=_norms(headers),
+        types=effective_types(files, positions),
+        facts={},
+        roles=_resolve_mapping(headers, mapping or {}),
+        warnings=[],
+    )
     european = any(f.delimiter == ";" or f.decimal_comma for f in files)
-    warnings: list[str] = []
-    _sample(con, files, positions)
-    _refuse_empty(con, files)
-
-    def numeric(k: int) -> bool:
-        return types[k] in NUMERIC_TYPES or types[k].startswith("DECIMAL")
-
-    def free(k: int) -> bool:
-        return k not in roles
-
-    for role in ("phase", "site", "channel"):
-        if role not in roles.values():
-            for k in range(len(headers)):
-                if free(k) and norms[k] in ROLE_SYNONYMS[role]:
-                    roles[k] = role
-                    break
-    by_name = [k for k in range(len(headers)) if norms[k] in ROLE_SYNONYMS["date"]]
-    wanted = {k for k in range(len(headers)) if roles.get(k) not in ("phase", "site", "channel")}
-    facts = _all_facts(con, types, [k for k, r in roles.items() if r == "date"] + by_name, wanted)
-    date_format = "%Y-%m-%d"
-    date_candidates = [k for k, r in roles.items() if r == "date"]
-    if not date_candidates:
-        date_candidates = [
-            k for k in range(len(headers)) if free(k) and norms[k] in ROLE_SYNONYMS["date"]
-        ]
-    for k in date_candidates:
-        fmt, hits = _best_date_format(facts[k], european)
-        if types[k] in DATE_TYPES or (types[k] == "VARCHAR" and hits > 0):
-            roles[k] = "date"
-            date_format = fmt
-            break
-        if roles.get(k) == "date":
-            raise ScalegateError(
-                f"The column {headers[k]} was mapped as the date, but none of its first values "
-                "reads as a date (such as 2024-01-31 or 31/01/2024)."
-            )
-    if "date" not in roles.values():
-        for k in date_candidates:
-            if free(k) and not numeric(k):
-                warnings.append(
-                    f"The column {headers[k]} is named like a date but its values are not dates; "
-                    "it was not used."
-                )
-    name_col = next((k for k, r in roles.items() if r == "metric" and not numeric(k)), None)
-    value_col = next((k for k, r in roles.items() if r == "value"), None)
-    if name_col is None and (
-        "value" in roles.values()
-        or any(free(k) and norms[k] in LONG_VALUE for k in range(len(headers)))
-    ):
-        name_col = next(
-            (
-                k
-                for k in range(len(headers))
-                if free(k) and norms[k] in LONG_NAME and not numeric(k)
-            ),
-            None,
-        )
-    if value_col is None and name_col is not None:
-        value_col = next(
-            (k for k in range(len(headers)) if free(k) and norms[k] in LONG_VALUE), None
-        )
-    if value_col is not None and name_col is None:
-        raise ScalegateError(
-            f"The value column {headers[value_col]} needs a column naming the metric each value "
-            "measures (metric, kpi or measure): map one as metric."
-        )
-    form: Form = "long" if name_col is not None and value_col is not None else "wide"
-    if form == "long":
-        roles[name_col] = "metric"  # type: ignore[index]
-        roles[value_col] = "value"  # type: ignore[index]
-    metrics: list[int] = []
-    identifiers: list[str] = []
-    ignored: list[str] = []
-    for k in range(len(headers)):
-        role = roles.get(k)
-        fk = facts[k]
-        if role == "ignore" or (role is not None and role != "metric") or k == name_col:
-            if role == "ignore":
-                ignored.append(headers[k])
-            continue
-        if role == "metric" and form == "wide":
-            metrics.append(k)
-            continue
-        integer = types[k] in INTEGER_TYPES
-        distinct_ints = integer and fk.rows >= 20 and fk.distinct == fk.rows == fk.non_empty
-        is_number = (
-            numeric(k)
-            or types[k] == "BOOLEAN"
-            or (
-                types[k] == "VARCHAR"
-                and fk.non_empty > 0
-                and max(fk.numbers_dot, fk.numbers_comma) * 2 >= fk.non_empty
-            )
-        )
-        if _is_identifier_name(norms[k]) or (norms[k] in ROLE_SYNONYMS["date"] and integer):
-            roles[k] = "identifier"
-            identifiers.append(headers[k])
-        elif distinct_ints and not _names_a_metric(headers[k]):
-            roles[k] = "identifier"
-            identifiers.append(headers[k])
-            warnings.append(
-                f"The column {headers[k]} holds a different whole number on every row, so it "
-                "was taken for an identifier, not a metric: map it as metric if it is one."
-            )
-        elif is_number and form == "wide":
-            roles[k] = "metric"
-            metrics.append(k)
-        else:
-            roles[k] = "ignore"
-            ignored.append(headers[k])
-            if is_number and form == "long":
-                warnings.append(
-                    f"The column {headers[k]} was not used: in a long file the metrics come from "
-                    f"the {headers[name_col]} and {headers[value_col]} columns."  # type: ignore[index]
-                )
-    phase = next((k for k, r in roles.items() if r == "phase"), None)
+    take_sample(con, files, positions)
+    refuse_empty(con, files)
+    _assign_dimensions(cols)
+    dated = [
+        k
+        for k, n in enumerate(cols.norms)
+        if n in ROLE_SYNONYMS["date"] or cols.roles.get(k) == "date"
+    ]
+    wanted = {
+        k for k in range(len(headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
+    }
+    cols.facts = column_facts(con, cols.types, dated, wanted)
+    date_format = _assign_date(cols, european)
+    long = _long_form(cols)
+    metrics, identifiers, ignored = _classify_rest(cols, long)
+    phase = cols.first("phase")
     if phase is None and require_phase:
         raise ScalegateError(
             "No column says which phase each row belongs to (baseline, pilot or production): "
             "name one phase, stage or deployment, or map one as phase."
         )
     styles: dict[int, NumberStyle] = {}
-    for k in metrics + ([value_col] if value_col is not None else []):
-        fk = facts[k]
-        if fk.style_comma > fk.style_dot or (fk.style_comma == fk.style_dot and european):
-            styles[k] = "comma"
-        else:
-            styles[k] = "dot"
-    metric_names: tuple[str, ...] = ()
-    if form == "long":
-        metric_names = _long_metric_names(con, files, positions, name_col)  # type: ignore[arg-type]
-        labels = list(metric_names)
-    else:
-        labels = [headers[k] for k in metrics]
+    for k in metrics + ([long[1]] if long else []):
+        fk = cols.facts[k]
+        comma = fk.style_comma > fk.style_dot or (fk.style_comma == fk.style_dot and european)
+        styles[k] = "comma" if comma else "dot"
+    metric_names = _long_metric_names(con, files, positions, long[0]) if long else ()
+    labels = list(metric_names) if long else [headers[k] for k in metrics]
     if not labels:
-        empty = [
-            headers[k]
-            for k in range(len(headers))
-            if roles.get(k) in (None, "ignore") and facts[k].non_empty == 0
-        ]
-        if empty:
-            raise ScalegateError(
-                f"Every metric column is empty ({', '.join(empty)}): there are no numbers to "
-                "analyse."
-            )
-        raise ScalegateError(
-            "The file has no numeric column to measure (such as cost, accuracy or tickets): "
-            "add one, or map a column as metric."
-        )
+        raise _refuse_no_metric(cols)
     catalog = infer_catalog(labels)
     if catalog_text is not None:
         catalog, notes = apply_overrides(catalog, parse_toml(catalog_text))
-        warnings += notes
+        cols.warnings += notes
     renamed: dict[str, str] = {}
     for spec in files:
         renamed |= spec.renamed
         if not spec.strict:
-            warnings.append(
+            cols.warnings.append(
                 f"{spec.name} mixes line endings, so it was read leniently: a line with too "
                 "many columns is cut to the header's width instead of being set aside."
             )
-    # Dimension cells are kept as written (plant 007 stays 007): read them as text.
-    text_cols = {k for k, r in roles.items() if r in ("phase", "site", "channel")}
-    if name_col is not None and form == "long":
-        text_cols.add(name_col)
-    files = [
-        spec.with_types(
-            [
-                "VARCHAR"
-                if spec.format == "csv" and any(positions[f][k] == pos for k in text_cols)
-                else t
-                for pos, t in enumerate(spec.types)
-            ]
-        )
-        for f, spec in enumerate(files)
-    ]
-    named_roles = {headers[k]: roles.get(k, "ignore") for k in range(len(headers))}
+    text_cols = {k for k, r in cols.roles.items() if r in ("phase", "site", "channel")}
     return Plan(
-        files=tuple(files),
+        files=tuple(_as_text(files, positions, text_cols | ({long[0]} if long else set()))),
         positions=positions,
         headers=headers,
-        roles=named_roles,
-        form=form,
+        roles={h: cols.roles.get(k, "ignore") for k, h in enumerate(headers)},
+        form="long" if long else "wide",
         phase=phase,
-        site=next((k for k, r in roles.items() if r == "site"), None),
-        channel=next((k for k, r in roles.items() if r == "channel"), None),
-        date=next((k for k, r in roles.items() if r == "date"), None),
+        site=cols.first("site"),
+        channel=cols.first("channel"),
+        date=cols.first("date"),
         metrics=tuple(metrics),
-        name_col=name_col if form == "long" else None,
-        value_col=value_col if form == "long" else None,
+        name_col=long[0] if long else None,
+        value_col=long[1] if long else None,
         metric_names=metric_names,
         catalog=catalog,
         styles=styles,
@@ -690,63 +515,6 @@ def make_plan(
         identifiers=tuple(identifiers),
         ignored=tuple(ignored),
         renamed=renamed,
-        padded=frozenset(k for k in range(len(headers)) if facts[k].padded),
-        warnings=tuple(warnings),
+        padded=frozenset(k for k in range(len(headers)) if cols.facts[k].padded),
+        warnings=tuple(cols.warnings),
     )
-
-
-def shared_params(plan: Plan) -> dict[str, Any]:
-    """The parameters every expression of a plan refers to."""
-    params: dict[str, Any] = {
-        "null_markers": NULL_MARKERS,
-        "date_format": plan.date_format,
-        "ph_baseline": list(plan.phase_keys.get("baseline", ())),
-        "ph_pilot": list(plan.phase_keys.get("pilot", ())),
-        "ph_production": list(plan.phase_keys.get("production", ())),
-        # The canonical spellings skip every lookup unless the user mapped one of them.
-        "ph_custom": any(w not in plan.phase_keys[w] for w in PHASES),
-    }
-    for j, name in enumerate(plan.metric_names):
-        params[f"m{j}"] = name
-    return params
-
-
-def select_sql(plan: Plan, f: int) -> str:
-    """The SELECT list turning file f's columns into date, phase, site, channel and metrics.
-
-    Long files become sparse wide rows: the value lands in the column of the metric its row
-    names (names compared as bound parameters), every other metric NULL.
-    """
-    from analytics.store import quote_ident
-
-    def c(k: int | None) -> tuple[str, str]:
-        return plan.col(f, k) if k is not None else ("NULL", "VARCHAR")
-
-    date = date_sql(*c(plan.date)) if plan.date is not None else "CAST(NULL AS DATE)"
-    phase = phase_sql(f"CAST({c(plan.phase)[0]} AS VARCHAR)")
-    site, channel = "'all'", "'all'"
-    if plan.site is not None:
-        site = text_sql(c(plan.site)[0], "(blank)", plan.site in plan.padded)
-    if plan.channel is not None:
-        channel = text_sql(c(plan.channel)[0], "(blank)", plan.channel in plan.padded)
-    out = [f"{date} AS date"]
-    ids = plan.catalog.ids
-    if plan.form == "long":
-        name = f"trim(CAST({c(plan.name_col)[0]} AS VARCHAR))"
-        phase = (
-            f"CASE WHEN ({name}) IS NULL OR ({name}) = '' THEN "
-            f"CASE WHEN ({phase}) IN {CANONICAL} THEN '!metric' ELSE ({phase}) END "
-            f"ELSE ({phase}) END"
-        )
-        value = number_sql(*c(plan.value_col), plan.styles[plan.value_col])  # type: ignore[index]
-        metrics = [
-            f"CASE WHEN {name} = $m{j} THEN {value} END AS {quote_ident(ids[j])}"
-            for j in range(len(plan.metric_names))
-        ]
-    else:
-        metrics = [
-            f"{number_sql(*c(k), plan.styles[k])} AS {quote_ident(ids[j])}"
-            for j, k in enumerate(plan.metrics)
-        ]
-    out += [f"{phase} AS phase", f"{site} AS site", f"{channel} AS channel", *metrics]
-    return ", ".join(out)

@@ -173,6 +173,14 @@ def _refuse(name: str, what: str) -> ScalegateError:
     )
 
 
+def unclosed_quote(name: str, line: int) -> ScalegateError:
+    """The sentence for a quote that swallows the rest of a file."""
+    return ScalegateError(
+        f'Line {line} of {name} opens a quote (") that never closes, so the rest of the file '
+        "cannot be read: close or remove that quote."
+    )
+
+
 def _sniff_binary(name: str, head: bytes) -> None:
     for magic, what in _BINARY_MAGIC:
         if head.startswith(magic):

@@ -129,14 +129,14 @@ _KILLED_LOAD = """
 import sys
 from analytics import ingest
 
-relations = ingest._relations
+relations = ingest.relations
 
 def announce(plan, rejects):  # the load's transaction is open: the big read starts now
     if rejects:
         print("in transaction", flush=True)
     return relations(plan, rejects)
 
-ingest._relations = announce
+ingest.relations = announce
 store = ingest.Store(sys.argv[1])
 replace = int(sys.argv[3]) if len(sys.argv) > 3 else None
 ingest.load_files(store, [ingest.Source.from_path(sys.argv[2])], replace=replace)

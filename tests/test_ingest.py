@@ -618,7 +618,7 @@ def test_a_fault_part_way_through_a_load_changes_nothing(
     elif where == "rebuild_view":
         monkeypatch.setattr(store, "rebuild_view", boom)
     else:
-        monkeypatch.setattr(ingest, "_report", boom)  # after obs_2 exists, before datasets row
+        monkeypatch.setattr(ingest, "build_report", boom)  # after obs_2 exists, before datasets row
     with pytest.raises(RuntimeError, match="injected fault"):
         load_text(store, BASIC.replace("10.5", "1"), name="Lost")
     assert snapshot(store) == before
