@@ -257,7 +257,7 @@ def test_junk_in_a_link_is_dropped_not_shown_as_an_error(sample_db):
 def test_an_upload_is_confirmed_then_loaded_and_becomes_the_view(own_db):
     at = app().run()
     at.switch_page(PAGES["data"]).run()
-    at.file_uploader(key="data_upload").set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
     no_problem(at)
     roles = at.dataframe[0].value  # the detected mapping, for confirmation
     assert dict(zip(roles["Column"], roles["Role"], strict=True)) == {
@@ -274,6 +274,7 @@ def test_an_upload_is_confirmed_then_loaded_and_becomes_the_view(own_db):
     assert [d.name for d in open_store(own_db).datasets()][0] == "Four sites"
     assert "Loaded as dataset Four sites." in [s.value for s in at.success]
     assert at.session_state["f_dataset"] == 2
+    assert at.file_uploader(key="data_upload_1").value in (None, [])  # emptied for the next
     at.switch_page(PAGES["home"]).run()
     no_problem(at)
     assert at.sidebar.multiselect(key="f_sites").options == ["East", "North", "South", "West"]
@@ -294,7 +295,7 @@ def test_a_file_without_dates_or_channels_renders_every_page(own_db):
     data = pd.DataFrame(rows, columns=["stage", "plant", "Handle time"]).to_csv(index=False)
     at = app().run()
     at.switch_page(PAGES["data"]).run()
-    at.file_uploader(key="data_upload").set_value(("flat.csv", data.encode(), "text/csv")).run()
+    at.file_uploader(key="data_upload_0").set_value(("flat.csv", data.encode(), "text/csv")).run()
     at.button(key="data_load_button").click().run()
     no_problem(at)
     for page in PAGES.values():
@@ -310,7 +311,7 @@ def test_a_failed_upload_says_what_to_fix_and_keeps_the_stored_data(own_db):
     at.switch_page(PAGES["data"]).run()
     before = open_store(own_db).datasets()
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    at.file_uploader(key="data_upload").set_value(("chart.csv", png, "text/csv")).run()
+    at.file_uploader(key="data_upload_0").set_value(("chart.csv", png, "text/csv")).run()
     assert not at.exception
     (error,) = at.error
     assert error.value.endswith(".") and "Traceback" not in error.value
@@ -321,7 +322,7 @@ def test_a_mapping_correction_is_checked_before_loading(own_db):
     at = app().run()
     at.switch_page(PAGES["data"]).run()
     data = small_csv().replace(b"baseline", b"before_ai")
-    at.file_uploader(key="data_upload").set_value(("odd.csv", data, "text/csv")).run()
+    at.file_uploader(key="data_upload_0").set_value(("odd.csv", data, "text/csv")).run()
     no_problem(at)
     phases = at.dataframe[1].value
     assert dict(zip(phases["Value in the file"], phases["Phase"], strict=True))["before_ai"] == (

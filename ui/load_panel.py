@@ -23,6 +23,7 @@ ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
 _REPORT = "data_last_report"  # the last load's report, kept across the rerun that follows it
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
+_LOADS = "data_loads"  # loads done in this session
 
 
 def allow_local() -> bool:
@@ -37,7 +38,8 @@ def _pick_sources() -> tuple[list[Source], str]:
         "Upload one or more files (they must share their columns)",
         type=["csv", "gz", "tsv", "txt", "parquet", "xlsx"],
         accept_multiple_files=True,
-        key="data_upload",
+        # A new key after each load empties the box, so the same files are not offered again.
+        key=f"data_upload_{st.session_state.get(_LOADS, 0)}",
     )
     sources = [Source.from_bytes(f.name, f.getvalue()) for f in uploads or []]
     key = "|".join(f"{f.file_id}:{f.name}:{f.size}" for f in uploads or [])
@@ -231,6 +233,7 @@ def _load_form(
         "text": result.report.to_text(),
     }
     st.session_state["f_pending_dataset"] = result.dataset_id
+    st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
     for key in ("data_mapping", "data_phase_map", _DETECTED):
         st.session_state.pop(key, None)
     st.rerun()
