@@ -1,0 +1,184 @@
+"""The benchmark's one table: rows built from the measurements, as markdown, and the README."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import gib, rows_label
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+README_HEADING = "## Performance"
+
+INGEST_MAX = 1.3
+ANALYSIS_MAX = 3.0
+INTERACTION_MAX_S = 0.5
+MEMORY_MAX_BYTES = 1.5 * 2**30
+PEER_MIN = 3.0
+
+
+@dataclass(frozen=True)
+class Row:
+    measure: str
+    rows: str
+    ours: str
+    reference: str
+    ratio: str
+    target: str
+    result: str  # pass / FAIL / error / — (reported, no target)
+
+
+def _s(seconds: float) -> str:
+    if seconds < 0.1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    return f"{seconds:.1f} s"
+
+
+def _x(ratio: float) -> str:
+    return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
+
+
+def _verdict(ok: bool) -> str:
+    return "pass" if ok else "FAIL"
+
+
+def size_rows(rows: int, m: dict[str, Any]) -> list[Row]:
+    """The rows of one dataset size, from what the children reported."""
+    label = rows_label(rows)
+    out: list[Row] = []
+    t = m.get("timings")
+    if t:
+        ours, ref = t["ingest"]["ours"]["seconds"], t["ingest"]["ref"]["seconds"]
+        out.append(
+            Row(
+                "ingest: Scalegate load / DuckDB `CREATE TABLE AS read_csv`",
+                label,
+                _s(ours),
+                _s(ref),
+                _x(ours / ref),
+                f"≤ {INGEST_MAX}×",
+                _verdict(ours / ref <= INGEST_MAX),
+            )
+        )
+        ours, ref = t["analysis"]["ours"]["seconds"], t["analysis"]["ref"]["seconds"]
+        out.append(
+            Row(
+                "analysis: full report `analyse` / bare DuckDB GROUP BY of its cells",
+                label,
+                _s(ours),
+                _s(ref),
+                _x(ours / ref),
+                f"≤ {ANALYSIS_MAX:g}×",
+                _verdict(ours / ref <= ANALYSIS_MAX),
+            )
+        )
+        for key, what in (("site", "one site"), ("month", "one month")):
+            inter = t["interactions"].get(key)
+            if not inter:
+                continue
+            ours, ref = inter["ours"]["seconds"], inter["ref"]["seconds"]
+            out.append(
+                Row(
+                    f"interaction: report for {what} ({inter['name']}) / same GROUP BY filtered",
+                    label,
+                    _s(ours),
+                    _s(ref),
+                    _x(ours / ref),
+                    f"≤ {INTERACTION_MAX_S} s",
+                    _verdict(ours <= INTERACTION_MAX_S),
+                )
+            )
+    for key, what, ref_name in (
+        ("load", "load", "DuckDB CTAS read_csv"),
+        ("report", "report", "bare GROUP BY"),
+    ):
+        mem = m.get("memory", {}).get(key)
+        ref = m.get("memory", {}).get("ctas" if key == "load" else "groupby")
+        if not mem or not ref:
+            continue
+        out.append(
+            Row(
+                f"memory: peak RSS of the {what}, fresh process / {ref_name}",
+                label,
+                gib(mem["peak_rss"]),
+                gib(ref["peak_rss"]),
+                _x(mem["peak_rss"] / ref["peak_rss"]),
+                f"≤ {gib(MEMORY_MAX_BYTES)}",
+                _verdict(mem["peak_rss"] <= MEMORY_MAX_BYTES),
+            )
+        )
+    peer = m.get("peer")
+    if peer:
+        at = peer["rows"]
+        where = rows_label(at) if at == rows else f"{rows_label(at)} (see note)"
+        ours, theirs = peer["ours"], peer["peer"]
+        ratio = theirs["seconds"] / ours["seconds"]
+        out.append(
+            Row(
+                "peer time: notebook (pandas+scipy+statsmodels) / ours (load + report)",
+                where,
+                _s(ours["seconds"]),
+                _s(theirs["seconds"]),
+                _x(ratio),
+                f"≥ {PEER_MIN:g}×",
+                _verdict(ratio >= PEER_MIN),
+            )
+        )
+        ratio = theirs["peak_rss"] / ours["peak_rss"]
+        out.append(
+            Row(
+                "peer memory: notebook peak RSS / ours (load + report)",
+                where,
+                gib(ours["peak_rss"]),
+                gib(theirs["peak_rss"]),
+                _x(ratio),
+                f"≥ {PEER_MIN:g}×",
+                _verdict(ratio >= PEER_MIN),
+            )
+        )
+    return out
+
+
+def page_rows(rows: int, pages: list[dict[str, Any]]) -> list[Row]:
+    label = rows_label(rows)
+    out = []
+    for p in pages:
+        result = "—" if not p["exceptions"] else f"error ({p['exceptions']} exception)"
+        out.append(
+            Row(
+                f"page `{p['path']}`: AppTest render, cold cache (reference: re-run, warm)",
+                label,
+                _s(p["cold"]),
+                _s(p["warm"]),
+                "—",
+                "—",
+                result,
+            )
+        )
+    return out
+
+
+def markdown(rows: list[Row]) -> str:
+    head = ("measure", "rows", "ours", "reference", "ratio", "target", "result")
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for r in rows:
+        cells = (r.measure, r.rows, r.ours, r.reference, r.ratio, r.target, r.result)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, body: str) -> None:
+    """Put `body` between the bench markers, adding the section at the end the first time."""
+    text = readme.read_text(encoding="utf-8")
+    block = f"{README_START}\n{body.strip()}\n{README_END}"
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = text.rstrip("\n") + f"\n\n{README_HEADING}\n\n{block}\n"
+    readme.write_text(text, encoding="utf-8")
