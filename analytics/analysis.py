@@ -519,7 +519,12 @@ def analyse(
         value_at_scale=tuple(values),
         counterfactual=tuple(c for c in counterfactuals if math.isfinite(c.cumulative_effect)),
         trends=tuple(trends),
-        notes=tuple(notes),
+        notes=tuple(notes)
+        + tuple(
+            f"{catalog.get(c.metric).label}: {c.note}"
+            for c in counterfactuals
+            if not math.isfinite(c.cumulative_effect) and c.note
+        ),
     )
 
 

@@ -88,9 +88,12 @@ def decide(e: Evidence, settings: Settings) -> Decision:
     m, delta = e.metric, e.metric.min_effect
     est, lo, hi = _good(e)
     where = "production" if e.phase == "production" else e.phase
+    # Signed so that positive is better: say "improvement", never "lift", so a cost that fell
+    # 14% reads as a +14% improvement and cannot contradict a raw -14% shown beside it.
+    fall = f"; a fall in {m.label} counts as an improvement" if m.direction == "lower" else ""
     numbers = (
-        f"{where} lift {_pct(est)} ({e.ci_level:.1%} interval {_pct(lo)} to {_pct(hi)}) "
-        f"against a threshold of {delta:.0%}"
+        f"{where} improvement of {_pct(est)} ({e.ci_level:.1%} interval {_pct(lo)} to "
+        f"{_pct(hi)}{fall}) against a threshold of {delta:.0%}"
     )
 
     def result(verdict: Verdict, *reasons: str, needed: int | None = None) -> Decision:
