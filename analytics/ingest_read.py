@@ -333,7 +333,16 @@ def _sniff_types(con: duckdb.DuckDBPyConnection, spec: FileSpec) -> FileSpec:
     if not row or len(row[0]) != len(spec.headers):
         return spec.with_types(["VARCHAR"] * len(spec.headers))
     types = [str(c["type"]) for c in row[0]]
-    return replace(spec, types=tuple(types), dateformat=row[1], timestampformat=row[2])
+    dateformat, timestampformat = row[1], row[2]
+    # Day-first or month-first is decided from the whole sample (and the file's conventions)
+    # by the plan, not by DuckDB's first guess: such columns are read as text.
+    if dateformat and dateformat != "%Y-%m-%d":
+        types = ["VARCHAR" if t == "DATE" else t for t in types]
+        dateformat = None
+    if timestampformat and not timestampformat.startswith("%Y-%m-%d"):
+        types = ["VARCHAR" if t == "TIMESTAMP" else t for t in types]
+        timestampformat = None
+    return replace(spec, types=tuple(types), dateformat=dateformat, timestampformat=timestampformat)
 
 
 # -- Excel through Arrow --------------------------------------------------------------------

@@ -431,6 +431,28 @@ def test_dates_in_several_formats_and_unreadable_dates(store: Store) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("delimiter", "expected"),
+    [
+        (",", [dt.date(2024, 1, 2), dt.date(2024, 3, 4)]),
+        (";", [dt.date(2024, 2, 1), dt.date(2024, 4, 3)]),
+    ],
+    ids=["comma file: month first", "semicolon file: day first"],
+)
+def test_ambiguous_dates_follow_the_files_conventions(store: Store, delimiter, expected) -> None:
+    text = f"date{delimiter}phase{delimiter}cost\n01/02/2024{delimiter}baseline{delimiter}1\n"
+    text += f"03/04/2024{delimiter}pilot{delimiter}2\n"
+    load_text(store, text)
+    got = store.cursor().execute("SELECT date FROM obs_1 ORDER BY rowid").fetchall()
+    assert [r[0] for r in got] == expected
+
+
+def test_an_unambiguous_day_decides_the_format(store: Store) -> None:
+    load_text(store, "date,phase,cost\n01/02/2024,baseline,1\n25/12/2024,pilot,2\n")
+    got = store.cursor().execute("SELECT date FROM obs_1 ORDER BY rowid").fetchall()
+    assert [r[0] for r in got] == [dt.date(2024, 2, 1), dt.date(2024, 12, 25)]
+
+
 # -- what is set aside, with line numbers ---------------------------------------------------
 
 
@@ -469,6 +491,13 @@ def test_ragged_rows_unknown_phases_and_other_warnings(store: Store) -> None:
     assert "2 rows set aside: wrong number of columns (lines 5, 6)." in warnings
     assert "Sites seen only in production" in warnings
     assert store.cursor().execute("SELECT count(*) FROM obs_1").fetchone() == (7,)
+
+
+def test_exact_duplicate_rows_are_counted_and_kept(store: Store) -> None:
+    text = BASIC + ROWS[0] + "\n" + ROWS[0] + "\n" + ROWS[3] + "\n"
+    report = load_text(store, text).report
+    assert (report.rows_loaded, report.duplicate_rows) == (9, 3)
+    assert "3 rows repeat an earlier row exactly and were kept" in " ".join(report.warnings)
 
 
 def test_strict_refuses_a_file_with_a_rejected_row(store: Store) -> None:
