@@ -62,6 +62,89 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
+def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows.
+
+    Chan's formula: m2 = Σ m2_c + Σ n_c (mean_c − mean)², stable however large the mean.
+    """
+    keys = list(keys)
+    frame = cells[keys + ["n", "mean", "m2"]].copy()
+    frame["sum"] = frame["n"] * frame["mean"]
+    grouped = frame.groupby(keys, sort=True, dropna=False)
+    out = grouped[["n", "sum"]].sum()
+    out["mean"] = out["sum"] / out["n"]
+    frame = frame.join(out["mean"].rename("group_mean"), on=keys)
+    frame["between"] = frame["n"] * (frame["mean"] - frame["group_mean"]) ** 2
+    out["m2"] = frame.groupby(keys, sort=True, dropna=False)[["m2", "between"]].sum().sum(axis=1)
+    return out.drop(columns="sum").reset_index()
+
+
+def summarise_days(
+    cur: duckdb.DuckDBPyConnection,
+    dataset_id: int,
+    metric_ids: Sequence[str],
+    filters: Filters = Filters(),
+) -> pd.DataFrame:
+    """The one scan of an analysis: per (phase, site, channel, date), the row count and each
+    metric's n, mean and m2 (columns n{k}, mean{k}, m2{k} in the order of `metric_ids`).
+
+    Months, weeks and the dataset summary are all merged from this small frame, so the wide
+    table is read once whatever the grain.
+    """
+    where, params = _where(filters)
+    aggregates = ["count(*) AS rows"]
+    for k, metric in enumerate(metric_ids):
+        col = quote_ident(metric)
+        aggregates.append(
+            f"count({col}) AS n{k}, avg({col}) AS mean{k}, "
+            f"coalesce(var_samp({col}), 0) * (count({col}) - 1) AS m2{k}"
+        )
+    # Day cells of every metric in one scan of the wide table.
+    sql = (
+        "SELECT phase, site, channel, date, "  # noqa: S608 (names quoted, values bound)
+        + ", ".join(aggregates)
+        + f" FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY ALL"
+    )
+    return cur.execute(sql, params).df()
+
+
+def _period(dates: pd.Series, grain: Grain) -> pd.Series:
+    """Start of the month, or of the ISO week (a Monday, as DuckDB's date_trunc)."""
+    stamps = pd.to_datetime(dates)
+    return stamps.dt.to_period("M" if grain == "month" else "W-SUN").dt.start_time
+
+
+def cells_from_days(days: pd.DataFrame, metric_ids: Sequence[str], grain: Grain) -> pd.DataFrame:
+    """Cells (metric, phase, site, channel, period) merged from day cells."""
+    if not metric_ids or days.empty:
+        return pd.DataFrame(columns=list(CELL_COLUMNS))
+    period = _period(days["date"], grain)
+    frames = []
+    for k, metric in enumerate(metric_ids):
+        part = pd.DataFrame(
+            {
+                "phase": days["phase"],
+                "site": days["site"],
+                "channel": days["channel"],
+                "period": period,
+                "n": days[f"n{k}"],
+                "mean": days[f"mean{k}"],
+                "m2": days[f"m2{k}"],
+            }
+        )
+        part = part[part["n"] > 0]
+        if part.empty:
+            continue
+        pooled = pool_cells(part, ["phase", "site", "channel", "period"])
+        frames.append(pooled.assign(metric=metric))
+    if not frames:
+        return pd.DataFrame(columns=list(CELL_COLUMNS))
+    cells = pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
+    cells["n"] = cells["n"].astype("int64")
+    cells["period"] = pd.to_datetime(cells["period"])
+    return cells.sort_values(["metric", "phase", "site", "channel", "period"], ignore_index=True)
+
+
 def summarise_cells(
     cur: duckdb.DuckDBPyConnection,
     dataset_id: int,
@@ -74,32 +157,9 @@ def summarise_cells(
     """
     if not metric_ids:
         return pd.DataFrame(columns=list(CELL_COLUMNS))
-    where, params = _where(filters)
-    params["grain"] = filters.grain
-    aggregates = []
-    for k, metric in enumerate(metric_ids):
-        col = quote_ident(metric)
-        aggregates.append(
-            f"count({col}) AS n{k}, avg({col}) AS mean{k}, "
-            f"coalesce(var_samp({col}), 0) * (count({col}) - 1) AS m2{k}"
-        )
-    # Cells per (phase, site, channel, period) for every metric in one scan of the wide table.
-    sql = (
-        "SELECT phase, site, channel, date_trunc($grain, date) AS period, "  # noqa: S608 (names quoted, values bound)
-        + ", ".join(aggregates)
-        + f" FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY ALL"
+    return cells_from_days(
+        summarise_days(cur, dataset_id, metric_ids, filters), metric_ids, filters.grain
     )
-    wide = cur.execute(sql, params).df()
-    frames = []
-    for k, metric in enumerate(metric_ids):
-        part = wide[["phase", "site", "channel", "period", f"n{k}", f"mean{k}", f"m2{k}"]]
-        part = part.set_axis(["phase", "site", "channel", "period", "n", "mean", "m2"], axis=1)
-        part = part[part["n"] > 0]
-        frames.append(part.assign(metric=metric))
-    cells = pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
-    cells["n"] = cells["n"].astype("int64")
-    cells["period"] = pd.to_datetime(cells["period"])
-    return cells.sort_values(["metric", "phase", "site", "channel", "period"], ignore_index=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +188,28 @@ class DatasetSummary:
         }
 
 
+def summary_from_days(days: pd.DataFrame, rows_rejected: int) -> DatasetSummary:
+    """The dataset block of an analysis, from its day cells (no further scan)."""
+    phases = {str(p): int(n) for p, n in days.groupby("phase")["rows"].sum().items()}
+    dates = days["date"].dropna()
+    return DatasetSummary(
+        rows=int(days["rows"].sum()),
+        rows_rejected=rows_rejected,
+        sites=tuple(sorted(days["site"].unique())),
+        channels=tuple(sorted(days["channel"].unique())),
+        phases=phases,
+        date_min=pd.Timestamp(dates.min()).date() if not dates.empty else None,
+        date_max=pd.Timestamp(dates.max()).date() if not dates.empty else None,
+        production_sites=tuple(sorted(days.loc[days["phase"] == "production", "site"].unique())),
+        pilot_sites=tuple(sorted(days.loc[days["phase"] == "pilot", "site"].unique())),
+    )
+
+
+def count_rejected(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> int:
+    row = cur.execute("SELECT rejected FROM datasets WHERE id = $id", {"id": dataset_id}).fetchone()
+    return int(row[0]) if row else 0
+
+
 def summarise_dataset(
     cur: duckdb.DuckDBPyConnection, dataset_id: int, filters: Filters = Filters()
 ) -> DatasetSummary:
@@ -140,9 +222,6 @@ def summarise_dataset(
         f"FROM {table} WHERE {where} GROUP BY ALL",
         params,
     ).fetchall()
-    rejected = cur.execute(
-        "SELECT rejected FROM datasets WHERE id = $id", {"id": dataset_id}
-    ).fetchone()
     phases: dict[str, int] = {}
     for phase, _site, _channel, n, _lo, _hi in groups:
         phases[phase] = phases.get(phase, 0) + int(n)
@@ -150,7 +229,7 @@ def summarise_dataset(
     his = [g[5] for g in groups if g[5] is not None]
     return DatasetSummary(
         rows=sum(phases.values()),
-        rows_rejected=int(rejected[0]) if rejected else 0,
+        rows_rejected=count_rejected(cur, dataset_id),
         sites=tuple(sorted({g[1] for g in groups})),
         channels=tuple(sorted({g[2] for g in groups})),
         phases=phases,

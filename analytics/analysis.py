@@ -17,9 +17,17 @@ from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from analytics import __version__, stats
-from analytics.aggregate import Filters, summarise_cells, summarise_dataset
+from analytics.aggregate import (
+    Filters,
+    cells_from_days,
+    count_rejected,
+    pool_cells,
+    summarise_cells,
+    summarise_days,
+    summary_from_days,
+)
 from analytics.catalog import Catalog, Metric
-from analytics.compare import compare_all, pool_cells
+from analytics.compare import compare_all
 from analytics.results import (
     CounterfactualRow,
     EffectRow,
@@ -358,13 +366,15 @@ def analyse(
     filters = filters or Filters(grain=settings.grain)
     cur = store.cursor()
     info = next(d for d in store.datasets() if d.id == dataset_id)
-    summary = summarise_dataset(cur, dataset_id, filters)
     shown = [m for m in catalog.metrics if not filters.metrics or m.id in filters.metrics]
     # The verdict family is every outcome of the catalog, whatever is shown (DESIGN.md).
     needed = {m.id for m in shown} | {m.id for m in catalog.outcomes}
     needed |= {m.id for m in catalog.metrics if m.guardrail is not None}
     ids = [m.id for m in catalog.metrics if m.id in needed]
-    cells = summarise_cells(cur, dataset_id, ids, filters)
+    # One scan: day cells, from which months, weeks and the summary are merged.
+    days = summarise_days(cur, dataset_id, ids, filters)
+    summary = summary_from_days(days, count_rejected(cur, dataset_id))
+    cells = cells_from_days(days, ids, filters.grain)
     if cells.empty:
         cells = cells.assign(n=cells["n"].astype("int64"))
     alpha = settings.alpha
@@ -475,10 +485,7 @@ def analyse(
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
-                    outcome_ids = [m.id for m in catalog.outcomes]
-                    weekly = summarise_cells(
-                        cur, dataset_id, outcome_ids, replace(filters, grain="week")
-                    )
+                    weekly = cells_from_days(days, ids, "week")
                 by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
                 cf_weekly = stats.forecast_counterfactual(
                     by_week.reset_index(drop=True), alpha=alpha

@@ -7,12 +7,11 @@ These comparisons describe; the adjusted model decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analytics.aggregate import pool_cells
 from analytics.stats import holm
 
 COMPARISONS: tuple[tuple[str, str, str], ...] = (
@@ -26,20 +25,6 @@ SLICES: dict[str, tuple[str, ...]] = {
     "channel": ("channel",),
     "site_channel": ("site", "channel"),
 }
-
-
-def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows."""
-    keys = list(keys)
-    frame = cells[keys + ["n", "mean", "m2"]].copy()
-    frame["sum"] = frame["n"] * frame["mean"]
-    grouped = frame.groupby(keys, sort=True, dropna=False)
-    out = grouped[["n", "sum"]].sum()
-    out["mean"] = out["sum"] / out["n"]
-    frame = frame.join(out["mean"].rename("group_mean"), on=keys)
-    frame["between"] = frame["n"] * (frame["mean"] - frame["group_mean"]) ** 2
-    out["m2"] = frame.groupby(keys, sort=True, dropna=False)[["m2", "between"]].sum().sum(axis=1)
-    return out.drop(columns="sum").reset_index()
 
 
 def welch_table(

@@ -192,7 +192,9 @@ def test_hiding_a_metric_does_not_change_another_verdict(staggered) -> None:
     _, store, catalog = staggered
     full = analyse(store, 1, catalog).verdict("cost")
     narrowed = analyse(store, 1, catalog, Filters(metrics=("cost",))).verdict("cost")
-    assert (narrowed.verdict, narrowed.ci) == (full.verdict, full.ci)
+    # Equal up to the order of a parallel sum in DuckDB (last-bit differences).
+    assert narrowed.verdict == full.verdict
+    assert narrowed.ci == pytest.approx(full.ci, rel=1e-12)
 
 
 def test_filters_change_the_numbers_to_the_filtered_fit(staggered) -> None:

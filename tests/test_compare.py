@@ -8,7 +8,8 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analytics.compare import compare_all, pool_cells
+from analytics.aggregate import pool_cells
+from analytics.compare import compare_all
 
 
 def _rows(seed: int = 11) -> pd.DataFrame:
