@@ -352,16 +352,9 @@ def _load(
             save_catalog(cur, dataset_id, plan.catalog)
             store.rebuild_view(cur)
     except _AlreadyLoaded as twin:
-        note = f"This content is already loaded as dataset {twin.name} (id {twin.dataset_id})."
-        report = replace_notes(report, note)
+        # Nothing changed; the report says what the file holds, the result names its twin.
         return LoadResult(twin.dataset_id, twin.name, report, already_loaded=True)
     return LoadResult(dataset_id, final, report)
-
-
-def replace_notes(report: ValidationReport, note: str) -> ValidationReport:
-    facts = {f: getattr(report, f) for f in report.__dataclass_fields__ if f != "warnings"}
-    facts["notes"] = (*report.notes, note)
-    return ValidationReport.build(**facts)
 
 
 def _unique_name(cur: duckdb.DuckDBPyConnection, name: str) -> str:

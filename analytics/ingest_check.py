@@ -95,7 +95,6 @@ class Counts:
     duplicates: int = 0
     values: list[int] = field(default_factory=list)  # non-null values per metric (loaded rows)
     not_finite: list[int] = field(default_factory=list)
-    dates: int = 0
     blank_sites: int = 0
     blank_channels: int = 0
     long_names: int = 0
@@ -165,7 +164,7 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
     ids = [quote_ident(m) for m in plan.catalog.ids]
     n_metrics = len(ids)
     rows = cur.execute(
-        "SELECT phase, site, channel, count(*), count(date), "  # noqa: S608
+        "SELECT phase, site, channel, count(*), "  # noqa: S608
         + ", ".join(f"count({m})" for m in ids)
         + f" FROM {table} GROUP BY ALL"
     ).fetchall()
@@ -189,12 +188,11 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
         if phase in PHASES:
             c.loaded += n
             c.phases[phase] += n
-            c.dates += int(row[4])
             c.blank_sites += n if site == "(blank)" else 0
             c.blank_channels += n if channel == "(blank)" else 0
             c.long_names += n if max(len(site), len(channel)) > LONG_TEXT else 0
             for j in range(n_metrics):
-                c.values[j] += int(row[5 + j])
+                c.values[j] += int(row[4 + j])
             c.site_phases.setdefault(site, set()).add(phase)
         elif phase is None:
             c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
