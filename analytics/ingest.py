@@ -1,15 +1,22 @@
 """Ingest: CSV (also gzip), Parquet and Excel files -> one validated, normalised dataset.
 
-A load is planned outside the write lock (what each file is, what each column means, how its
-values are cleaned: analytics.ingest_read and analytics.ingest_detect), then runs as one
-transaction on the store: one `CREATE TABLE obs_N AS SELECT ... FROM read_csv(...)` pass over
-the files, a few aggregate queries over the new table for the validation report, the
-`datasets` and `metrics` rows and the rebuilt `telemetry` view. Readers see the dataset whole
-or not at all; a failed load leaves the database as it was.
+A load is planned outside the write lock, then runs as one transaction on the store:
+
+- ingest_read: what each file is (CSV, gzip, Parquet, Excel), its encoding, delimiter, header;
+- ingest_sample, ingest_detect: the first rows, and from them and the names the role and
+  cleaning of every column (the Plan);
+- ingest_sql: the expressions, values always bound as parameters;
+- ingest_check: after the one `CREATE TABLE obs_N AS SELECT ... FROM read_csv(...)` pass, what
+  DuckDB set aside, the counts, the diagnostic pass, the refusals;
+- ingest_report: the ValidationReport.
+
+The transaction also writes the `datasets` and `metrics` rows and rebuilds the `telemetry`
+view, so readers see a dataset whole or not at all, and a failed load leaves the database as
+it was.
 
 Clean files take the fast path: DuckDB's sniffer types the numeric columns, so the pass is a
 typed read with casts, and nothing else reads the file again. Text that needs cleaning
-(thousands separators, currency, percent, text dates), rejected rows and long files add one
+(thousands separators, currency, percent, text dates), rejected rows and long-form files add one
 diagnostic pass that counts bad values and finds example line numbers.
 
 SQL text here is assembled from code-made pieces only (internal column names c0, c1, ...,

@@ -509,6 +509,13 @@ def test_exact_duplicate_rows_are_counted_and_kept(store: Store) -> None:
     assert "3 rows repeat an earlier row exactly and were kept" in " ".join(report.warnings)
 
 
+def test_a_line_longer_than_duckdb_reads_is_set_aside(store: Store) -> None:
+    text = b"phase,site,note,cost\nbaseline,A,x,1\npilot,B," + b"y" * 3_000_000 + b",2\n"
+    report = load_text(store, text + b"production,C,z,3\n").report
+    assert (report.rows_read, report.rows_loaded) == (3, 2)
+    assert report.rejected["line too long"].lines == (3,)
+
+
 def test_strict_refuses_a_file_with_a_rejected_row(store: Store) -> None:
     text = "phase,cost\nbaseline,1\npilot,2\nmaybe,3\n"
     with pytest.raises(ScalegateError, match="1 rows of data.csv cannot be used") as err:
