@@ -89,6 +89,9 @@ def scalegate_theme() -> alt.theme.ThemeConfig:
                 "labelLimit": 240,
             },
             "legend": {
+                # Named, or a dark page paints legend text light on the chart's white ground.
+                "labelColor": INK,
+                "titleColor": INK,
                 "labelFontSize": 12,
                 "titleFontSize": 12,
                 "titleFontWeight": "normal",
@@ -955,8 +958,13 @@ def site_heatmap(
         scale = alt.Scale(scheme="blueorange", domainMid=0, reverse=metric.sign > 0)
         fmt = "+.0%"
         detail = "Unadjusted production lift vs baseline in each cell (Welch); blue is better."
-    limit = float(valid["good"].abs().max()) or 1.0
-    frame["dark"] = frame["good"].abs() > 0.6 * limit
+    # White text where the fill is deep. A diverging scale with domainMid stretches each side
+    # to its own extreme, so depth is the distance from the middle over that side's extreme.
+    mid = 1.0 if measure == "retention" else 0.0
+    dev = frame["value"] - mid
+    above = float(dev[dev > 0].max()) if (dev > 0).any() else 1.0
+    below = float(-dev[dev < 0].min()) if (dev < 0).any() else 1.0
+    frame["dark"] = (dev / above > 0.6) | (-dev / below > 0.6)
     sites = sorted(frame["site"].unique())
     channels = sorted(frame["channel"].unique())
     ctx = replace(ctx, ci_level=1 - _alpha(results), method="welch", n=int(frame["n"].sum()))

@@ -11,7 +11,6 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.charts import INK
 from analytics.verdict import VERDICT_LABELS
 from ui.context import Context
 
@@ -53,9 +52,6 @@ def verdict_text(verdict: str) -> str:
 
 def chart(figure: Any, key: str | None = None) -> None:
     """Draw an Altair chart as the export draws it (the engine's theme, not Streamlit's)."""
-    # In the dark theme the browser paints legend text the app's light colour unless the
-    # chart names one, which is unreadable on the chart's white background.
-    figure = figure.configure_legend(labelColor=INK, titleColor=INK)
     # "content": the chart's own width, as exported; stretching a concatenated chart clips it.
     st.altair_chart(figure, theme=None, width="content", key=key)
 
