@@ -82,6 +82,7 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "date": ("date", "day", "week", "month", "timestamp", "period_start"),
 }
 
+ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
 LONG_NAME = ("metric", "kpi", "measure")
 
 LONG_VALUE = ("value",)
@@ -189,6 +190,10 @@ def _resolve_mapping(headers: Sequence[str], mapping: Mapping[str, str]) -> dict
         by_norm.setdefault(normalise_header(h), []).append(i)
     resolved: dict[int, str] = {}
     for key, role in mapping.items():
+        if role not in ROLES:
+            raise ScalegateError(
+                f"The mapping gives {key} the role {role}; use one of {', '.join(ROLES)}."
+            )
         if key in exact:
             index = exact[key]
         elif len(by_norm.get(normalise_header(key), [])) == 1:

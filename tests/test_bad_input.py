@@ -116,6 +116,7 @@ def test_refusals_of_the_call_itself(kept: Store, snapshot) -> None:
     calls = [
         (dict(sources=[]), "at least one file"),
         (dict(sources=good, mapping={"nosuch": "site"}), "does not have"),
+        (dict(sources=good, mapping={"cost": "kpi"}), "use one of phase, site"),
         (
             dict(sources=good, mapping={"site": "phase", "phase": "phase"}),
             "Only one column can be the phase",
