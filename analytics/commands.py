@@ -9,6 +9,7 @@ from typing import cast
 
 from analytics.errors import ScalegateError
 from analytics.ingest import Source, load_files
+from analytics.ingest_read import expand_local
 from analytics.store import Store, open_store
 from analytics.types import Phase, Role
 
@@ -33,13 +34,8 @@ def check_mapping(mapping: Mapping[str, str], phase_map: Mapping[str, str]) -> N
 
 
 def _sources(files: Sequence[str]) -> list[Source]:
-    sources = []
-    for name in files:
-        path = Path(name)
-        if not path.is_file():
-            raise ScalegateError(f"There is no file {name}: check the path.")
-        sources.append(Source.from_path(path))
-    return sources
+    """Each argument a path or a quoted glob (`'exports/*.csv'`), read in place, not copied."""
+    return [Source.from_path(path) for name in files for path in expand_local(name)]
 
 
 def _catalog_text(catalog: Path | None) -> str | None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import glob
 import io
+import os
 import re
 import tempfile
 import zipfile
@@ -492,3 +494,26 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
 
 def describe_delimiter(delimiter: str) -> str:
     return DELIMITER_NAMES.get(delimiter, repr(delimiter))
+
+
+MAX_LOCAL_FILES = 50
+
+
+def expand_local(pattern: str) -> tuple[Path, ...]:
+    """The files a local path or glob names (`~` expanded), sorted; a sentence when none."""
+    text = pattern.strip()
+    if not text:
+        raise ScalegateError("Type a file path or a pattern such as ~/exports/*.csv.")
+    expanded = os.path.expanduser(text)
+    if any(ch in expanded for ch in "*?["):
+        found = sorted(Path(p) for p in glob.glob(expanded, recursive=True))
+    else:
+        found = [Path(expanded)]
+    files = tuple(p for p in found if p.is_file())
+    if not files:
+        raise ScalegateError(f"No file matches {text}: check the path.")
+    if len(files) > MAX_LOCAL_FILES:
+        raise ScalegateError(
+            f"{text} matches {len(files)} files; load at most {MAX_LOCAL_FILES} at once."
+        )
+    return files

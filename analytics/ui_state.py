@@ -8,14 +8,11 @@ numbers; anything in a URL is untrusted, so parsing drops what does not fit the 
 
 from __future__ import annotations
 
-import glob
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
@@ -580,7 +577,6 @@ def periods_before_ai(series: pd.DataFrame, metric_id: str) -> int:
 # -- local files (an analyst on their own machine only) -------------------------------------------
 
 LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_LOCAL_FILES = 50
 
 
 def local_paths_allowed(server_address: str | None, setting: str | None) -> bool:
@@ -588,26 +584,6 @@ def local_paths_allowed(server_address: str | None, setting: str | None) -> bool
     alone, or SCALEGATE_ALLOW_LOCAL_PATHS=1 says so. A browser user of a shared server must never
     reach the server's files."""
     return (server_address or "").strip().lower() in LOCAL_ADDRESSES or (setting or "") == "1"
-
-
-def expand_local(pattern: str) -> tuple[Path, ...]:
-    """The files a local path or glob names (`~` expanded), sorted; a sentence when none."""
-    text = pattern.strip()
-    if not text:
-        raise ScalegateError("Type a file path or a pattern such as ~/exports/*.csv.")
-    expanded = os.path.expanduser(text)
-    if any(ch in expanded for ch in "*?["):
-        found = sorted(Path(p) for p in glob.glob(expanded, recursive=True))
-    else:
-        found = [Path(expanded)]
-    files = tuple(p for p in found if p.is_file())
-    if not files:
-        raise ScalegateError(f"No file matches {text}: check the path.")
-    if len(files) > MAX_LOCAL_FILES:
-        raise ScalegateError(
-            f"{text} matches {len(files)} files; load at most {MAX_LOCAL_FILES} at once."
-        )
-    return files
 
 
 def projection_note(

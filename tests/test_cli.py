@@ -152,3 +152,14 @@ def test_pack_writes_the_board_pack_charts_and_results(tmp_path: Path) -> None:
     pngs = {n[:-4] for n in names if n.endswith(".png")}
     svgs = {n[:-4] for n in names if n.endswith(".svg")}
     assert pngs and pngs == svgs
+
+
+def test_load_reads_a_quoted_glob_as_one_dataset(tmp_path: Path) -> None:
+    header = "date,phase,site,value\n"
+    (tmp_path / "part_a.csv").write_text(header + "2024-01-01,baseline,A,1\n2024-02-01,pilot,A,2\n")
+    (tmp_path / "part_b.csv").write_text(header + "2024-01-01,baseline,B,3\n")
+    db = str(tmp_path / "g.duckdb")
+    result = cli("load", str(tmp_path / "part_*.csv"), "--db", db)
+    assert result.returncode == 0, result.stderr
+    assert "Read 3 rows" in result.stdout
+    assert_one_sentence(cli("load", str(tmp_path / "nothing_*.csv"), "--db", db))

@@ -27,13 +27,13 @@ from analytics.analysis import analyse  # noqa: E402
 from analytics.catalog import read_catalog  # noqa: E402
 from analytics.decisions import list_decisions  # noqa: E402
 from analytics.errors import ScalegateError  # noqa: E402
+from analytics.ingest_read import expand_local  # noqa: E402
 from analytics.store import open_store  # noqa: E402
 from analytics.ui_state import (  # noqa: E402
     Options,
     View,
     catalog_frame,
     catalog_from_frame,
-    expand_local,
     fit_view,
     fmt_money,
     fmt_pct,

@@ -16,8 +16,9 @@ import streamlit as st
 
 from analytics.errors import ScalegateError
 from analytics.ingest import Detection, Source, detect, load_files
+from analytics.ingest_read import expand_local
 from analytics.store import DatasetInfo, Store
-from analytics.ui_state import expand_local, local_paths_allowed
+from analytics.ui_state import local_paths_allowed
 
 ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
