@@ -262,7 +262,7 @@ class Store:
         cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
         for table in ("datasets", "metrics", "decisions"):
             key = "id" if table == "datasets" else "dataset_id"
-            cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608
+            cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)
 
     def settings_json(self, dataset_id: int) -> dict[str, Any]:
         row = (
