@@ -17,23 +17,31 @@ cells so that they equal the row-level ones:
 
 Results are frozen dataclasses with plain fields; nothing raises on degenerate input: undefined
 numbers are NaN and a ``note`` says why in plain words.
+
+Every model function also accepts a :class:`PreparedCells` (``prepare_cells(cells)``): the cells
+cleaned and encoded once as integer codes and arrays, which then shares its pooled cells,
+designs and fits between fit_adjusted, fit_slice_effects, production_trend and
+forecast_counterfactual. The numbers are the same as from the DataFrame; only the work is shared.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import special as spc
 from scipy import stats as sps
 
 NAN = float("nan")
 PHASES = ("baseline", "pilot", "production")
+_BASELINE, _PILOT, _PRODUCTION = range(3)
 
 ASSUMPTIONS: dict[str, str] = {
     "twfe_cluster_site": (
@@ -220,21 +228,26 @@ class Counterfactual:
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _tq(alpha: float, df: float) -> float:
-    """Two-sided critical value: t quantile, or normal when df is infinite."""
+    """Two-sided critical value: t quantile, or normal when df is infinite.
+
+    Calls the special functions behind ``scipy.stats.t.ppf`` / ``norm.ppf`` directly (same
+    numbers, without the distribution machinery's per-call overhead)."""
     if not (0 < alpha < 1) or not (df > 0):
         return NAN
     if math.isinf(df):
-        return float(sps.norm.ppf(1 - alpha / 2))
-    return float(sps.t.ppf(1 - alpha / 2, df))
+        return float(spc.ndtri(1 - alpha / 2))
+    return float(spc.stdtrit(df, 1 - alpha / 2))
 
 
 def _p_two_sided(t: float, df: float) -> float:
+    """2 × ``scipy.stats.t.sf(|t|, df)`` (normal when df is infinite), via the special functions."""
     if not math.isfinite(t) or not (df > 0):
         return NAN
     if math.isinf(df):
-        return float(2 * sps.norm.sf(abs(t)))
-    return float(2 * sps.t.sf(abs(t), df))
+        return float(2 * spc.ndtr(-abs(t)))
+    return float(2 * spc.stdtr(df, -abs(t)))
 
 
 def _join(notes: Sequence[str]) -> str:
@@ -265,9 +278,14 @@ def pool(cells: pd.DataFrame) -> GroupStats:
     else:
         m2 = np.zeros_like(n)
     ok = np.isfinite(n) & (n >= 1) & np.isfinite(mean)
-    if not ok.any():
+    return _pool_arrays(n[ok], mean[ok], m2[ok])
+
+
+def _pool_arrays(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> GroupStats:
+    """pool() on arrays of valid cells (n >= 1 and a finite mean)."""
+    if not len(n):
         return GroupStats(0, NAN, NAN)
-    n, mean, m2 = n[ok], mean[ok], np.nan_to_num(m2[ok], nan=0.0).clip(min=0.0)
+    m2 = np.nan_to_num(m2, nan=0.0).clip(min=0.0)
     total = float(n.sum())
     ref = float(mean[0])
     offset = mean - ref
@@ -393,91 +411,189 @@ def fieller_ratio(
 # --------------------------------------------------------------------------------------------
 
 
-def _period_index(periods: pd.Series) -> pd.Series:
-    """Integer period index: months since the first month for month starts, else steps of the
-    smallest gap (7 days for weeks). NaT stays NaN."""
-    valid = periods.dropna()
-    out = pd.Series(np.nan, index=periods.index, dtype=float)
-    if valid.empty:
-        return out
-    unique = pd.DatetimeIndex(sorted(valid.unique()))
+def _period_steps(unique: pd.DatetimeIndex) -> np.ndarray:
+    """Integer period index of sorted distinct periods: months since the first month for month
+    starts, else steps of the smallest gap (7 days for weeks)."""
     first = unique[0]
     gaps = np.asarray((unique[1:] - unique[:-1]) / pd.Timedelta(days=1), dtype=float)
     if (unique.day == 1).all() and (len(gaps) == 0 or gaps.min() >= 28):
-        idx = (valid.dt.year - first.year) * 12 + (valid.dt.month - first.month)
+        idx = (unique.year - first.year) * 12 + (unique.month - first.month)
     else:
         step = 1.0 if len(gaps) == 0 else float(gaps.min())
         if step >= 7 and step % 7 == 0:
             step = 7.0
-        days = (valid - first).dt.total_seconds() / 86_400.0
+        days = (unique - first).total_seconds() / 86_400.0
         idx = np.round(days / step)
-    out.loc[valid.index] = np.asarray(idx, dtype=float)
-    return out
+    return np.asarray(idx, dtype=float)
 
 
-def _prepare(cells: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
-    """Validate and normalise cells. Returns (frame, notes); frame is None when unusable."""
-    if not isinstance(cells, pd.DataFrame) or cells.empty:
-        return None, ["There are no cells to analyse."]
-    missing = [c for c in ("phase", "n", "mean") if c not in cells.columns]
-    if missing:
-        return None, [f"The cells lack the column(s) {', '.join(missing)}."]
-    notes: list[str] = []
-    index = cells.index
-
-    def text(col: str) -> pd.Series:
-        if col not in cells.columns:
-            return pd.Series("all", index=index, dtype=object)
-        return cells[col].astype(object).where(cells[col].notna(), "(none)").map(str)
-
-    if "period" in cells.columns:
-        period = pd.to_datetime(cells["period"], errors="coerce")
-        if getattr(period.dt, "tz", None) is not None:
-            period = period.dt.tz_localize(None)
-    else:
-        period = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-    df = pd.DataFrame(
-        {
-            "phase": cells["phase"].astype(object).map(lambda v: str(v).strip().lower()),
-            "site": text("site"),
-            "channel": text("channel"),
-            "period": period,
-            "n": pd.to_numeric(cells["n"], errors="coerce"),
-            "mean": pd.to_numeric(cells["mean"], errors="coerce"),
-            "m2": pd.to_numeric(cells["m2"], errors="coerce") if "m2" in cells.columns else 0.0,
-        },
-        index=index,
+def _fast_labels(dtype: object) -> bool:
+    """Whether str() of a column's distinct values equals str() of each of its values, so labels
+    can be made once per distinct value (strings, integers, booleans). Object, float and other
+    columns may hold distinct values that compare equal (1 and 1.0, 0.0 and -0.0) yet print
+    differently; they are converted value by value."""
+    return isinstance(dtype, pd.StringDtype) or (
+        (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        and not pd.api.types.is_object_dtype(dtype)
     )
-    ok = df["phase"].isin(PHASES) & (df["n"] >= 1) & np.isfinite(df["mean"])
-    if (~ok).any():
-        notes.append(
-            f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out."
-        )
-    df = df[ok].copy()
-    if df.empty:
-        return None, notes + ["No usable cells remain."]
-    df["n"] = df["n"].round().astype("int64")
-    df["m2"] = df["m2"].fillna(0.0).clip(lower=0.0).astype(float)
-    has_dates = bool(df["period"].notna().any())
-    if has_dates and df["period"].isna().any():
-        dropped = int(df.loc[df["period"].isna(), "n"].sum())
-        notes.append(f"{dropped} row(s) without a date were left out of the time-based analysis.")
-        df = df[df["period"].notna()].copy()
-    df["t"] = _period_index(df["period"]) if has_dates else np.nan
-    df = df.reset_index(drop=True)
-    df.attrs["has_dates"] = has_dates
-    return df, notes
 
 
-def _dummies(values: pd.Series, prefix: str) -> tuple[list[np.ndarray], list[str]]:
-    """Treatment-coded dummies (first level dropped) of a categorical column."""
-    levels = sorted(values.unique(), key=str)
-    cols, names = [], []
-    arr = values.to_numpy()
-    for level in levels[1:]:
-        cols.append((arr == level).astype(float))
-        names.append(f"{prefix}[{level}]")
-    return cols, names
+def _encode(values: pd.Series, label: Callable[[object], str], na: str) -> tuple[np.ndarray, list]:
+    """Codes (>= 0) into a list of labels: label(v) of each value, `na` for missing values."""
+    if _fast_labels(values.dtype):
+        codes, uniques = pd.factorize(values)
+        labels = [label(v) for v in uniques] + [na]
+        return np.where(codes < 0, len(labels) - 1, codes), labels
+    text = values.astype(object).where(values.notna(), na).map(label)
+    codes, uniques = pd.factorize(text.to_numpy(object))
+    return codes, list(uniques)
+
+
+def _relabel(codes: np.ndarray, labels: list) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes into the sorted distinct labels that occur (equal labels merged)."""
+    present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    levels = tuple(sorted({labels[c] for c in present}))
+    position = {v: i for i, v in enumerate(levels)}
+    lookup = np.full(len(labels), -1, dtype=np.intp)
+    for c in present:
+        lookup[c] = position[labels[c]]
+    return lookup[codes], levels
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Frame:
+    """Cells as arrays. phase indexes PHASES; site, channel and period index the sorted levels
+    of the PreparedCells they come from (period: 0 everywhere when there are no dates; channel:
+    -1 when pooled over channels); t is the period index; n holds whole numbers."""
+
+    phase: np.ndarray
+    site: np.ndarray
+    channel: np.ndarray
+    period: np.ndarray
+    t: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+
+class PreparedCells:
+    """One metric's cells validated and encoded once, for every model fitted on them.
+
+    Every public function of this module accepts either the cells DataFrame or a PreparedCells
+    made by :func:`prepare_cells`; passing the prepared object lets the functions share the
+    cleaning, the pooled cells, the designs and the fits instead of redoing them per call. The
+    results are the same either way. The arrays are read-only: a PreparedCells is a snapshot of
+    the cells at the time it was made.
+    """
+
+    __slots__ = (
+        "notes", "has_dates", "sites", "channels", "periods", "period_names", "frame", "_cache",
+    )  # fmt: skip
+
+    def __init__(self, cells: pd.DataFrame) -> None:
+        self.notes: list[str] = []
+        self.has_dates = False
+        self.sites: tuple[str, ...] = ()
+        self.channels: tuple[str, ...] = ()
+        self.periods = pd.DatetimeIndex([])
+        self.period_names: tuple[str, ...] = ()
+        self.frame: _Frame | None = None
+        self._cache: dict[object, object] = {}
+        self._prepare(cells)
+
+    def _prepare(self, cells: pd.DataFrame) -> None:
+        """Validate and normalise cells; frame stays None when they are unusable."""
+        notes = self.notes
+        if not isinstance(cells, pd.DataFrame) or cells.empty:
+            notes.append("There are no cells to analyse.")
+            return
+        missing = [c for c in ("phase", "n", "mean") if c not in cells.columns]
+        if missing:
+            notes.append(f"The cells lack the column(s) {', '.join(missing)}.")
+            return
+        size = len(cells)
+        codes, labels = _encode(cells["phase"], lambda v: str(v).strip().lower(), "nan")
+        phase_of = np.array([PHASES.index(v) if v in PHASES else -1 for v in labels], np.int8)
+        phase = phase_of[codes]
+        n = pd.to_numeric(cells["n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        mean = pd.to_numeric(cells["mean"], errors="coerce").to_numpy(float, na_value=np.nan)
+        if "m2" in cells.columns:
+            m2 = pd.to_numeric(cells["m2"], errors="coerce").to_numpy(float, na_value=np.nan)
+        else:
+            m2 = np.zeros(size)
+        ok = (phase >= 0) & (n >= 1) & np.isfinite(mean)
+        if not ok.all():
+            notes.append(
+                f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out."
+            )
+        if not ok.any():
+            notes.append("No usable cells remain.")
+            return
+        n_int = np.round(n[ok]).astype(np.int64)
+        m2 = m2[ok]
+        m2 = np.where(np.isnan(m2), 0.0, m2).clip(min=0.0)
+        if "period" in cells.columns:
+            period = pd.to_datetime(cells["period"], errors="coerce")
+            if getattr(period.dt, "tz", None) is not None:
+                period = period.dt.tz_localize(None)
+            period_values = period.to_numpy()[ok]
+        else:
+            period_values = np.full(int(ok.sum()), np.datetime64("NaT"), "datetime64[ns]")
+        dated = ~np.isnat(period_values)
+        keep = np.flatnonzero(ok)
+        self.has_dates = has_dates = bool(dated.any())
+        if has_dates and not dated.all():
+            dropped = int(n_int[~dated].sum())
+            notes.append(
+                f"{dropped} row(s) without a date were left out of the time-based analysis."
+            )
+            keep, n_int, m2 = keep[dated], n_int[dated], m2[dated]
+            period_values = period_values[dated]
+        site, self.sites = self._levels(cells, "site", keep)
+        channel, self.channels = self._levels(cells, "channel", keep)
+        if has_dates:
+            pcodes, uniques = pd.factorize(period_values, sort=True)
+            unique = pd.DatetimeIndex(uniques)
+            names = [str(v) for v in unique]
+            order = sorted(range(len(names)), key=names.__getitem__)  # levels sort as text
+            rank = np.empty(len(order), dtype=np.intp)
+            rank[order] = np.arange(len(order))
+            self.periods = unique[order]
+            self.period_names = tuple(names[i] for i in order)
+            period_code = rank[pcodes]
+            t = _period_steps(unique)[pcodes]
+        else:
+            period_code = np.zeros(len(keep), dtype=np.intp)
+            t = np.full(len(keep), np.nan)
+        arrays = (
+            phase[keep], site, channel, period_code, t, n_int, mean[keep], np.asarray(m2, float),
+        )  # fmt: skip
+        for a in arrays:
+            a.setflags(write=False)
+        self.frame = _Frame(*arrays)
+
+    @staticmethod
+    def _levels(cells: pd.DataFrame, col: str, keep: np.ndarray) -> tuple[np.ndarray, tuple]:
+        if col not in cells.columns:
+            return np.zeros(len(keep), dtype=np.intp), ("all",)
+        codes, labels = _encode(cells[col], str, "(none)")
+        return _relabel(codes[keep], labels)
+
+    @property
+    def usable(self) -> bool:
+        return self.frame is not None
+
+    def period_values(self, frame: _Frame) -> np.ndarray:
+        """The period (datetime64) of each cell of a frame made from these cells."""
+        return np.asarray(self.periods)[frame.period]
+
+
+def prepare_cells(cells: pd.DataFrame | PreparedCells) -> PreparedCells:
+    """Validate and encode one metric's cells once; pass the result to the fitting functions."""
+    return cells if isinstance(cells, PreparedCells) else PreparedCells(cells)
 
 
 Mode = Literal["twfe", "site_trend", "site_fe"]
@@ -505,20 +621,50 @@ class _Fit:
         return self.names.index(name)
 
 
+_ROW_HASH = np.random.default_rng(20240601).integers(1, 2**63, size=4096, dtype=np.uint64) | 1
+
+
+def _row_hash_weights(k: int) -> np.ndarray:
+    """k independent random odd 64-bit multipliers (fixed seeds), one per design column."""
+    if k > len(_ROW_HASH):
+        return np.random.default_rng(k).integers(1, 2**63, size=k, dtype=np.uint64) | 1
+    return _ROW_HASH[:k]
+
+
 def _unique_rows(X: np.ndarray) -> np.ndarray:
-    """Distinct rows of a design (hash-based; many cells share a design row)."""
-    return X[~pd.DataFrame(X).duplicated().to_numpy()]
+    """Distinct rows of a design in order of first appearance (many cells share a design row),
+    as ``X[~pd.DataFrame(X).duplicated()]``.
+
+    Rows are grouped by a hash of their bits (-0.0 read as 0.0), then every row is checked
+    against its group's first row; on a hash collision or a NaN, pandas decides instead."""
+    m, k = X.shape
+    if m < 2:
+        return X
+    bits = np.ascontiguousarray(X + 0.0, dtype=float).view(np.uint64)
+    bits = (bits ^ (bits >> np.uint64(31))) * np.uint64(0x9E3779B97F4A7C15)
+    bits ^= bits >> np.uint64(29)
+    h = (bits * _row_hash_weights(k)).sum(axis=1, dtype=np.uint64)
+    codes, uniques = pd.factorize(h)
+    if len(uniques) == m:
+        return X
+    first = np.unique(codes, return_index=True)[1]
+    if not (X == X[first][codes]).all():
+        return X[~pd.DataFrame(X).duplicated().to_numpy()]
+    return X[first]
 
 
-def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], list[int]]:
+def _identify(
+    X: np.ndarray, treat_idx: list[int], unique: np.ndarray | None = None
+) -> tuple[dict[int, bool], list[int]]:
     """Which treatment coefficients are identified, and a full-rank set of columns.
 
     A coefficient is identified (estimable) when its unit vector lies in the row space of the
     design, i.e. its column is not a combination of the other columns. The basis keeps the
     intercept, then nuisance columns, then identified treatments, then any other treatment that
     adds rank; it spans the same column space, so identified coefficients are unchanged.
+    ``unique`` may pass the distinct rows of X when they are known.
     """
-    unique = _unique_rows(X)
+    unique = _unique_rows(X) if unique is None else unique
     scale = np.linalg.norm(unique, axis=0)
     scale[scale == 0] = 1.0
     us = unique / scale
@@ -528,7 +674,8 @@ def _identify(X: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], lis
     rank = int((s > tol).sum())
     vr = vt[:rank].T
     identified = {j: bool((vr[j] ** 2).sum() > 1 - 1e-8) for j in treat_idx}
-    nuisance = [j for j in range(X.shape[1]) if j not in treat_idx]
+    treat_set = set(treat_idx)
+    nuisance = [j for j in range(X.shape[1]) if j not in treat_set]
     order = (
         nuisance
         + [j for j in treat_idx if identified[j]]
@@ -558,94 +705,163 @@ TreatSpec = dict[str, tuple[str, str | None, str | None]]
 
 
 def _design(
-    df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool
+    prep: PreparedCells, frame: _Frame, treat: TreatSpec, mode: Mode, channel_fe: bool
 ) -> tuple[np.ndarray, list[str]]:
-    """Cell design: intercept, treatments, site [, channel] dummies, then period dummies (twfe)
-    or the period index t (site_trend)."""
-    cols: list[np.ndarray] = [np.ones(len(df))]
-    names = ["Intercept"]
-    phase = df["phase"].to_numpy()
-    for name, (ph, by, value) in treat.items():
-        col = phase == ph
-        if by is not None:
-            col = col & (df[by].to_numpy() == value)
-        cols.append(col.astype(float))
-        names.append(name)
-    extra: list[tuple[list[np.ndarray], list[str]]] = [_dummies(df["site"], "site")]
+    """Cell design: intercept, treatments, site [, channel] dummies (first level dropped), then
+    period dummies (twfe) or the period index t (site_trend)."""
+    m = len(frame)
+    dummies: list[tuple[np.ndarray, tuple[str, ...], str]] = [(frame.site, prep.sites, "site")]
     if channel_fe:
-        extra.append(_dummies(df["channel"], "channel"))
+        dummies.append((frame.channel, prep.channels, "channel"))
     if mode == "twfe":
-        extra.append(_dummies(df["period"], "period"))
-    for c, nm in extra:
-        cols += c
-        names += nm
+        dummies.append((frame.period, prep.period_names, "period"))
+    k = 1 + len(treat) + sum(len(levels) - 1 for _, levels, _ in dummies)
+    k += mode == "site_trend"
+    X = np.zeros((m, k))
+    X[:, 0] = 1.0
+    names = ["Intercept"]
+    for j, (name, (ph, by, value)) in enumerate(treat.items(), start=1):
+        col = frame.phase == PHASES.index(ph)
+        if by is not None:
+            levels = prep.sites if by == "site" else prep.channels
+            codes = frame.site if by == "site" else frame.channel
+            col = col & (codes == levels.index(value)) if value in levels else col & False
+        X[:, j] = col
+        names.append(name)
+    off = 1 + len(treat)
+    rows = np.arange(m)
+    for codes, levels, prefix in dummies:
+        sel = codes >= 1
+        X[rows[sel], off + codes[sel] - 1] = 1.0
+        names += [f"{prefix}[{level}]" for level in levels[1:]]
+        off += len(levels) - 1
     if mode == "site_trend":
-        cols.append(df["t"].to_numpy(float))
+        X[:, off] = frame.t
         names.append("t")
-    return np.column_stack(cols), names
+    return X, names
 
 
-def _collapse(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _collapse(frame: _Frame, with_channel: bool, sizes: tuple[int, int, int]) -> _Frame:
     """Pool cells that share a design row (Chan's formula). WLS coefficients, HC1 and the
-    site-clustered covariance are unchanged: a group's m2 + n r² is the sum of its cells'."""
-    if not df.duplicated(keys).any():
-        return df
-    work = df.copy()
-    ref = float(work["mean"].iloc[0])
-    work["dev"] = work["mean"] - ref
-    work["sum"] = work["n"] * work["dev"]
-    g = work.groupby(keys, sort=False, dropna=False)
-    work["gmean"] = g["sum"].transform("sum") / g["n"].transform("sum")
-    work["between"] = work["n"] * (work["dev"] - work["gmean"]) ** 2
-    g = work.groupby(keys, sort=False, dropna=False)
-    out = g.agg(
-        n=("n", "sum"), gmean=("gmean", "first"), m2=("m2", "sum"), between=("between", "sum"),
-        t=("t", "first"),
-    ).reset_index()  # fmt: skip
-    out["mean"] = ref + out.pop("gmean")
-    out["m2"] = out["m2"] + out.pop("between")
-    out.attrs = dict(df.attrs)
-    return out
+    site-clustered covariance are unchanged: a group's m2 + n r² is the sum of its cells'.
+    Groups are (phase, site, period [, channel]) in order of first appearance."""
+    n_sites, n_channels, n_periods = sizes
+    key = (frame.phase.astype(np.int64) * n_sites + frame.site) * n_periods + frame.period
+    if with_channel:
+        key = key * n_channels + frame.channel
+    inv, uniques = pd.factorize(key)
+    groups = len(uniques)
+    if groups == len(frame):
+        return frame if with_channel else replace(frame, channel=np.full(groups, -1))
+    first = np.unique(inv, return_index=True)[1]
+    n = frame.n.astype(float)
+    ref = float(frame.mean[0])
+    dev = frame.mean - ref
+    total = np.bincount(inv, weights=n, minlength=groups)
+    gmean = np.bincount(inv, weights=n * dev, minlength=groups) / total
+    between = n * (dev - gmean[inv]) ** 2
+    m2 = np.bincount(inv, weights=frame.m2, minlength=groups)
+    m2 = m2 + np.bincount(inv, weights=between, minlength=groups)
+    return _Frame(
+        frame.phase[first],
+        frame.site[first],
+        frame.channel[first] if with_channel else np.full(groups, -1),
+        frame.period[first],
+        frame.t[first],
+        np.round(total).astype(np.int64),
+        ref + gmean,
+        m2,
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Design:
+    """A collapsed frame, its full design, and which treatments it identifies."""
+
+    frame: _Frame
+    X: np.ndarray
+    names: list[str]
+    unique: np.ndarray
+    ident: dict[int, bool]
+    basis: list[int]
+    n_cells: int
+
+
+def _treat_key(treat: TreatSpec, mode: Mode, channel_fe: bool) -> tuple:
+    return (tuple(treat.items()), mode, channel_fe)
+
+
+def _design_for(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Design:
+    key = ("design", *_treat_key(treat, mode, channel_fe))
+    hit = prep._cache.get(key)
+    if hit is None:
+        frame = prep.frame
+        assert frame is not None
+        uses_channel = channel_fe or any(by == "channel" for _, by, _ in treat.values())
+        sizes = (len(prep.sites), len(prep.channels), max(len(prep.period_names), 1))
+        ckey = ("collapse", uses_channel)
+        collapsed = prep._cache.get(ckey)
+        if collapsed is None:
+            collapsed = prep._cache[ckey] = _collapse(frame, uses_channel, sizes)
+        x_all, names = _design(prep, collapsed, treat, mode, channel_fe)
+        unique = _unique_rows(x_all)
+        ident, basis = _identify(x_all, [names.index(t) for t in treat], unique)
+        hit = prep._cache[key] = _Design(collapsed, x_all, names, unique, ident, basis, len(frame))
+    return hit  # type: ignore[return-value]
 
 
 def _identified(
-    df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool
+    prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: bool
 ) -> dict[str, bool]:
-    """Which treatment coefficients the design identifies, without fitting."""
-    x_all, names = _design(df, treat, mode, channel_fe)
-    ident, _ = _identify(x_all, [names.index(t) for t in treat])
-    return {names[j]: ok for j, ok in ident.items()}
+    """Which treatment coefficients the design identifies, without fitting. (The distinct design
+    rows of the pooled cells are those of the cells, in the same order.)"""
+    d = _design_for(prep, treat, mode, channel_fe)
+    return {d.names[j]: ok for j, ok in d.ident.items()}
 
 
-def _fit(df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Fit:
+def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares as ``statsmodels.WLS(y, X, weights=w).fit()`` computes it (the
+    pseudo-inverse of the whitened design): coefficients and normalized_cov_params."""
+    sw = np.sqrt(w)
+    wexog = sw[:, None] * X
+    u, s, vt = np.linalg.svd(wexog, False)
+    cutoff = 1e-15 * np.maximum.reduce(s)
+    s_inv = np.where(s > cutoff, 1.0 / np.where(s > cutoff, s, 1.0), 0.0)
+    pinv = np.dot(np.transpose(vt), np.multiply(s_inv[:, np.newaxis], np.transpose(u)))
+    return np.dot(pinv, y * sw), np.dot(pinv, np.transpose(pinv))
+
+
+def _fit(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Fit:
     """WLS on cell means with weights n, plus HC1 and site-cluster covariances from cells."""
-    n_cells = len(df)
-    uses_channel = channel_fe or any(by == "channel" for _, by, _ in treat.values())
-    df = _collapse(df, ["phase", "site", "period"] + (["channel"] if uses_channel else []))
-    x_all, names = _design(df, treat, mode, channel_fe)
-    treat_idx = [names.index(t) for t in treat]
-    ident, basis = _identify(x_all, treat_idx)
-    basis = sorted(basis)
+    key = ("fit", *_treat_key(treat, mode, channel_fe))
+    hit = prep._cache.get(key)
+    if hit is None:
+        hit = prep._cache[key] = _fit_design(_design_for(prep, treat, mode, channel_fe), mode)
+    return hit  # type: ignore[return-value]
+
+
+def _fit_design(design: _Design, mode: Mode) -> _Fit:
+    df, x_all, names = design.frame, design.X, design.names
+    basis = sorted(design.basis)
     X = x_all[:, basis]
     bnames = [names[j] for j in basis]
-    identified = {names[j]: ok for j, ok in ident.items()}
+    identified = {names[j]: ok for j, ok in design.ident.items()}
 
-    n = df["n"].to_numpy(float)
-    y = df["mean"].to_numpy(float)
-    m2 = df["m2"].to_numpy(float)
+    n = df.n.astype(float)
+    y = df.mean
+    m2 = df.m2
     n_rows, k = int(n.sum()), X.shape[1]
-    sites = df["site"].to_numpy()
-    n_clusters = len(np.unique(sites))
+    n_cells = design.n_cells
+    sites = df.site
+    n_clusters = int(np.count_nonzero(np.bincount(sites)))
     nan_v = np.full((k, k), np.nan)
-    if np.linalg.matrix_rank(_unique_rows(X)) < k or bnames[0] != "Intercept":
+    if np.linalg.matrix_rank(_unique_rows(design.unique[:, basis])) < k or bnames[0] != "Intercept":
         # Defensive: never report coefficients from a singular design.
         return _Fit(mode, bnames, X, n, np.full(k, np.nan), nan_v, None, NAN, NAN,
                     dict.fromkeys(identified, False), n_rows, n_cells, n_clusters)  # fmt: skip
     ref = float(np.average(y, weights=n))
     yc = y - ref
-    res = sm.WLS(yc, X, weights=n).fit()
-    beta_c = np.asarray(res.params, dtype=float)
-    bread = np.asarray(res.normalized_cov_params, dtype=float)
+    beta_c, bread = _wls(X, yc, n)
     r = yc - X @ beta_c
     beta = beta_c.copy()
     beta[0] += ref
@@ -657,7 +873,8 @@ def _fit(df: pd.DataFrame, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _F
         v_hc1 = nan_v
     v_cluster = None
     if n_clusters >= 2 and df_resid > 0:
-        scores = pd.DataFrame(X * (n * r)[:, None]).groupby(sites).sum().to_numpy()
+        scores = np.zeros((int(sites.max()) + 1, k))
+        np.add.at(scores, sites, X * (n * r)[:, None])
         meat = scores.T @ scores
         factor = n_clusters / (n_clusters - 1) * (n_rows - 1) / df_resid
         v_cluster = factor * bread @ meat @ bread
@@ -785,20 +1002,24 @@ def _retention(
     )
 
 
-def _treated(df: pd.DataFrame, mask: np.ndarray) -> tuple[float, int, int]:
-    g = pool(df[mask])
-    return g.mean, g.n, int(df.loc[mask, "site"].nunique())
+def _treated(frame: _Frame, mask: np.ndarray) -> tuple[float, int, int]:
+    """Pooled mean, rows and number of sites of the cells under mask."""
+    g = _pool_arrays(frame.n[mask].astype(float), frame.mean[mask], frame.m2[mask])
+    return g.mean, g.n, int(np.unique(frame.site[mask]).size)
 
 
-def _concurrent_periods(df: pd.DataFrame) -> int:
-    if not df.attrs.get("has_dates"):
+def _concurrent_periods(prep: PreparedCells, frame: _Frame) -> int:
+    """Periods that hold both production and baseline cells."""
+    if not prep.has_dates:
         return 0
-    phases = df.groupby("period")["phase"].agg(set)
-    return int(sum(("production" in s) and ("baseline" in s) for s in phases))
+    size = len(prep.period_names)
+    prod = np.bincount(frame.period[frame.phase == _PRODUCTION], minlength=size) > 0
+    base = np.bincount(frame.period[frame.phase == _BASELINE], minlength=size) > 0
+    return int((prod & base).sum())
 
 
-def _modes(df: pd.DataFrame) -> list[Mode]:
-    return ["twfe", "site_trend"] if df.attrs.get("has_dates") else ["site_fe"]
+def _modes(prep: PreparedCells) -> list[Mode]:
+    return ["twfe", "site_trend"] if prep.has_dates else ["site_fe"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -807,7 +1028,7 @@ def _modes(df: pd.DataFrame) -> list[Mode]:
 
 
 def fit_adjusted(
-    cells: pd.DataFrame,
+    cells: pd.DataFrame | PreparedCells,
     alpha: float = 0.05,
     few_clusters: int = 5,
     ci_alpha: float | None = None,
@@ -820,14 +1041,17 @@ def fit_adjusted(
     df), the others HC1 on cells (t on N-K df). ``production_vs_pilot`` and ``retention`` come
     from the model that gives the production effect, with the covariance of the fewer-cluster
     method of the two. CIs are at level 1 - ci_alpha (default alpha); p-values do not depend on it.
+    ``cells`` may be a :class:`PreparedCells` (see :func:`prepare_cells`).
     """
     ci_alpha = alpha if ci_alpha is None else ci_alpha
-    df, notes = _prepare(cells)
+    prep = prepare_cells(cells)
+    notes = list(prep.notes)
+    df = prep.frame
     if df is None:
         return AdjustedFit("none", "", None, None, None, None, 0, 0, 0, 0, _join(notes))
-    n_rows, n_cells = int(df["n"].sum()), len(df)
-    n_clusters = int(df["site"].nunique())
-    concurrent = _concurrent_periods(df)
+    n_rows, n_cells = int(df.n.sum()), len(df)
+    n_clusters = len(prep.sites)
+    concurrent = _concurrent_periods(prep, df)
 
     def bare(note: str) -> AdjustedFit:
         return AdjustedFit(
@@ -835,32 +1059,28 @@ def fit_adjusted(
             _join([*notes, note]),
         )  # fmt: skip
 
-    phase = df["phase"].to_numpy()
-    if not (phase == "baseline").any():
+    phase = df.phase
+    if not (phase == _BASELINE).any():
         return bare("There are no baseline rows, so there is nothing to compare against.")
-    present = [p for p in ("pilot", "production") if (phase == p).any()]
+    present = [p for p in ("pilot", "production") if (phase == PHASES.index(p)).any()]
     if not present:
         return bare("There are no pilot or production rows yet.")
     treat: TreatSpec = {p: (p, None, None) for p in present}
-    info = {p: _treated(df, phase == p) for p in present}
-
-    fits: dict[str, _Fit] = {}
+    info = {p: _treated(df, phase == PHASES.index(p)) for p in present}
 
     def get_fit(mode: Mode) -> _Fit:
-        if mode not in fits:
-            fits[mode] = _fit(df, treat, mode, channel_fe=False)
-        return fits[mode]
+        return _fit(prep, treat, mode, channel_fe=False)
 
     source: dict[str, _Fit | None] = {}
     for p in present:
-        source[p] = next((f for m in _modes(df) if (f := get_fit(m)).identified.get(p)), None)
+        source[p] = next((f for m in _modes(prep) if (f := get_fit(m)).identified.get(p)), None)
 
     def cov_for(sites: int, fit: _Fit) -> str:
         usable = fit.v_cluster is not None and sites >= few_clusters
         return "cluster_site" if usable else "hc1_cells"
 
     def not_identified(p: str) -> str:
-        if p == "production" and df.attrs.get("has_dates") and concurrent == 0:
+        if p == "production" and prep.has_dates and concurrent == 0:
             return (
                 "The production effect cannot be separated from time: no period holds both "
                 "production and baseline rows, and a site-level trend does not identify it either."
@@ -957,7 +1177,7 @@ def fit_adjusted(
 
 
 def fit_slice_effects(
-    cells: pd.DataFrame,
+    cells: pd.DataFrame | PreparedCells,
     by: Literal["site", "channel"],
     alpha: float = 0.05,
 ) -> list[SliceEffect]:
@@ -968,37 +1188,40 @@ def fit_slice_effects(
     production effect is identified only there. Each slice's adjusted lift uses its own
     counterfactual mean; retention = slice production lift / pilot lift (same fit), reported only
     when the pilot's lift interval excludes 0. Slices without production rows are skipped.
+    ``cells`` may be a :class:`PreparedCells` (see :func:`prepare_cells`).
     """
     if by not in ("site", "channel"):
         return []
-    df, _ = _prepare(cells)
+    prep = prepare_cells(cells)
+    df = prep.frame
     if df is None:
         return []
-    phase = df["phase"].to_numpy()
-    if not (phase == "production").any() or not (phase == "baseline").any():
+    phase = df.phase
+    if not (phase == _PRODUCTION).any() or not (phase == _BASELINE).any():
         return []
-    has_pilot = bool((phase == "pilot").any())
+    has_pilot = bool((phase == _PILOT).any())
     channel_fe = by == "channel"
 
     # Same model choice as fit_adjusted: two-way FE unless production is identified only by trend.
     overall: TreatSpec = {"production": ("production", None, None)}
     if has_pilot:
         overall["pilot"] = ("pilot", None, None)
-    modes = _modes(df)
+    modes = _modes(prep)
     mode: Mode = modes[0]
     for m in modes:
-        if _identified(df, overall, m, channel_fe).get("production"):
+        if _identified(prep, overall, m, channel_fe).get("production"):
             mode = m
             break
 
-    slice_values = df[by].to_numpy()
-    names = sorted({str(v) for v in slice_values[phase == "production"]})
+    slice_values = df.site if by == "site" else df.channel
+    levels = prep.sites if by == "site" else prep.channels
+    names = [levels[c] for c in np.unique(slice_values[phase == _PRODUCTION])]
     treat: TreatSpec = {}
     if has_pilot:
         treat["pilot"] = ("pilot", None, None)
     for name in names:
         treat[f"production:{by}[{name}]"] = ("production", by, name)
-    fit = _fit(df, treat, mode, channel_fe)
+    fit = _fit(prep, treat, mode, channel_fe)
     method = f"{mode}_hc1_cells"
 
     pilot_form: tuple[np.ndarray, np.ndarray] | None = None
@@ -1008,13 +1231,13 @@ def fit_slice_effects(
         cq[fit.column("pilot")] = 1.0
         dq = _counterfactual_row(fit, "pilot")
         pilot_form = (cq, dq)
-        pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, phase == "pilot"))
+        pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, phase == _PILOT))
         pilot_ok = math.isfinite(pe.lift_ci_low) and (pe.lift_ci_low > 0 or pe.lift_ci_high < 0)
 
     effects: list[tuple[str, Effect, Ratio | None]] = []
     for name in names:
         col = f"production:{by}[{name}]"
-        mask = (phase == "production") & (slice_values == name)
+        mask = (phase == _PRODUCTION) & (slice_values == levels.index(name))
         mean, rows, sites = _treated(df, mask)
         if not fit.identified.get(col):
             note = (
@@ -1044,35 +1267,62 @@ def fit_slice_effects(
 # --------------------------------------------------------------------------------------------
 
 
-def _period_pool(df: pd.DataFrame) -> pd.DataFrame:
-    """Pool cells per period index: columns t, period, n, mean."""
-    rows = []
-    for t, g in df.groupby("t", sort=True):
-        s = pool(g)
-        rows.append((float(t), g["period"].min(), s.n, s.mean))
-    return pd.DataFrame(rows, columns=["t", "period", "n", "mean"])
+@dataclass(frozen=True, slots=True, eq=False)
+class _PeriodMeans:
+    """Cells pooled per period index, in order of t: t, earliest period, rows, mean."""
+
+    t: np.ndarray
+    period: np.ndarray
+    n: np.ndarray
+    mean: np.ndarray
 
 
-def production_trend(cells: pd.DataFrame, alpha: float = 0.05) -> Trend:
+def _period_pool(prep: PreparedCells, mask: np.ndarray) -> _PeriodMeans:
+    """Pool the cells under mask per period index (cells of a period in their original order)."""
+    frame = prep.frame
+    assert frame is not None
+    t = frame.t[mask]
+    order = np.argsort(t, kind="stable")
+    t = t[order]
+    n = frame.n[mask][order].astype(float)
+    mean = frame.mean[mask][order]
+    m2 = frame.m2[mask][order]
+    codes = frame.period[mask][order]
+    if not len(t):
+        return _PeriodMeans(t, np.asarray(prep.periods)[codes], n, mean)
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    ends = np.r_[starts[1:], len(t)]
+    pooled = [_pool_arrays(n[a:b], mean[a:b], m2[a:b]) for a, b in zip(starts, ends, strict=True)]
+    first = np.minimum.reduceat(codes, starts)
+    return _PeriodMeans(
+        t[starts].astype(float),
+        np.asarray(prep.periods)[first],
+        np.array([g.n for g in pooled], dtype=float),
+        np.array([g.mean for g in pooled], dtype=float),
+    )
+
+
+def production_trend(cells: pd.DataFrame | PreparedCells, alpha: float = 0.05) -> Trend:
     """Slope per period of the production period means (WLS with weights n on the period index).
 
     The period means are the units, so the interval reflects how much they scatter around the
-    line (t on P-2 df).
+    line (t on P-2 df). ``cells`` may be a :class:`PreparedCells` (see :func:`prepare_cells`).
     """
-    df, notes = _prepare(cells)
+    prep = prepare_cells(cells)
+    df = prep.frame
     if df is None:
-        return Trend(NAN, NAN, NAN, NAN, 0, _join(notes))
-    if not df.attrs.get("has_dates"):
+        return Trend(NAN, NAN, NAN, NAN, 0, _join(prep.notes))
+    if not prep.has_dates:
         return Trend(NAN, NAN, NAN, NAN, 0, "The data has no dates, so there is no trend.")
-    prod = df[df["phase"] == "production"]
-    if prod.empty:
+    prod = df.phase == _PRODUCTION
+    if not prod.any():
         return Trend(NAN, NAN, NAN, NAN, 0, "There are no production rows.")
-    per = _period_pool(prod)
-    k = len(per)
+    per = _period_pool(prep, prod)
+    k = len(per.t)
     if k < 3:
         return Trend(NAN, NAN, NAN, NAN, k, "A trend needs production in at least 3 periods.")
-    X = sm.add_constant(per["t"].to_numpy(float) - per["t"].min())
-    res = sm.WLS(per["mean"].to_numpy(float), X, weights=per["n"].to_numpy(float)).fit()
+    X = sm.add_constant(per.t - per.t.min())
+    res = sm.WLS(per.mean, X, weights=per.n).fit()
     slope, se, dfree = float(res.params[1]), float(res.bse[1]), float(res.df_resid)
     if not (se > 0):
         return Trend(slope, NAN, NAN, NAN, k, "The period means lie exactly on a line.")
@@ -1113,43 +1363,44 @@ def _forecast_cov(res: object, horizon: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def forecast_counterfactual(
-    cells: pd.DataFrame, alpha: float = 0.05, min_periods: int = 6
+    cells: pd.DataFrame | PreparedCells, alpha: float = 0.05, min_periods: int = 6
 ) -> Counterfactual:
     """What the metric would have done without the AI, forecast from the periods before it.
 
     A local linear trend (statsmodels UnobservedComponents) is fitted on the pooled period means
     of the periods before the first pilot or production row and forecast over the production
     periods. cumulative_effect = Σ (observed production mean - forecast); its interval uses the
-    joint forecast covariance (normal quantiles).
+    joint forecast covariance (normal quantiles). ``cells`` may be a :class:`PreparedCells`
+    (see :func:`prepare_cells`).
     """
     method = "local_linear_trend"
-    df, notes = _prepare(cells)
+    prep = prepare_cells(cells)
+    df, notes = prep.frame, prep.notes
 
     def empty(note: str, k: int = 0) -> Counterfactual:
         return Counterfactual(method, k, NAN, NAN, NAN, (), _join([*notes, note]))
 
     if df is None:
         return empty("")
-    if not df.attrs.get("has_dates"):
+    if not prep.has_dates:
         return empty("The data has no dates, so no counterfactual can be forecast.")
-    ai = df[df["phase"] != "baseline"]
-    prod = df[df["phase"] == "production"]
-    if prod.empty:
+    prod = df.phase == _PRODUCTION
+    if not prod.any():
         return empty("There are no production rows to compare with a forecast.")
-    start = ai["t"].min()
-    base = _period_pool(df[df["t"] < start])
-    k = len(base)
+    start = df.t[df.phase != _BASELINE].min()
+    base = _period_pool(prep, df.t < start)
+    k = len(base.t)
     if k < min_periods:
         return empty(
             f"Too few periods before the AI started: {k}, where at least {min_periods} are needed "
             "to forecast what would have happened without it.",
             k,
         )
-    t0, tb = int(base["t"].min()), int(base["t"].max())
+    t0, tb = int(base.t.min()), int(base.t.max())
     endog = np.full(tb - t0 + 1, np.nan)
-    endog[(base["t"].to_numpy(int) - t0)] = base["mean"].to_numpy(float)
-    obs = _period_pool(prod)
-    horizon = int(obs["t"].max()) - tb
+    endog[(base.t.astype(int) - t0)] = base.mean
+    obs = _period_pool(prep, prod)
+    horizon = int(obs.t.max()) - tb
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1158,24 +1409,24 @@ def forecast_counterfactual(
             means, cov = _forecast_cov(res, horizon)
     except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
         return empty(f"The forecast model could not be fitted ({type(exc).__name__}).", k)
-    steps = obs["t"].to_numpy(int) - tb - 1
+    steps = obs.t.astype(int) - tb - 1
     pred = means[steps]
     var = np.clip(np.diag(cov)[steps], 0, None)
     z = float(sps.norm.ppf(1 - alpha / 2))
-    gaps = obs["mean"].to_numpy(float) - pred
+    gaps = obs.mean - pred
     total = float(gaps.sum())
     total_var = float(cov[np.ix_(steps, steps)].sum())
     total_se = math.sqrt(max(total_var, 0.0))
     points: list[tuple[str, float, float, float, float]] = [
-        (pd.Timestamp(r.period).date().isoformat(), float(r.mean), NAN, NAN, NAN)
-        for r in base.itertuples()
+        (pd.Timestamp(p).date().isoformat(), float(m), NAN, NAN, NAN)
+        for p, m in zip(base.period, base.mean, strict=True)
     ]
-    for r, f, v in zip(obs.itertuples(), pred, var, strict=True):
+    for p, m, f, v in zip(obs.period, obs.mean, pred, var, strict=True):
         sd = math.sqrt(v)
         points.append(
             (
-                pd.Timestamp(r.period).date().isoformat(),
-                float(r.mean),
+                pd.Timestamp(p).date().isoformat(),
+                float(m),
                 float(f),
                 float(f - z * sd),
                 float(f + z * sd),

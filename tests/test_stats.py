@@ -7,6 +7,7 @@ row-level statsmodels fits on the raw rows, to 1e-6 relative.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -672,6 +673,174 @@ def test_counterfactual_too_few_periods_says_so():
     assert "Too few periods" in cf.note and cf.points == ()
     no_dates = st.forecast_counterfactual(cells.assign(period=pd.NaT))
     assert math.isnan(no_dates.cumulative_effect) and no_dates.note
+
+
+# --------------------------------------------------------------------------------------------
+# Prepared cells: one preparation per metric, same numbers as from the DataFrame
+# --------------------------------------------------------------------------------------------
+
+
+def same(a, b, rtol: float = 1e-12) -> bool:
+    """Recursive equality of results: floats to rtol (NaN equals NaN), everything else exact."""
+    if dataclasses.is_dataclass(a):
+        return type(a) is type(b) and all(
+            same(getattr(a, f.name), getattr(b, f.name), rtol) for f in dataclasses.fields(a)
+        )
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y, rtol) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or a == b or close(a, b, rtol)
+    return type(a) is type(b) and a == b
+
+
+def all_results(cells):
+    return (
+        st.fit_adjusted(cells),
+        st.fit_adjusted(cells, ci_alpha=0.01, few_clusters=6),
+        st.fit_slice_effects(cells, "site"),
+        st.fit_slice_effects(cells, "channel"),
+        st.production_trend(cells),
+        st.forecast_counterfactual(cells, min_periods=4),
+    )
+
+
+def prepared_cases() -> dict[str, pd.DataFrame]:
+    rows = simulate(30, channels=("web", "phone", "store"))
+    cells = to_cells(rows)
+    messy = cells.copy()
+    messy["phase"] = messy["phase"].astype(object)
+    messy.loc[::9, "phase"] = messy.loc[::9, "phase"].str.upper() + " "
+    messy.loc[::11, "phase"] = "unknown"
+    messy.loc[::7, "period"] = pd.NaT
+    messy["channel"] = messy["channel"].astype(object)
+    messy.loc[::5, "channel"] = None
+    return {
+        "twfe": cells,
+        "big_bang": to_cells(simulate(31, go_live=dict.fromkeys(range(7), 12))),
+        "no_dates": cells.assign(period=pd.NaT),
+        "one_site": cells[cells.site == "S0"],
+        "shuffled": cells.sample(frac=1.0, random_state=3),
+        "messy": messy,
+        "weekly": cells.assign(
+            period=pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(7 * (cells.period.dt.year * 12 + cells.period.dt.month), unit="D")
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(prepared_cases()))
+def test_prepared_cells_give_the_numbers_of_the_dataframe(case):
+    cells = prepared_cases()[case]
+    prepared = st.prepare_cells(cells)
+    assert st.prepare_cells(prepared) is prepared
+    from_frame = all_results(cells)
+    assert same(all_results(prepared), from_frame)
+    # Cached fits are reused, not accumulated into: a second pass gives the same results.
+    assert same(all_results(prepared), from_frame)
+
+
+def test_prepared_cells_are_a_read_only_snapshot():
+    cells = prepared_cases()["messy"]
+    prepared = st.prepare_cells(cells)
+    notes = list(prepared.notes)
+    assert any("without a known phase" in n for n in notes)
+    assert any("without a date" in n for n in notes)
+    st.fit_adjusted(prepared)
+    st.fit_slice_effects(prepared, "site")
+    assert prepared.notes == notes
+    with pytest.raises(ValueError):
+        prepared.frame.mean[0] = 0.0
+    before = st.fit_adjusted(prepared)
+    cells.loc[cells.index[0], "mean"] = 1e9  # the snapshot does not see later edits
+    assert same(st.fit_adjusted(prepared), before)
+
+
+def test_cell_labels_are_the_text_of_each_value():
+    base = to_cells(simulate(32, n_sites=3, go_live={0: 10, 1: 10}, channels=("web",)))
+    k = len(base)
+    # Values that compare equal but print differently stay apart; missing values are "(none)".
+    mixed = np.array([1, 1.0, "1", None, np.nan, True], dtype=object)
+    cells = base.assign(site=mixed[np.arange(k) % 6])
+    prepared = st.prepare_cells(cells)
+    assert prepared.sites == ("(none)", "1", "1.0", "True")
+    assert prepared.channels == ("web",)
+    ints = st.prepare_cells(base.assign(site=np.arange(k) % 3 + 10, channel=None))
+    assert ints.sites == ("10", "11", "12") and ints.channels == ("(none)",)
+    no_cols = st.prepare_cells(base.drop(columns=["site", "channel"]))
+    assert no_cols.sites == ("all",) and no_cols.channels == ("all",)
+    # Phase: trimmed and lower-cased text, in string and object columns alike.
+    for dtype in ("str", object):
+        phase = base["phase"].map(
+            {"baseline": " Baseline", "pilot": "PILOT ", "production": "production"}
+        )
+        phase = phase.astype(dtype)
+        phase.iloc[0] = None
+        p = st.prepare_cells(base.assign(phase=phase))
+        assert len(p.frame) == k - 1
+        assert p.notes[0].startswith("1 cell(s) without a known phase")
+
+
+def test_unique_rows_match_pandas_duplicated():
+    rng = np.random.default_rng(33)
+    for _ in range(200):
+        m, k = int(rng.integers(1, 200)), int(rng.integers(1, 40))
+        X = (rng.random((m, k)) < rng.random()).astype(float)
+        if rng.random() < 0.5:
+            X[:, -1] = rng.integers(0, 6, m)
+        if rng.random() < 0.2:
+            X[rng.random(m) < 0.3, 0] = np.nan  # NaN rows: pandas decides
+        if rng.random() < 0.2:
+            X[rng.random(m) < 0.3] *= -1.0  # -0.0 and 0.0 are the same value
+        expected = X[~pd.DataFrame(X).duplicated().to_numpy()]
+        np.testing.assert_array_equal(st._unique_rows(X), expected)
+
+
+def test_unique_rows_of_wide_one_hot_designs_need_no_fallback(monkeypatch):
+    # Site x week designs: intercept, treatments, one-hot site and period blocks, a trend.
+    rng = np.random.default_rng(35)
+    m, sites, periods = 3000, 12, 120
+    X = np.zeros((m, 3 + sites + periods + 1))
+    X[:, 0] = 1.0
+    X[:, 1:3] = rng.random((m, 2)) < 0.2
+    X[np.arange(m), 3 + rng.integers(0, sites, m)] = 1.0
+    period = rng.integers(0, periods, m)
+    X[np.arange(m), 3 + sites + period] = 1.0
+    X[:, -1] = period
+    expected = X[~pd.DataFrame(X).duplicated().to_numpy()]
+    assert len(expected) < m
+
+    def no_pandas(*args, **kwargs):
+        raise AssertionError("hash collision: fell back to pandas")
+
+    monkeypatch.setattr(pd.DataFrame, "duplicated", no_pandas)
+    np.testing.assert_array_equal(st._unique_rows(X), expected)
+
+
+def test_critical_values_equal_scipy_distributions():
+    for df in (1.0, 2.5, 7.0, 113.0, 1e6, math.inf):
+        for alpha in (0.05, 0.0125, 0.2):
+            expected = (
+                sps.norm.ppf(1 - alpha / 2) if math.isinf(df) else sps.t.ppf(1 - alpha / 2, df)
+            )
+            assert st._tq(alpha, df) == float(expected)
+        for t in (0.0, 0.3, 2.0, 40.0):
+            expected = 2 * (sps.norm.sf(t) if math.isinf(df) else sps.t.sf(t, df))
+            assert st._p_two_sided(-t, df) == float(expected)
+    assert math.isnan(st._tq(0.05, 0.0)) and math.isnan(st._p_two_sided(math.nan, 3.0))
+
+
+def test_cells_sharing_a_key_pool_to_the_same_fit():
+    rows = simulate(34, pilot_effect=2.0)
+    rows["half"] = np.random.default_rng(34).integers(0, 2, len(rows))
+    split = to_cells(rows, ("phase", "site", "channel", "period", "half")).drop(columns="half")
+    whole = to_cells(rows)
+    assert split.duplicated(["phase", "site", "channel", "period"]).any()
+    a, b = st.fit_adjusted(split), st.fit_adjusted(whole)
+    assert (a.n_cells, b.n_cells) == (len(split), len(whole))
+    assert same(dataclasses.replace(a, n_cells=0), dataclasses.replace(b, n_cells=0), 1e-9)
+    for by in ("site", "channel"):
+        assert same(st.fit_slice_effects(split, by), st.fit_slice_effects(whole, by), 1e-9)
+    assert same(st.production_trend(split), st.production_trend(whole), 1e-9)
 
 
 def test_stats_module_does_not_import_ui_or_database():
