@@ -154,12 +154,15 @@ def _unadjusted_rows(table: pd.DataFrame) -> list[EffectRow]:
     return rows
 
 
-def fit_metric(cells: pd.DataFrame, alpha: float) -> MetricFit:
+def fit_metric(
+    cells: pd.DataFrame, alpha: float, prepared: stats.PreparedCells | None = None
+) -> MetricFit:
     """The adjusted model of one metric, overall and with production × site / × channel."""
-    overall = stats.fit_adjusted(cells, alpha=alpha)
-    sites = tuple(stats.fit_slice_effects(cells, by="site", alpha=alpha))
+    prepared = prepared if prepared is not None else stats.prepare_cells(cells)
+    overall = stats.fit_adjusted(prepared, alpha=alpha)
+    sites = tuple(stats.fit_slice_effects(prepared, by="site", alpha=alpha))
     channels = (
-        tuple(stats.fit_slice_effects(cells, by="channel", alpha=alpha))
+        tuple(stats.fit_slice_effects(prepared, by="channel", alpha=alpha))
         if cells["channel"].nunique() > 1
         else ()
     )
@@ -403,7 +406,8 @@ def analyse(
             notes.append(f"{metric.label} has no values under these filters.")
             continue
         group = group.drop(columns="metric").reset_index(drop=True)
-        fit = fit_metric(group, alpha)
+        prepared = stats.prepare_cells(group)  # cleaned once, shared by every model below
+        fit = fit_metric(group, alpha, prepared)
         if fit.overall.note:
             notes.append(f"{metric.label}: {fit.overall.note}")
         is_shown = metric in shown
@@ -459,7 +463,7 @@ def analyse(
                         o.retention.note,
                     ),
                 )
-            trend = stats.production_trend(group, alpha=alpha)
+            trend = stats.production_trend(prepared, alpha=alpha)
             trends.append(
                 TrendRow(
                     mid,
@@ -481,7 +485,7 @@ def analyse(
         if value:
             values.append(value)
         if with_counterfactual:
-            cf = stats.forecast_counterfactual(group, alpha=alpha)
+            cf = stats.forecast_counterfactual(prepared, alpha=alpha)
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
