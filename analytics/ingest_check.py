@@ -31,6 +31,7 @@ from analytics.ingest_report import (
     NO_PHASE,
     STRAY_QUOTE,
     UNKNOWN_PHASE,
+    UNREADABLE_LINE,
     WRONG_COLUMNS,
     MissingValues,
     Rejection,
@@ -91,6 +92,7 @@ class Counts:
     loaded: int = 0
     phases: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
+    rejected_sites: dict[str, int] = field(default_factory=dict)  # set-aside rows per site
     unknown: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     values: list[int] = field(default_factory=list)  # non-null values per metric (loaded rows)
@@ -158,9 +160,11 @@ def read_rejects(
 
 def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts:
     """One GROUP BY over the new table: rows per phase (and per unknown phase value), site
-    and channel, filled values per metric; blank and long names are judged per group. NaN
-    and infinite values are counted only when the columns' min and max show one (answered
-    from DuckDB's column statistics; NaN sorts above every number)."""
+    and channel, filled values per metric; blank and long names are judged per group. Rows
+    to be set aside (a marked phase) are summed per site from the same groups, before
+    build_report deletes them, so a clean file pays nothing for it. NaN and infinite values
+    are counted only when the columns' min and max show one (answered from DuckDB's column
+    statistics; NaN sorts above every number)."""
     ids = [quote_ident(m) for m in plan.catalog.ids]
     n_metrics = len(ids)
     rows = cur.execute(
@@ -194,13 +198,15 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
             for j in range(n_metrics):
                 c.values[j] += int(row[4 + j])
             c.site_phases.setdefault(site, set()).add(phase)
-        elif phase is None:
-            c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
-        elif phase == "!metric":
-            c.rejected[NO_METRIC_NAME] = c.rejected.get(NO_METRIC_NAME, 0) + n
         else:
-            c.rejected[UNKNOWN_PHASE] = c.rejected.get(UNKNOWN_PHASE, 0) + n
-            c.unknown[phase[1:]] = c.unknown.get(phase[1:], 0) + n
+            c.rejected_sites[site] = c.rejected_sites.get(site, 0) + n
+            if phase is None:
+                c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
+            elif phase == "!metric":
+                c.rejected[NO_METRIC_NAME] = c.rejected.get(NO_METRIC_NAME, 0) + n
+            else:
+                c.rejected[UNKNOWN_PHASE] = c.rejected.get(UNKNOWN_PHASE, 0) + n
+                c.unknown[phase[1:]] = c.unknown.get(phase[1:], 0) + n
     if suspect:
         order = sorted(suspect)
         found = cur.execute(
@@ -350,6 +356,9 @@ def build_report(
     labels = plan.metric_names if plan.form == "long" else [plan.headers[k] for k in plan.metrics]
     encoding, delimiter = describe_files(plan.files)
     rows_rejected = sum(r.count for r in rejected.values())
+    by_site = dict(c.rejected_sites)
+    if unreadable := sum(r.count for r in ragged.values()):
+        by_site[UNREADABLE_LINE] = by_site.get(UNREADABLE_LINE, 0) + unreadable
     sites = c.site_phases
     return ValidationReport.build(
         files=tuple(f.name for f in plan.files),
@@ -360,6 +369,7 @@ def build_report(
         rows_loaded=c.loaded,
         rows_rejected=rows_rejected,
         rejected=rejected,
+        rejected_by_site=dict(sorted(by_site.items(), key=lambda kv: (-kv[1], kv[0]))),
         unknown_phases=dict(sorted(c.unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
         phases=c.phases,
         metrics=dict(zip(ids, labels, strict=True)),

@@ -15,6 +15,10 @@ LINE_TOO_LONG = "line too long"
 BAD_CHARACTERS = "unreadable characters"
 STRAY_QUOTE = "misplaced quote"
 
+# The key of ValidationReport.rejected_by_site for lines DuckDB could not parse into columns
+# (wrong number of columns, too long, bad characters, stray quote): such a line has no site.
+UNREADABLE_LINE = "(unreadable line)"
+
 LONG_TEXT = 200  # site or channel names longer than this are flagged
 EXAMPLES = 5  # example line numbers kept per reason
 
@@ -86,6 +90,8 @@ class ValidationReport:
     rows_loaded: int
     rows_rejected: int
     rejected: dict[str, Rejection] = field(default_factory=dict)
+    # rows set aside per site, most first; lines with no readable site under UNREADABLE_LINE
+    rejected_by_site: dict[str, int] = field(default_factory=dict)
     unknown_phases: dict[str, int] = field(default_factory=dict)
     phases: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)  # metric id -> label
@@ -182,6 +188,7 @@ class ValidationReport:
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
             "rejected": {k: v.to_dict() for k, v in self.rejected.items()},
+            "rejected_by_site": dict(self.rejected_by_site),
             "unknown_phases": dict(self.unknown_phases),
             "phases": dict(self.phases),
             "metrics": dict(self.metrics),
@@ -207,6 +214,9 @@ class ValidationReport:
             f"({how}, {self.form} form).",
             f"Loaded {_plural(self.rows_loaded, 'row')}; set aside {self.rows_rejected:,}.",
         ]
+        if self.rejected_by_site:
+            by_site = [f"{site} {n:,}" for site, n in self.rejected_by_site.items()]
+            lines.append(f"Set aside by site: {_names(by_site)}.")
         if self.phases:
             lines.append("Phases: " + ", ".join(f"{p} {n:,}" for p, n in self.phases.items()) + ".")
         if self.metrics:

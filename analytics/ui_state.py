@@ -387,12 +387,30 @@ def worst_slices(results: Results, catalog: Catalog, metric_id: str, n: int = 5)
     return frame.reset_index(drop=True)
 
 
-def quality_table(
-    quality: pd.DataFrame, rejected_by_site: Mapping[str, int] | None = None
-) -> pd.DataFrame:
-    """Data quality per site for reading: missing as a percentage, date gaps, and rejected rows
-    where the load attributed them to sites. Worst first."""
+SET_ASIDE = "Rows set aside at load"
+SET_ASIDE_HELP = (
+    "Rows of this site the load set aside (unknown or missing phase, no metric name). Counted "
+    "once per dataset when it was loaded: the sidebar filters do not change it."
+)
+
+
+def set_aside_by_site(report: Mapping[str, Any]) -> dict[str, int] | None:
+    """Rows set aside at load per site, from a stored validation report; lines DuckDB could
+    not read are under "(unreadable line)". None when the report predates the per-site count
+    and rows were set aside (where they were is not known)."""
+    by_site = report.get("rejected_by_site")
+    if isinstance(by_site, Mapping):
+        return {str(k): int(v) for k, v in by_site.items()}
+    return None if int(report.get("rows_rejected") or 0) else {}
+
+
+def quality_table(quality: pd.DataFrame, report: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Data quality per site for reading: missing as a percentage, date gaps and, given the
+    dataset's validation report, the rows the load set aside (0 where none; empty when the
+    report did not count them per site). Worst first."""
     columns = ["Site", "Rows", "Missing values", "Days gap"]
+    if report is not None:
+        columns.append(SET_ASIDE)
     if quality.empty:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(
@@ -403,13 +421,21 @@ def quality_table(
             "Days gap": quality["days_missing"].astype("int64"),
         }
     )
-    if rejected_by_site:
-        frame["Rejected rows"] = [int(rejected_by_site.get(s, 0)) for s in frame["Site"]]
-    return frame.sort_values(["Missing values", "Days gap"], ascending=False, ignore_index=True)
+    order = ["Missing values", "Days gap"]
+    if report is not None:
+        by_site = set_aside_by_site(report)
+        frame[SET_ASIDE] = pd.array(
+            [None if by_site is None else by_site.get(s, 0) for s in frame["Site"]],
+            dtype="Int64",
+        )
+        order.append(SET_ASIDE)
+    return frame.sort_values(order, ascending=False, ignore_index=True)
 
 
-def rejected_summary(report: Mapping[str, Any]) -> str:
-    """One sentence on the rows a load set aside, from its stored validation report."""
+def rejected_summary(report: Mapping[str, Any], shown_sites: Sequence[str] = ()) -> str:
+    """One sentence on the rows a load set aside, from its stored validation report; given the
+    sites a table lists, also how many of those rows it cannot show (lines with no readable
+    site, sites filtered out or with no row loaded)."""
     rejected = report.get("rejected") or {}
     total = int(report.get("rows_rejected") or 0)
     if not total:
@@ -417,7 +443,18 @@ def rejected_summary(report: Mapping[str, Any]) -> str:
     reasons = ", ".join(
         f"{int(v.get('count', 0)):,} {k}" for k, v in rejected.items() if isinstance(v, Mapping)
     )
-    return f"{total:,} rows were set aside at load" + (f" ({reasons})." if reasons else ".")
+    out = f"{total:,} rows were set aside at load" + (f" ({reasons})." if reasons else ".")
+    by_site = set_aside_by_site(report)
+    if by_site is None:
+        return out + " This dataset was loaded before they were counted per site: load it again."
+    shown = set(shown_sites)
+    elsewhere = sum(n for site, n in by_site.items() if site not in shown)
+    if shown and elsewhere:
+        out += (
+            f" {elsewhere:,} of them {'is' if elsewhere == 1 else 'are'} not at a site listed "
+            "here (a line that could not be read has no site)."
+        )
+    return out
 
 
 # -- the catalog editor ---------------------------------------------------------------------------

@@ -5,7 +5,14 @@ import streamlit as st
 
 from analytics import charts
 from analytics.charts import context_from
-from analytics.ui_state import quality_table, rejected_summary, site_lists, worst_slices
+from analytics.ui_state import (
+    SET_ASIDE,
+    SET_ASIDE_HELP,
+    quality_table,
+    rejected_summary,
+    site_lists,
+    worst_slices,
+)
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, rule_level
 
@@ -56,7 +63,8 @@ st.dataframe(worst_slices(found, catalog, metric_id), hide_index=True, key="site
 
 st.subheader("Data quality per site")
 frame, sparse = ctx.quality(int(found.dataset["rows"]))
-quality = quality_table(frame)
+report = ctx.store.report(info.id)
+quality = quality_table(frame, report)
 st.dataframe(
     quality,
     hide_index=True,
@@ -66,10 +74,11 @@ st.dataframe(
         "Days gap": st.column_config.NumberColumn(
             help="Days without a row inside the site's own date span."
         ),
+        SET_ASIDE: st.column_config.NumberColumn(help=SET_ASIDE_HELP),
     },
 )
 st.caption(
-    rejected_summary(ctx.store.report(info.id))
+    rejected_summary(report, quality["Site"].tolist())
     + (
         " Left out of the missing share, as recorded on few rows by design: "
         + ", ".join(catalog.get(m).label for m in sparse)
