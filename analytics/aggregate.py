@@ -7,7 +7,7 @@ One GROUP BY over the wide table covers every metric at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -114,35 +114,48 @@ def _period(dates: pd.Series, grain: Grain) -> pd.Series:
     return stamps.dt.to_period("M" if grain == "month" else "W-SUN").dt.start_time
 
 
-def cells_from_days(days: pd.DataFrame, metric_ids: Sequence[str], grain: Grain) -> pd.DataFrame:
-    """Cells (metric, phase, site, channel, period) merged from day cells."""
+def cells_from_days(
+    days: pd.DataFrame,
+    metric_ids: Sequence[str],
+    grain: Grain,
+    only: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Cells (metric, phase, site, channel, period) merged from day cells.
+
+    `metric_ids` names the day frame's n{k}/mean{k}/m2{k} columns in order; `only` keeps a subset.
+    All metrics are stacked and pooled in one group-by.
+    """
     if not metric_ids or days.empty:
         return pd.DataFrame(columns=list(CELL_COLUMNS))
-    period = _period(days["date"], grain)
-    frames = []
+    period = _period(days["date"], grain).to_numpy()
+    dims = {d: days[d].to_numpy() for d in ("phase", "site", "channel")}
+    blocks = []
     for k, metric in enumerate(metric_ids):
-        part = pd.DataFrame(
-            {
-                "phase": days["phase"],
-                "site": days["site"],
-                "channel": days["channel"],
-                "period": period,
-                "n": days[f"n{k}"],
-                "mean": days[f"mean{k}"],
-                "m2": days[f"m2{k}"],
-            }
-        )
-        part = part[part["n"] > 0]
-        if part.empty:
+        if only is not None and metric not in only:
             continue
-        pooled = pool_cells(part, ["phase", "site", "channel", "period"])
-        frames.append(pooled.assign(metric=metric))
-    if not frames:
+        n = days[f"n{k}"].to_numpy()
+        keep = n > 0
+        if not keep.any():
+            continue
+        blocks.append(
+            pd.DataFrame(
+                {
+                    "metric": metric,
+                    **{d: v[keep] for d, v in dims.items()},
+                    "period": period[keep],
+                    "n": n[keep],
+                    "mean": days[f"mean{k}"].to_numpy()[keep],
+                    "m2": days[f"m2{k}"].to_numpy()[keep],
+                }
+            )
+        )
+    if not blocks:
         return pd.DataFrame(columns=list(CELL_COLUMNS))
-    cells = pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
+    cells = pool_cells(pd.concat(blocks, ignore_index=True), list(CELL_COLUMNS[:5]))
+    cells = cells[list(CELL_COLUMNS)]
     cells["n"] = cells["n"].astype("int64")
     cells["period"] = pd.to_datetime(cells["period"])
-    return cells.sort_values(["metric", "phase", "site", "channel", "period"], ignore_index=True)
+    return cells.sort_values(list(CELL_COLUMNS[:5]), ignore_index=True)
 
 
 def summarise_cells(

@@ -489,7 +489,8 @@ def analyse(
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
-                    weekly = cells_from_days(days, ids, "week")
+                    outcome_ids = {m.id for m in catalog.outcomes}
+                    weekly = cells_from_days(days, ids, "week", only=outcome_ids)
                 by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
                 cf_weekly = stats.forecast_counterfactual(
                     by_week.reset_index(drop=True), alpha=alpha
