@@ -3,7 +3,7 @@
 Tables keep numbers as numbers; every text cell that a spreadsheet would read as a formula
 (starting with =, +, -, @, a tab or a carriage return) is neutralised with a leading apostrophe,
 so a site called `=HYPERLINK(...)` arrives as inert text. The board pack lives in
-`analytics.pack`; `write_pack` and `pack_bytes` are re-exported here as the one export entry.
+`analytics.pack`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -24,7 +23,7 @@ from analytics.results import Results
 from analytics.verdict import VERDICT_LABELS
 
 if TYPE_CHECKING:
-    from analytics.catalog import Catalog
+    pass
 
 ChartFormat = Literal["png", "svg", "pdf"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -267,33 +266,3 @@ def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-# -- board pack (analytics.pack) -----------------------------------------------------------------
-
-
-def write_pack(
-    results: Results,
-    catalog: Catalog,
-    out: Path,
-    *,
-    decision: dict[str, Any] | None = None,
-    readiness: list[tuple[str, str]] | None = None,
-) -> list[Path]:
-    """Write the board pack (PPTX and PDF) and every chart as PNG and SVG into `out`."""
-    from analytics import pack
-
-    return pack.write_pack(results, catalog, out, decision=decision, readiness=readiness)
-
-
-def pack_bytes(
-    results: Results,
-    catalog: Catalog,
-    *,
-    decision: dict[str, Any] | None = None,
-    readiness: list[tuple[str, str]] | None = None,
-) -> tuple[bytes, bytes]:
-    """The board pack in memory, (pptx, pdf), for a one-click download."""
-    from analytics import pack
-
-    return pack.pack_bytes(results, catalog, decision=decision, readiness=readiness)

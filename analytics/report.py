@@ -85,7 +85,7 @@ def write_report(
     results = analyse(store, dataset_id, catalog, Filters(grain=catalog.settings.grain))
     path = write_results(results, out)
     if pack:
-        from analytics.export import write_pack
+        from analytics.pack import write_pack
 
         written = write_pack(results, catalog, out)
         print(f"Board pack written: {', '.join(p.name for p in written)}")

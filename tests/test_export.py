@@ -47,7 +47,7 @@ def results() -> Results:
 def written(results: Results, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("pack")
     started = time.perf_counter()
-    paths = export.write_pack(results, make_catalog(), out, decision=DECISION, readiness=READINESS)
+    paths = pack.write_pack(results, make_catalog(), out, decision=DECISION, readiness=READINESS)
     return {"paths": paths, "seconds": time.perf_counter() - started, "out": out}
 
 
@@ -225,7 +225,7 @@ def test_pdf_prints_the_engines_numbers(written: dict[str, Any], results: Result
 
 
 def test_pack_without_decision_or_readiness(results: Results) -> None:
-    pptx, pdf = export.pack_bytes(results, make_catalog())
+    pptx, pdf = pack.pack_bytes(results, make_catalog())
     deck = Presentation(io.BytesIO(pptx))
     text = " ".join(
         shape.text_frame.text
@@ -248,7 +248,7 @@ def test_pack_of_empty_results_still_builds() -> None:
         value_at_scale=(),
         counterfactual=(),
     )
-    pptx, pdf = export.pack_bytes(empty, make_catalog())
+    pptx, pdf = pack.pack_bytes(empty, make_catalog())
     deck = Presentation(io.BytesIO(pptx))
     assert [s.shapes.title.text for s in deck.slides][:2] == [
         "Scale the AI? Evidence for Hand-built",
@@ -260,7 +260,7 @@ def test_pack_of_empty_results_still_builds() -> None:
 def test_sample_pack_builds_within_ten_seconds(tmp_path: Path) -> None:
     results, catalog, _, _ = sample_results()
     started = time.perf_counter()
-    paths = export.write_pack(results, catalog, tmp_path)
+    paths = pack.write_pack(results, catalog, tmp_path)
     seconds = time.perf_counter() - started
     print(f"board pack for the sample: {seconds:.1f} s, {len(paths)} files")
     assert seconds <= 10

@@ -13,7 +13,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from analytics import export
+from analytics import pack as pack_mod
 from analytics import readiness as readiness_mod
 from analytics.aggregate import data_quality_by_site, summarise_dataset
 from analytics.analysis import analyse, time_series
@@ -123,7 +123,7 @@ def pack(
     """The board pack (pptx, pdf) for one analysis and the latest decision."""
     found = results(db, dataset_id, sha256, name, catalog_json, filters_json)
     readiness = json.loads(readiness_json)
-    return export.pack_bytes(
+    return pack_mod.pack_bytes(
         found,
         catalog_from_json(catalog_json),
         decision=json.loads(decision_json),
