@@ -144,11 +144,19 @@ def size_rows(rows: int, m: dict[str, Any]) -> list[Row]:
     return out
 
 
-def page_rows(rows: int, pages: list[dict[str, Any]]) -> list[Row]:
-    label = rows_label(rows)
+def page_rows(
+    rows: int, pages: list[dict[str, Any]], target: float | None = None, label: str = ""
+) -> list[Row]:
+    """One row per page; with a target (seconds), the cold render is judged against it."""
+    label = label or rows_label(rows)
     out = []
     for p in pages:
-        result = "—" if not p["exceptions"] else f"error ({p['exceptions']} exception)"
+        if p["exceptions"]:
+            result = f"error ({p['exceptions']} exception)"
+        elif target is None:
+            result = "—"
+        else:
+            result = "pass" if p["cold"] <= target else "FAIL"
         out.append(
             Row(
                 f"page `{p['path']}`: AppTest render, cold cache (reference: re-run, warm)",
@@ -156,7 +164,7 @@ def page_rows(rows: int, pages: list[dict[str, Any]]) -> list[Row]:
                 _s(p["cold"]),
                 _s(p["warm"]),
                 "—",
-                "—",
+                f"≤ {target:g} s" if target is not None else "—",
                 result,
             )
         )
