@@ -14,6 +14,7 @@ import streamlit as st
 from analytics.errors import ScalegateError
 from ui import sidebar
 from ui.show import PAGES
+from ui.text import plain
 
 st.set_page_config(page_title="Scalegate", page_icon=":material/insights:", layout="wide")
 
@@ -40,4 +41,4 @@ try:
     navigation.run()
 except ScalegateError as error:
     # Something the user can fix: one sentence, never a traceback.
-    st.error(str(error), icon=":material/error:")
+    st.error(plain(error), icon=":material/error:")

@@ -257,3 +257,77 @@ def test_a_shared_link_opens_the_same_view_in_a_new_session(browser_page, server
     sites = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first
     assert "Lyon" in sites.inner_text() and "Porto" in sites.inner_text()
     shot(page, "shared_link")
+
+
+# -- names written as Markdown stay text in the browser -------------------------------------------
+
+EVIL_SITES = (
+    "![x](http://tracker.example/i.png)",
+    "[click](http://evil.example)",
+    ":material/home: North",
+    "Bergen -> www.evil.example",
+    "Malmo",
+)
+EVIL_COST = "Cost $x^2$ :red[boom] **b**"
+EVIL_DATASET = "![d](http://tracker.example/d.png) :red[set]"
+
+# What rendered Markdown would have made of them: a link or image to the outside, colour, LaTeX,
+# an icon, the Streamlit logo, bold. Charts and dataframes draw text as text and are left out.
+ACTIVE_MARKDOWN = """() => {
+    const md = '[data-testid="stMarkdownContainer"]';
+    const grab = (sel) => [...document.querySelectorAll(sel)].map((e) => e.outerHTML);
+    return {
+        links: grab('a[href*="evil.example"], a[href*="tracker.example"]'),
+        images: grab('img[src*="tracker.example"], img[alt="Streamlit logo"]'),
+        markup: grab(`${md} :is(.stMarkdownColoredText, .stMarkdownColoredBackground, .katex)`),
+        icons: grab(`${md} span[role="img"][aria-label="home icon"]`),
+        bold: [...document.querySelectorAll(`${md} strong`)]
+            .map((e) => e.textContent)
+            .filter((t) => t === "b"),
+        text: document.body.innerText.replaceAll("\\u2060", ""),
+    };
+}"""
+
+
+def evil_csv() -> bytes:
+    """rollout_csv's design, with site and metric names that are Markdown."""
+    frame = pd.read_csv(io.BytesIO(rollout_csv()))
+    sites = dict(zip(("Oslo", "Bergen", "Malmo", "Turku", "Aalborg"), EVIL_SITES, strict=False))
+    frame["site"] = frame["site"].map(lambda s: sites.get(s, s))
+    frame = frame.rename(columns={"Cost per case (EUR)": EVIL_COST})
+    return frame.to_csv(index=False).encode()
+
+
+def inert(page, where: str) -> str:
+    found = page.evaluate(ACTIVE_MARKDOWN)
+    text = found.pop("text")
+    assert found == {"links": [], "images": [], "markup": [], "icons": [], "bold": []}, where
+    return text
+
+
+def test_names_written_as_markdown_show_as_typed(browser_page, server, tmp_path):
+    page = browser_page
+    page.goto(server)
+    settle(page)
+    open_page(page, "Data")
+    csv = tmp_path / "evil.csv"
+    csv.write_bytes(evil_csv())
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(csv))
+    page.get_by_text("Column roles").wait_for()
+    settle(page)
+    page.get_by_label("Dataset name").fill(EVIL_DATASET)
+    page.get_by_label("Dataset name").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("Rows set aside").wait_for()  # the report of the load
+    settle(page)
+    no_exception(page, "load")
+    assert f"Loaded as dataset {EVIL_DATASET}." in inert(page, "load")
+    seen = ""
+    for title, name in PAGES.items():
+        open_page(page, title)
+        seen += inert(page, title)
+        if name in ("home", "sites_channels"):
+            shot(page, f"markdown_names_{name}")
+    assert EVIL_COST in seen and f"Dataset {EVIL_DATASET}, one of" in seen
+    assert any(site in seen for site in EVIL_SITES[:4])  # the ready / must-fix lists

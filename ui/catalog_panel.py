@@ -14,6 +14,7 @@ from analytics.ui_state import (
     catalog_from_frame,
     catalog_with_settings,
 )
+from ui.text import plain
 
 
 def _save(store: Store, dataset_id: int, catalog: Catalog, what: str) -> None:
@@ -74,7 +75,7 @@ def _metrics_editor(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
         try:
             _save(store, info.id, catalog_from_frame(catalog, edited), "Catalog")
         except ScalegateError as error:
-            st.error(str(error))
+            st.error(plain(error))
 
 
 def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
@@ -136,7 +137,7 @@ def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
             try:
                 _save(store, info.id, catalog_with_settings(catalog, values), "Settings")
             except ScalegateError as error:
-                st.error(str(error))
+                st.error(plain(error))
 
 
 def _toml_files(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
@@ -157,17 +158,17 @@ def _toml_files(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
         try:
             updated, warnings = apply_overrides(catalog, parse_toml(uploaded.getvalue()))
             for warning in warnings:
-                st.warning(warning)
+                st.warning(plain(warning))
             _save(store, info.id, updated, "Catalog file")
         except ScalegateError as error:
-            st.error(str(error))
+            st.error(plain(error))
 
 
 def catalog_panel(store: Store, info: DatasetInfo) -> None:
     """Edit the stored catalog of one dataset (the sidebar's value inputs override the settings
     for the current view only; saving here changes the defaults)."""
     catalog = read_catalog(store.cursor(), info.id)
-    st.caption(f"Catalog of {info.name}: {len(catalog.metrics)} metrics.")
+    st.caption(f"Catalog of {plain(info.name)}: {len(catalog.metrics)} metrics.")
     _metrics_editor(store, info, catalog)
     st.markdown("**Thresholds of the verdict rules**")
     _settings_form(store, info, catalog)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics.errors import ScalegateError
 from analytics.store import DatasetInfo, Store
+from ui.text import plain
 
 
 def datasets_table(datasets: tuple[DatasetInfo, ...]) -> list[dict[str, object]]:
@@ -52,7 +53,7 @@ def datasets_panel(store: Store, datasets: tuple[DatasetInfo, ...]) -> DatasetIn
         try:
             store.rename(chosen.id, new_name)
         except ScalegateError as error:
-            st.error(str(error))
+            st.error(plain(error))
         else:
             st.rerun()
     sure = delete.checkbox(
@@ -60,6 +61,6 @@ def datasets_panel(store: Store, datasets: tuple[DatasetInfo, ...]) -> DatasetIn
     )
     if delete.button("Delete", key="data_delete_button", disabled=not sure, type="secondary"):
         store.delete(chosen.id)
-        st.toast(f"Deleted {chosen.name}.", icon=":material/delete:")
+        st.toast(f"Deleted {plain(chosen.name)}.", icon=":material/delete:")
         st.rerun()
     return chosen

@@ -10,6 +10,7 @@ import streamlit as st
 from analytics.decisions import DecisionRecord, changes_frame, compare_snapshot, snapshot_filters
 from analytics.readiness import ReadinessItem
 from ui.context import Context
+from ui.text import plain
 
 SIGNALS = {
     "good": ("green", ":material/check:", "The data supports it"),
@@ -28,7 +29,7 @@ def readiness_panel(items: Sequence[ReadinessItem], last: Mapping[str, Any]) -> 
             st.markdown(f"**{item.question}**")
             st.badge(words, icon=icon, color=color)  # type: ignore[arg-type]
             for line in item.evidence:
-                st.markdown(f"- {line}")
+                st.markdown(f"- {plain(line)}")
             answers[item.key] = st.text_area(
                 item.ask,
                 value=str(last.get(item.key, "")),

@@ -19,6 +19,7 @@ from analytics.ingest import Detection, Source, detect, load_files
 from analytics.ingest_read import expand_local
 from analytics.store import DatasetInfo, Store
 from analytics.ui_state import local_paths_allowed
+from ui.text import plain
 
 ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
@@ -96,12 +97,12 @@ def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, An
     """Show the detected roles and phase values for correction; return the roles the user
     changed from the detection, and the phase of every value that has one."""
     st.caption(
-        f"{', '.join(detection.files)}: {detection.encoding}"
+        f"{', '.join(map(plain, detection.files))}: {detection.encoding}"
         + (f", {detection.delimiter}-separated" if detection.delimiter else "")
         + f", {detection.form} form."
     )
     for warning in detection.warnings:
-        st.warning(warning)
+        st.warning(plain(warning))
     roles_col, phases_col = st.columns([3, 2])
     with roles_col:
         st.markdown("**Column roles**")
@@ -144,15 +145,17 @@ def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, An
 def _show_report(held: dict[str, Any]) -> None:
     report = held["report"]
     if held["already"]:
-        st.info(f"This content is already loaded as dataset {held['name']}: nothing changed.")
+        st.info(
+            f"This content is already loaded as dataset {plain(held['name'])}: nothing changed."
+        )
     else:
-        st.success(f"Loaded as dataset {held['name']}.")
+        st.success(f"Loaded as dataset {plain(held['name'])}.")
     read, loaded, aside = st.columns(3)
     read.metric("Rows read", f"{report['rows_read']:,}")
     loaded.metric("Rows loaded", f"{report['rows_loaded']:,}")
     aside.metric("Rows set aside", f"{report['rows_rejected']:,}")
     for warning in report.get("warnings", []):
-        st.warning(warning)
+        st.warning(plain(warning))
     with st.expander("The full validation report"):
         st.text(held["text"])
 
@@ -182,7 +185,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
                 st.rerun()
         _load_form(store, datasets, sources, new_mapping, new_phase_map)
     except ScalegateError as error:
-        st.error(str(error))
+        st.error(plain(error))
 
 
 def _load_form(

@@ -1,7 +1,7 @@
 """Small drawing helpers shared by the pages: verdict badges, charts, captions, empty states.
 
 Nothing here renders HTML: every text a user or a file supplied goes through Streamlit's own
-elements, which escape it.
+elements, which escape HTML, and through ui.text.plain wherever Streamlit reads it as Markdown.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import streamlit as st
 
 from analytics.verdict import VERDICT_LABELS
 from ui.context import Context
+from ui.text import plain
 
 # One colour and icon per verdict, everywhere. "No meaningful effect" (we know it is small) and
 # "inconclusive" (we do not know yet) never share a colour, an icon or a word.
@@ -80,7 +81,7 @@ def notes(found: Any) -> None:
     if found.notes:
         with st.expander(f"Notes on this analysis ({len(found.notes)})"):
             for note in found.notes:
-                st.markdown(f"- {note}")
+                st.markdown(f"- {plain(note)}")
 
 
 def downloads(items: list[tuple[str, Callable[[], bytes], str, str]], key: str) -> None:

@@ -10,6 +10,7 @@ from analytics.stats import forecast_counterfactual
 from analytics.ui_state import periods_before_ai, projection_note
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.text import plain
 
 # The engine's own minimum of periods before the AI for a projection (its default argument).
 MIN_PERIODS = int(inspect.signature(forecast_counterfactual).parameters["min_periods"].default)
@@ -45,5 +46,5 @@ for metric in shown:
             MIN_PERIODS,
             dated=found.dataset["date_min"] is not None,
         )
-        (st.warning if kind == "warning" else st.caption)(text)
+        (st.warning if kind == "warning" else st.caption)(plain(text))
 interval_caption(rule_level(found))

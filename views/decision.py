@@ -9,6 +9,7 @@ from analytics.errors import ScalegateError
 from ui.context import current
 from ui.decision_panel import log_panel, readiness_panel
 from ui.show import need_dataset, verdict_text
+from ui.text import plain
 
 ctx = current()
 need_dataset(ctx)
@@ -27,7 +28,8 @@ answers = readiness_panel(ctx.readiness(len(past)), past[0].answers if past else
 
 st.subheader("Record a decision")
 st.caption(
-    "Verdicts now: " + "; ".join(f"{v.label}: {verdict_text(v.verdict)}" for v in found.verdicts)
+    "Verdicts now: "
+    + "; ".join(f"{plain(v.label)}: {verdict_text(v.verdict)}" for v in found.verdicts)
 )
 with st.form("decision_form", border=True):
     kind = st.radio(
@@ -57,10 +59,10 @@ if submitted:
             decided_on=decided_on,
         )
     except ScalegateError as error:
-        st.error(str(error))
+        st.error(plain(error))
     else:
         st.success(
-            f"Recorded: {record.label}, owned by {record.owner}, with a snapshot of "
+            f"Recorded: {plain(record.label)}, owned by {plain(record.owner)}, with a snapshot of "
             f"{len(found.verdicts)} verdicts."
         )
         past = list_decisions(ctx.store, info.id)

@@ -7,6 +7,7 @@ from analytics.ui_state import answers, status_items, verdict_counts
 from analytics.verdict import VERDICT_LABELS
 from ui.context import current
 from ui.show import PAGES, verdict_badge
+from ui.text import plain
 
 ctx = current()
 st.title("Does the pilot's evidence justify scaling?")
@@ -37,7 +38,7 @@ for answer in answers(found, ctx.catalog):
     with st.container(border=True, key=f"home_answer_{answer.metric}"):
         name, pilot, production, keeps = st.columns([3, 2, 2, 2], vertical_alignment="center")
         with name:
-            st.markdown(f"**{answer.label}**")
+            st.markdown(f"**{plain(answer.label)}**")
             verdict_badge(answer.verdict)
         pilot.metric("Pilot promised", answer.promised, help="Improvement the pilot showed.")
         pilot.caption(f"Pilot alone: {answer.pilot_label}")
@@ -48,7 +49,7 @@ for answer in answers(found, ctx.catalog):
         keeps.metric(
             "Retention", answer.retention, help="The share of the pilot's lift production keeps."
         )
-        st.caption(f"{answer.plain} {answer.reason}")
+        st.caption(f"{plain(answer.plain)} {plain(answer.reason)}")
 st.caption(
     "Improvements are signed so that positive is better: a cost that falls 14% shows as +14%."
 )
@@ -64,7 +65,7 @@ st.page_link(
 st.subheader("Data status")
 assert ctx.info is not None
 st.caption(
-    f"Dataset {ctx.info.name}, one of {len(ctx.datasets)} stored; "
+    f"Dataset {plain(ctx.info.name)}, one of {len(ctx.datasets)} stored; "
     f"{ctx.info.rejected:,} rows were set aside at load. The numbers below follow the filters."
 )
 items = status_items(found.dataset)

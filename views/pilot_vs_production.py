@@ -7,6 +7,7 @@ from analytics.charts import context_from
 from analytics.ui_state import fmt_ci, fmt_pct, pilot_production_table
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.text import plain
 
 ctx = current()
 need_dataset(ctx)
@@ -49,7 +50,7 @@ right.metric(
     "clearly promised something.",
 )
 st.caption(
-    f"Changes in {metric.label} against the baseline, from the adjusted model; "
+    f"Changes in {plain(metric.label)} against the baseline, from the adjusted model; "
     f"{metric.direction} is better."
 )
 if retention is None:
@@ -58,7 +59,7 @@ if retention is None:
         "there was no clear promise to keep."
     )
 elif retention.note:
-    st.caption(retention.note)
+    st.caption(plain(retention.note))
 
 chart(charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart")
 interval_caption(rule_level(found))

@@ -7,6 +7,7 @@ from analytics.charts import context_from
 from ui import exports
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, notes, verdict_badge
+from ui.text import plain
 
 ctx = current()
 need_dataset(ctx)
@@ -24,16 +25,16 @@ for v in found.verdicts:
     with st.container(border=True, key=f"scorecard_reason_{v.metric}"):
         production, pilot = st.columns([3, 2])
         with production:
-            st.markdown(f"**{v.label}**")
+            st.markdown(f"**{plain(v.label)}**")
             verdict_badge(v.verdict)
             for reason in v.reasons:
-                st.markdown(f"- {reason}")
+                st.markdown(f"- {plain(reason)}")
             if v.worse_summary:
-                st.caption(v.worse_summary)
+                st.caption(plain(v.worse_summary))
         with pilot:
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
             for reason in v.pilot_reasons[:2]:
-                st.caption(reason)
+                st.caption(plain(reason))
 notes(found)
 
 st.subheader("Value at scale")

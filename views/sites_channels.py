@@ -15,6 +15,7 @@ from analytics.ui_state import (
 )
 from ui.context import current
 from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.text import plain
 
 ctx = current()
 need_dataset(ctx)
@@ -53,10 +54,14 @@ ready, must_fix = site_lists(found, metric_id)
 ok, bad = st.columns(2)
 with ok.container(border=True):
     st.markdown(f"**Ready now ({len(ready)})**")
-    st.write(", ".join(ready) if ready else "No site is ready to scale on this metric yet.")
+    st.write(
+        ", ".join(map(plain, ready)) if ready else "No site is ready to scale on this metric yet."
+    )
 with bad.container(border=True):
     st.markdown(f"**Must fix first ({len(must_fix)})**")
-    st.write(", ".join(must_fix) if must_fix else "No site needs fixing on this metric.")
+    st.write(
+        ", ".join(map(plain, must_fix)) if must_fix else "No site needs fixing on this metric."
+    )
 
 st.subheader("Worst slices")
 st.dataframe(worst_slices(found, catalog, metric_id), hide_index=True, key="sites_worst")
@@ -78,10 +83,10 @@ st.dataframe(
     },
 )
 st.caption(
-    rejected_summary(report, quality["Site"].tolist())
+    plain(rejected_summary(report, quality["Site"].tolist()))
     + (
         " Left out of the missing share, as recorded on few rows by design: "
-        + ", ".join(catalog.get(m).label for m in sparse)
+        + ", ".join(plain(catalog.get(m).label) for m in sparse)
         + "."
         if sparse
         else ""
