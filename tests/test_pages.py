@@ -506,3 +506,11 @@ def test_catalog_edits_are_checked_and_clear_guessed(sample_db, home):
     frame.loc[frame["id"] == "uptime", "direction"] = "sideways"
     with pytest.raises(ScalegateError, match="direction of uptime"):
         catalog_from_frame(catalog, frame)
+
+
+def test_data_page_says_what_to_do_beyond_the_upload_limit(sample_db) -> None:
+    at = app().run()
+    at.switch_page("views/data.py").run()
+    no_problem(at)
+    captions = " ".join(c.value for c in at.caption)
+    assert "200 MB" in captions and "python -m analytics load" in captions

@@ -15,6 +15,11 @@ st.caption(
     "CSV (also .csv.gz), Parquet or Excel; wide (one column per metric) or long (metric, value). "
     "Several files together form one dataset and must share their columns."
 )
+st.caption(
+    f"Uploads take up to {st.get_option('server.maxUploadSize')} MB a file. For bigger files, "
+    "run Scalegate on your own machine (`make run`) and give their path or pattern here, read "
+    "in place, or load them from the command line: `python -m analytics load FILE...`."
+)
 load_panel(ctx.store, ctx.datasets)
 
 st.subheader("Datasets")
