@@ -958,13 +958,17 @@ def site_heatmap(
         scale = alt.Scale(scheme="blueorange", domainMid=0, reverse=metric.sign > 0)
         fmt = "+.0%"
         detail = "Unadjusted production lift vs baseline in each cell (Welch); blue is better."
-    # White text where the fill is deep. A diverging scale with domainMid stretches each side
-    # to its own extreme, so depth is the distance from the middle over that side's extreme.
+    # A domain symmetric about the middle makes a cell's depth linear in its distance from it,
+    # even when every cell lies on one side; white text where the fill is deep.
     mid = 1.0 if measure == "retention" else 0.0
-    dev = frame["value"] - mid
-    above = float(dev[dev > 0].max()) if (dev > 0).any() else 1.0
-    below = float(-dev[dev < 0].min()) if (dev < 0).any() else 1.0
-    frame["dark"] = (dev / above > 0.6) | (-dev / below > 0.6)
+    reach = float((frame["value"] - mid).abs().max()) or 1.0
+    scale = alt.Scale(
+        scheme="blueorange",
+        domain=[mid - reach, mid + reach],
+        domainMid=mid,
+        reverse=scale.reverse,
+    )
+    frame["dark"] = (frame["value"] - mid).abs() / reach > 0.6
     sites = sorted(frame["site"].unique())
     channels = sorted(frame["channel"].unique())
     ctx = replace(ctx, ci_level=1 - _alpha(results), method="welch", n=int(frame["n"].sum()))
