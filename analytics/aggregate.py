@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analytics.store import obs_table_name, quote_ident
@@ -66,17 +67,21 @@ def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows.
 
     Chan's formula: m2 = Σ m2_c + Σ n_c (mean_c − mean)², stable however large the mean.
+    One grouping pass labels the cells; the sums are numpy bincounts.
     """
     keys = list(keys)
-    frame = cells[keys + ["n", "mean", "m2"]].copy()
-    frame["sum"] = frame["n"] * frame["mean"]
-    grouped = frame.groupby(keys, sort=True, dropna=False)
-    out = grouped[["n", "sum"]].sum()
-    out["mean"] = out["sum"] / out["n"]
-    frame = frame.join(out["mean"].rename("group_mean"), on=keys)
-    frame["between"] = frame["n"] * (frame["mean"] - frame["group_mean"]) ** 2
-    out["m2"] = frame.groupby(keys, sort=True, dropna=False)[["m2", "between"]].sum().sum(axis=1)
-    return out.drop(columns="sum").reset_index()
+    grouped = cells.groupby(keys, sort=True, dropna=False)
+    label = grouped.ngroup().to_numpy()
+    n = cells["n"].to_numpy(float)
+    mean = cells["mean"].to_numpy(float)
+    total = np.bincount(label, weights=n)
+    group_mean = np.bincount(label, weights=n * mean) / total
+    spread = cells["m2"].to_numpy(float) + n * (mean - group_mean[label]) ** 2
+    out = grouped.size().index.to_frame(index=False)
+    out["n"] = total
+    out["mean"] = group_mean
+    out["m2"] = np.bincount(label, weights=spread)
+    return out
 
 
 def summarise_days(

@@ -110,3 +110,18 @@ def test_pool_cells_equals_the_union_of_rows() -> None:
         assert pooled.loc[phase, "m2"] == pytest.approx(
             ((group["value"] - group["value"].mean()) ** 2).sum(), rel=1e-10
         )
+
+
+def test_holm_within_families_equals_holm_family_by_family() -> None:
+    from analytics.compare import holm_within
+    from analytics.stats import holm
+
+    rng = np.random.default_rng(4)
+    p = rng.random(300) ** 3
+    p[rng.random(300) < 0.1] = np.nan
+    p[5] = p[6]  # ties
+    family = rng.integers(0, 17, 300)
+    got = holm_within(p, family)
+    for code in range(17):
+        mask = family == code
+        np.testing.assert_allclose(got[mask], holm(p[mask]), rtol=1e-15, equal_nan=True)
