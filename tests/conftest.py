@@ -18,6 +18,15 @@ def store() -> Store:
 
 
 @pytest.fixture
+def own_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dashboard database of this test's own (SCALEGATE_DB), with local paths not allowed."""
+    path = tmp_path / "scalegate.duckdb"
+    monkeypatch.setenv("SCALEGATE_DB", str(path))
+    monkeypatch.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
+    return path
+
+
+@pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """write(name, text_or_bytes, encoding="utf-8") -> the path of a new file in tmp_path."""
 

@@ -258,14 +258,6 @@ def assert_inert(at: AppTest, where: str) -> list[str]:
     return texts
 
 
-@pytest.fixture
-def own_db(tmp_path, monkeypatch):
-    path = tmp_path / "scalegate.duckdb"
-    monkeypatch.setenv("SCALEGATE_DB", str(path))
-    monkeypatch.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
-    return path
-
-
 def test_names_from_a_file_never_render_as_markdown_on_any_page(own_db):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page(PAGES["data"]).run()

@@ -84,15 +84,6 @@ def sample_db(tmp_path_factory):
         yield path
 
 
-@pytest.fixture
-def own_db(tmp_path, monkeypatch):
-    """A database of this test's own, for tests that change the data."""
-    path = tmp_path / "scalegate.duckdb"
-    monkeypatch.setenv("SCALEGATE_DB", str(path))
-    monkeypatch.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
-    return path
-
-
 @pytest.fixture(scope="module")
 def home(sample_db) -> AppTest:
     at = app().run()

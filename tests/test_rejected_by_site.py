@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,14 +150,6 @@ def test_a_report_from_before_the_per_site_count_shows_no_number() -> None:
 
 
 # -- the page -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def own_db(tmp_path, monkeypatch):
-    path = tmp_path / "scalegate.duckdb"
-    monkeypatch.setenv("SCALEGATE_DB", str(path))
-    monkeypatch.delenv("SCALEGATE_ALLOW_LOCAL_PATHS", raising=False)
-    return path
 
 
 def test_the_sites_page_shows_set_aside_rows_per_site(own_db) -> None:
