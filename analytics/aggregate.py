@@ -7,7 +7,8 @@ One GROUP BY over the wide table covers every metric at once.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import math
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -63,24 +64,70 @@ def _where(filters: Filters) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows.
+def group_labels(columns: Mapping[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Label each row by its tuple of key values, as ``groupby(keys, sort=True, dropna=False)``
+    would: labels index the distinct tuples, which come back sorted (missing values last).
+
+    Each key is factorised on its own and the codes are combined into one integer, so the
+    grouping is a sort of integers whatever the key types.
+    """
+    names = list(columns)
+    if not names:
+        raise ValueError("group_labels needs at least one key")
+    codes, uniques = [], []
+    for name in names:
+        c, u = pd.factorize(columns[name], sort=True, use_na_sentinel=False)
+        codes.append(np.asarray(c, dtype=np.int64))
+        uniques.append(u)
+    sizes = [max(len(u), 1) for u in uniques]
+    if math.prod(sizes) >= 2**62:  # the combined code would overflow: let pandas group
+        frame = pd.DataFrame({k: np.asarray(columns[k]) for k in names})
+        grouped = frame.groupby(names, sort=True, dropna=False)
+        return grouped.ngroup().to_numpy(), grouped.size().index.to_frame(index=False)
+    combined = codes[0]
+    for c, size in zip(codes[1:], sizes[1:], strict=True):
+        combined = combined * size + c
+    present, labels = np.unique(combined, return_inverse=True)
+    keys: dict[str, Any] = {}
+    rest = present
+    for name, u, size in reversed(list(zip(names, uniques, sizes, strict=True))):
+        keys[name] = u.take(rest % size)
+        rest = rest // size
+    return labels.reshape(-1), pd.DataFrame({k: keys[k] for k in names})
+
+
+def pool_by_label(
+    labels: np.ndarray, groups: int, n: np.ndarray, mean: np.ndarray, m2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n, mean and m2 of the union of the cells in each group (cells with n = 0 are ignored).
 
     Chan's formula: m2 = Σ m2_c + Σ n_c (mean_c − mean)², stable however large the mean.
-    One grouping pass labels the cells; the sums are numpy bincounts.
+    Groups without rows have n = 0 and NaN mean.
     """
-    keys = list(keys)
-    grouped = cells.groupby(keys, sort=True, dropna=False)
-    label = grouped.ngroup().to_numpy()
-    n = cells["n"].to_numpy(float)
-    mean = cells["mean"].to_numpy(float)
-    total = np.bincount(label, weights=n)
-    group_mean = np.bincount(label, weights=n * mean) / total
-    spread = cells["m2"].to_numpy(float) + n * (mean - group_mean[label]) ** 2
-    out = grouped.size().index.to_frame(index=False)
+    n = np.asarray(n, dtype=float)
+    has = n > 0
+    mean = np.where(has, mean, 0.0)
+    total = np.bincount(labels, weights=n, minlength=groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        group_mean = np.bincount(labels, weights=n * mean, minlength=groups) / total
+        spread = np.where(has, np.where(has, m2, 0.0) + n * (mean - group_mean[labels]) ** 2, 0.0)
+    return total, group_mean, np.bincount(labels, weights=spread, minlength=groups)
+
+
+def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows (see
+    pool_by_label), one row per group present, sorted by the keys."""
+    labels, out = group_labels({k: cells[k] for k in keys})
+    total, group_mean, m2 = pool_by_label(
+        labels,
+        len(out),
+        cells["n"].to_numpy(float),
+        cells["mean"].to_numpy(float),
+        cells["m2"].to_numpy(float),
+    )
     out["n"] = total
     out["mean"] = group_mean
-    out["m2"] = np.bincount(label, weights=spread)
+    out["m2"] = m2
     return out
 
 
@@ -125,42 +172,55 @@ def cells_from_days(
     grain: Grain,
     only: Collection[str] | None = None,
 ) -> pd.DataFrame:
-    """Cells (metric, phase, site, channel, period) merged from day cells.
+    """Cells (metric, phase, site, channel, period) merged from day cells, sorted by those keys.
 
     `metric_ids` names the day frame's n{k}/mean{k}/m2{k} columns in order; `only` keeps a subset.
-    All metrics are stacked and pooled in one group-by.
+    The day cells are labelled by (phase, site, channel, period) once; each metric is then a
+    few bincounts over those labels.
     """
-    if not metric_ids or days.empty:
+    wanted = sorted(
+        (metric, k) for k, metric in enumerate(metric_ids) if only is None or metric in only
+    )
+    if not wanted or days.empty:
         return pd.DataFrame(columns=list(CELL_COLUMNS))
-    period = _period(days["date"], grain).to_numpy()
-    dims = {d: days[d].to_numpy() for d in ("phase", "site", "channel")}
-    blocks = []
-    for k, metric in enumerate(metric_ids):
-        if only is not None and metric not in only:
-            continue
-        n = days[f"n{k}"].to_numpy()
-        keep = n > 0
-        if not keep.any():
-            continue
-        blocks.append(
-            pd.DataFrame(
-                {
-                    "metric": metric,
-                    **{d: v[keep] for d, v in dims.items()},
-                    "period": period[keep],
-                    "n": n[keep],
-                    "mean": days[f"mean{k}"].to_numpy()[keep],
-                    "m2": days[f"m2{k}"].to_numpy()[keep],
-                }
-            )
+    labels, keys = group_labels(
+        {
+            "phase": days["phase"],
+            "site": days["site"],
+            "channel": days["channel"],
+            "period": _period(days["date"], grain),
+        }
+    )
+    groups = len(keys)
+    names, picks, ns, means, m2s = [], [], [], [], []
+    for metric, k in wanted:
+        total, mean, m2 = pool_by_label(
+            labels,
+            groups,
+            days[f"n{k}"].to_numpy(float),
+            days[f"mean{k}"].to_numpy(float),
+            days[f"m2{k}"].to_numpy(float),
         )
-    if not blocks:
+        keep = np.flatnonzero(total > 0)
+        names.append(np.full(len(keep), metric, dtype=object))
+        picks.append(keep)
+        ns.append(total[keep])
+        means.append(mean[keep])
+        m2s.append(m2[keep])
+    pick = np.concatenate(picks)
+    if not len(pick):
         return pd.DataFrame(columns=list(CELL_COLUMNS))
-    cells = pool_cells(pd.concat(blocks, ignore_index=True), list(CELL_COLUMNS[:5]))
-    cells = cells[list(CELL_COLUMNS)]
-    cells["n"] = cells["n"].astype("int64")
-    cells["period"] = pd.to_datetime(cells["period"])
-    return cells.sort_values(list(CELL_COLUMNS[:5]), ignore_index=True)
+    cells = pd.DataFrame(
+        {
+            "metric": pd.array(np.concatenate(names), dtype=keys["phase"].dtype),
+            **{d: keys[d].to_numpy()[pick] for d in ("phase", "site", "channel")},
+            "period": pd.to_datetime(keys["period"].to_numpy()[pick]),
+            "n": np.round(np.concatenate(ns)).astype("int64"),
+            "mean": np.concatenate(means),
+            "m2": np.concatenate(m2s),
+        }
+    )
+    return cells
 
 
 def summarise_cells(

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analytics.aggregate import pool_cells
+from analytics.aggregate import group_labels, pool_by_label
+from analytics.types import PHASES
 
 COMPARISONS: tuple[tuple[str, str, str], ...] = (
     ("pilot_vs_baseline", "pilot", "baseline"),
@@ -99,44 +100,54 @@ def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Every metric × slice × comparison, with Holm-adjusted p across the slices of a kind.
 
     Columns: metric, comparison, slice_type, site, channel, then welch_table's columns and
-    p_adjusted. `site`/`channel` are None where the slice does not split by them.
+    p_adjusted. `site`/`channel` are None where the slice does not split by them. Rows come per
+    slice type, then per comparison, sorted by metric and slice.
     """
-    frames = []
-    for slice_type, dims in SLICES.items():
-        keys = ["metric", *dims]
-        pooled = pool_cells(cells, keys + ["phase"])
-        by_phase = {p: g.drop(columns="phase").set_index(keys) for p, g in pooled.groupby("phase")}
-        for comparison, first, second in COMPARISONS:
-            if first not in by_phase or second not in by_phase:
-                continue
-            both = (
-                by_phase[first]
-                .add_suffix("_a")
-                .join(by_phase[second].add_suffix("_b"), how="inner")
-            )
-            if both.empty:
-                continue
-            table = welch_table(
-                both["n_a"].to_numpy(float),
-                both["mean_a"].to_numpy(float),
-                both["m2_a"].to_numpy(float),
-                both["n_b"].to_numpy(float),
-                both["mean_b"].to_numpy(float),
-                both["m2_b"].to_numpy(float),
-                alpha,
-            )
-            index = both.index.to_frame(index=False)
-            table.insert(0, "metric", index["metric"].to_numpy())
-            table.insert(1, "comparison", comparison)
-            table.insert(2, "slice_type", slice_type)
-            table.insert(3, "site", index["site"].to_numpy() if "site" in dims else None)
-            table.insert(4, "channel", index["channel"].to_numpy() if "channel" in dims else None)
-            frames.append(table)
-    if not frames:
+    if cells.empty:
         return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    families = out["metric"] + "\0" + out["comparison"] + "\0" + out["slice_type"]
-    out["p_adjusted"] = holm_within(out["p_value"].to_numpy(float), pd.factorize(families)[0])
-    out["n_a"] = out["n_a"].astype("int64")
-    out["n_b"] = out["n_b"].astype("int64")
-    return out
+    phase = pd.Categorical(cells["phase"], categories=PHASES).codes.astype(np.int64)
+    known = phase >= 0
+    cells, phase = cells[known], phase[known]
+    n = cells["n"].to_numpy(float)
+    mean = cells["mean"].to_numpy(float)
+    m2 = cells["m2"].to_numpy(float)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("a", "b", "metric", "site", "channel")}
+    comparisons: list[str] = []
+    slice_types: list[str] = []
+    for slice_type, dims in SLICES.items():
+        labels, keys = group_labels({k: cells[k] for k in ("metric", *dims)})
+        groups = len(keys)
+        pooled = np.stack(
+            [
+                a.reshape(groups, len(PHASES))
+                for a in pool_by_label(
+                    labels * len(PHASES) + phase, groups * len(PHASES), n, mean, m2
+                )
+            ]
+        )  # (n, mean, m2) × group × phase
+        none = np.full(groups, None, dtype=object)
+        for comparison, first, second in COMPARISONS:
+            i, j = PHASES.index(first), PHASES.index(second)
+            both = np.flatnonzero((pooled[0][:, i] > 0) & (pooled[0][:, j] > 0))
+            parts["a"].append(pooled[:, both, i])
+            parts["b"].append(pooled[:, both, j])
+            for dim in ("metric", "site", "channel"):
+                values = keys[dim].to_numpy(object) if dim in keys else none
+                parts[dim].append(values[both])
+            comparisons += [comparison] * both.size
+            slice_types += [slice_type] * both.size
+    if not comparisons:
+        return pd.DataFrame()
+    a_stats, b_stats = np.concatenate(parts["a"], axis=1), np.concatenate(parts["b"], axis=1)
+    table = welch_table(*a_stats, *b_stats, alpha=alpha)
+    table.insert(0, "metric", np.concatenate(parts["metric"]))
+    table.insert(1, "comparison", comparisons)
+    table.insert(2, "slice_type", slice_types)
+    # Object columns: None where a slice does not split by the dimension.
+    table.insert(3, "site", pd.Series(np.concatenate(parts["site"]), dtype=object))
+    table.insert(4, "channel", pd.Series(np.concatenate(parts["channel"]), dtype=object))
+    families = table["metric"] + "\0" + table["comparison"] + "\0" + table["slice_type"]
+    table["p_adjusted"] = holm_within(table["p_value"].to_numpy(float), pd.factorize(families)[0])
+    table["n_a"] = table["n_a"].astype("int64")
+    table["n_b"] = table["n_b"].astype("int64")
+    return table

@@ -8,8 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.aggregate import Filters, data_quality_by_site, summarise_cells, summarise_dataset
-from analytics.compare import pool_cells
+from analytics.aggregate import (
+    Filters,
+    data_quality_by_site,
+    pool_cells,
+    summarise_cells,
+    summarise_dataset,
+)
 from analytics.store import Store
 
 
