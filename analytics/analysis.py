@@ -365,6 +365,17 @@ def analyse(
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
     _limit_blas_threads()
+    with stats.shared_layouts():  # metrics with cells in the same places share design work
+        return _analyse(store, dataset_id, catalog, filters, with_counterfactual)
+
+
+def _analyse(
+    store: Store,
+    dataset_id: int,
+    catalog: Catalog,
+    filters: Filters | None,
+    with_counterfactual: bool,
+) -> Results:
     settings = catalog.settings
     filters = filters or Filters(grain=settings.grain)
     cur = store.cursor()

@@ -27,9 +27,12 @@ forecast_counterfactual. The numbers are the same as from the DataFrame; only th
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -784,11 +787,54 @@ class _Design:
     unique: np.ndarray
     ident: dict[int, bool]
     basis: list[int]
+    full_rank: bool  # the basis columns are linearly independent (checked again, defensively)
     n_cells: int
 
 
 def _treat_key(treat: TreatSpec, mode: Mode, channel_fe: bool) -> tuple:
     return (tuple(treat.items()), mode, channel_fe)
+
+
+_SHARED_LAYOUTS: ContextVar[dict[tuple, tuple] | None] = ContextVar(
+    "scalegate_shared_layouts", default=None
+)
+
+
+@contextmanager
+def shared_layouts() -> Iterator[None]:
+    """Within this block, models whose design matrices are equal share the work that depends on
+    the design alone: its distinct rows, which treatments it identifies, the full-rank basis.
+
+    The metrics of one dataset usually have cells in the same places, hence equal designs; an
+    analysis of ten metrics then identifies each design once instead of ten times. The shared
+    work is keyed by a hash of the design's bytes and checked for equality, so the numbers are
+    exactly those without sharing. The store lives only as long as the block.
+    """
+    token = _SHARED_LAYOUTS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_LAYOUTS.reset(token)
+
+
+def _layout(x_all: np.ndarray, treat_idx: list[int]) -> tuple:
+    """(distinct rows, identified treatments, basis, full rank) of a design."""
+    shared = _SHARED_LAYOUTS.get()
+    key = None
+    if shared is not None:
+        digest = hashlib.blake2b(np.ascontiguousarray(x_all).tobytes(), digest_size=16).digest()
+        key = (x_all.shape, digest, tuple(treat_idx))
+        hit = shared.get(key)
+        if hit is not None and np.array_equal(hit[0], x_all):
+            unique, ident, basis, full_rank = hit[1:]
+            return unique, dict(ident), list(basis), full_rank
+    unique = _unique_rows(x_all)
+    ident, basis = _identify(x_all, treat_idx, unique)
+    cols = sorted(basis)
+    full_rank = bool(np.linalg.matrix_rank(_unique_rows(unique[:, cols])) == len(cols))
+    if key is not None and shared is not None:
+        shared[key] = (x_all, unique, dict(ident), list(basis), full_rank)
+    return unique, ident, basis, full_rank
 
 
 def _design_for(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Design:
@@ -804,9 +850,10 @@ def _design_for(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: b
         if collapsed is None:
             collapsed = prep._cache[ckey] = _collapse(frame, uses_channel, sizes)
         x_all, names = _design(prep, collapsed, treat, mode, channel_fe)
-        unique = _unique_rows(x_all)
-        ident, basis = _identify(x_all, [names.index(t) for t in treat], unique)
-        hit = prep._cache[key] = _Design(collapsed, x_all, names, unique, ident, basis, len(frame))
+        unique, ident, basis, full_rank = _layout(x_all, [names.index(t) for t in treat])
+        hit = prep._cache[key] = _Design(
+            collapsed, x_all, names, unique, ident, basis, full_rank, len(frame)
+        )
     return hit  # type: ignore[return-value]
 
 
@@ -855,7 +902,7 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
     sites = df.site
     n_clusters = int(np.count_nonzero(np.bincount(sites)))
     nan_v = np.full((k, k), np.nan)
-    if np.linalg.matrix_rank(_unique_rows(design.unique[:, basis])) < k or bnames[0] != "Intercept":
+    if not design.full_rank or bnames[0] != "Intercept":
         # Defensive: never report coefficients from a singular design.
         return _Fit(mode, bnames, X, n, np.full(k, np.nan), nan_v, None, NAN, NAN,
                     dict.fromkeys(identified, False), n_rows, n_cells, n_clusters)  # fmt: skip
@@ -873,8 +920,9 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
         v_hc1 = nan_v
     v_cluster = None
     if n_clusters >= 2 and df_resid > 0:
-        scores = np.zeros((int(sites.max()) + 1, k))
-        np.add.at(scores, sites, X * (n * r)[:, None])
+        members = np.zeros((int(sites.max()) + 1, len(sites)))
+        members[sites, np.arange(len(sites))] = 1.0
+        scores = members @ (X * (n * r)[:, None])  # per site: the sum of its cells' scores
         meat = scores.T @ scores
         factor = n_clusters / (n_clusters - 1) * (n_rows - 1) / df_resid
         v_cluster = factor * bread @ meat @ bread
@@ -899,7 +947,8 @@ def _counterfactual_row(fit: _Fit, col: str) -> np.ndarray:
     """n-weighted average design row of the treated cells with the treatment dummy set to 0."""
     j = fit.column(col)
     mask = fit.X[:, j] == 1.0
-    a = np.average(fit.X[mask], axis=0, weights=fit.n[mask])
+    w = fit.n[mask]
+    a = (w @ fit.X[mask]) / w.sum()
     a[j] = 0.0
     return a
 
@@ -1004,8 +1053,13 @@ def _retention(
 
 def _treated(frame: _Frame, mask: np.ndarray) -> tuple[float, int, int]:
     """Pooled mean, rows and number of sites of the cells under mask."""
-    g = _pool_arrays(frame.n[mask].astype(float), frame.mean[mask], frame.m2[mask])
-    return g.mean, g.n, int(np.unique(frame.site[mask]).size)
+    n = frame.n[mask].astype(float)
+    if not len(n):
+        return NAN, 0, 0
+    total = float(n.sum())
+    ref = float(frame.mean[mask][0])
+    mean = ref + float(n @ (frame.mean[mask] - ref)) / total  # as _pool_arrays: offsets from ref
+    return mean, int(round(total)), int(np.count_nonzero(np.bincount(frame.site[mask])))
 
 
 def _concurrent_periods(prep: PreparedCells, frame: _Frame) -> int:
@@ -1343,22 +1397,24 @@ def _forecast_cov(res: object, horizon: int) -> tuple[np.ndarray, np.ndarray]:
     state = np.asarray(res.predicted_state)[:, -1]  # type: ignore[attr-defined]
     p = np.asarray(res.predicted_state_cov)[:, :, -1]  # type: ignore[attr-defined]
     rqr = sel @ q @ sel.T
-    k = tr.shape[0]
     means = np.empty(horizon)
-    covs = []  # Var(alpha_{T+i})
-    powers = [np.eye(k)]
+    spread = np.empty((horizon, len(state)))  # Var(alpha_{T+j}) z'
+    ahead = np.empty((horizon, len(state)))  # z T^m
+    row = z.astype(float)
     for i in range(horizon):
         means[i] = float(z @ state)
-        covs.append(p)
+        spread[i] = p @ z
+        ahead[i] = row
         state = tr @ state
         p = tr @ p @ tr.T + rqr
-        powers.append(tr @ powers[-1])
-    y_cov = np.empty((horizon, horizon))
-    for i in range(horizon):
-        for j in range(i + 1):
-            c = float(z @ powers[i - j] @ covs[j] @ z)
-            y_cov[i, j] = y_cov[j, i] = c
-        y_cov[i, i] += h
+        row = row @ tr
+    # Cov(y_{T+i}, y_{T+j}) = z T^(i-j) Var(alpha_{T+j}) z' for i >= j, plus H on the diagonal.
+    cross = ahead @ spread.T  # cross[m, j] = z T^m Var(alpha_{T+j}) z'
+    lower_i, lower_j = np.tril_indices(horizon)
+    y_cov = np.zeros((horizon, horizon))
+    y_cov[lower_i, lower_j] = cross[lower_i - lower_j, lower_j]
+    y_cov = y_cov + np.tril(y_cov, -1).T
+    y_cov[np.diag_indices(horizon)] += h
     return means, y_cov
 
 

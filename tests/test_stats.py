@@ -666,6 +666,19 @@ def test_counterfactual_joint_covariance_matches_statsmodels_forecast_variance()
     np.testing.assert_allclose(np.diag(cov), f.var_pred_mean, rtol=1e-9)
 
 
+def test_counterfactual_joint_covariance_matches_simulated_paths():
+    """The off-diagonal terms too: statsmodels' own simulations from the end of the sample."""
+    rng = np.random.default_rng(19)
+    y = 10 + np.cumsum(0.1 + 0.5 * rng.standard_normal(40))
+    res = sm.tsa.UnobservedComponents(y, level="local linear trend").fit(disp=False)
+    means, cov = st._forecast_cov(res, 6)
+    np.random.seed(3)  # statsmodels' simulate draws from numpy's global state
+    paths = np.asarray(res.simulate(6, repetitions=40_000, anchor="end")).reshape(6, -1)
+    np.testing.assert_allclose(paths.mean(axis=1), means, atol=0.02)
+    np.testing.assert_allclose(np.cov(paths), cov, rtol=0.04)
+    assert cov[5, 0] > 0 and cov[0, 5] == cov[5, 0]
+
+
 def test_counterfactual_too_few_periods_says_so():
     cells = to_cells(simulate_series(20, 4, 3, 1.0))
     cf = st.forecast_counterfactual(cells)
