@@ -17,7 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.store import obs_table_name, quote_ident
+from analytics.day_cells import m2_column, mean_column, n_column
+from analytics.store import cells_table_name
 from analytics.types import Grain
 
 CELL_COLUMNS = ("metric", "phase", "site", "channel", "period", "n", "mean", "m2")
@@ -137,25 +138,23 @@ def summarise_days(
     metric_ids: Sequence[str],
     filters: Filters = Filters(),
 ) -> pd.DataFrame:
-    """The one scan of an analysis: per (phase, site, channel, date), the row count and each
+    """The day cells of an analysis: per (phase, site, channel, date), the row count and each
     metric's n, mean and m2 (columns n{k}, mean{k}, m2{k} in the order of `metric_ids`).
 
-    Months, weeks and the dataset summary are all merged from this small frame, so the wide
-    table is read once whatever the grain.
+    They are read from the cells stored at load (day_cells.py) with the filters applied, so no
+    analysis scans rows; months, weeks and the dataset summary are all merged from this frame.
     """
     where, params = _where(filters)
-    aggregates = ["count(*) AS rows"]
+    columns = ["rows"]
     for k, metric in enumerate(metric_ids):
-        col = quote_ident(metric)
-        aggregates.append(
-            f"count({col}) AS n{k}, avg({col}) AS mean{k}, "
-            f"coalesce(var_samp({col}), 0) * (count({col}) - 1) AS m2{k}"
+        columns.append(
+            f"{n_column(metric)} AS n{k}, {mean_column(metric)} AS mean{k}, "
+            f"{m2_column(metric)} AS m2{k}"
         )
-    # Day cells of every metric in one scan of the wide table.
     sql = (
         "SELECT phase, site, channel, date, "  # noqa: S608 (names quoted, values bound)
-        + ", ".join(aggregates)
-        + f" FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY ALL"
+        + ", ".join(columns)
+        + f" FROM {cells_table_name(dataset_id)} WHERE {where}"
     )
     return cur.execute(sql, params).df()
 
@@ -293,10 +292,10 @@ def summarise_dataset(
 ) -> DatasetSummary:
     """Row counts by phase, the sites, channels and date range of the filtered rows."""
     where, params = _where(filters)
-    table = obs_table_name(dataset_id)
-    # Rows per (phase, site, channel) with their date range: small, whatever the data size.
+    table = cells_table_name(dataset_id)
+    # Rows per (phase, site, channel) with their date range, from the stored day cells.
     groups = cur.execute(
-        "SELECT phase, site, channel, count(*) AS n, min(date) AS lo, max(date) AS hi "  # noqa: S608 (names quoted, values bound)
+        "SELECT phase, site, channel, sum(rows)::BIGINT AS n, min(date) AS lo, max(date) AS hi "  # noqa: S608 (names quoted, values bound)
         f"FROM {table} WHERE {where} GROUP BY ALL",
         params,
     ).fetchall()
@@ -328,12 +327,13 @@ def data_quality_by_site(
     if not metric_ids:
         return pd.DataFrame(columns=["site", "rows", "missing_share", "days_missing"])
     where, params = _where(filters)
-    nulls = " + ".join(f"count(*) - count({quote_ident(m)})" for m in metric_ids)
-    # Missing values and calendar gaps per site, in one pass.
+    nulls = " + ".join(f"sum(rows - {n_column(m)})" for m in metric_ids)
+    # Missing values and calendar gaps per site, from the stored day cells (a day with rows is
+    # a day with at least one cell).
     sql = (
-        f"SELECT site, count(*) AS rows, ({nulls}) / (count(*) * {len(metric_ids)})::DOUBLE "  # noqa: S608 (names quoted, values bound)
+        f"SELECT site, sum(rows)::BIGINT AS rows, ({nulls}) / (sum(rows) * {len(metric_ids)})::DOUBLE "  # noqa: S608 (names quoted, values bound)
         "AS missing_share, CASE WHEN min(date) IS NULL THEN 0 ELSE "
         "date_diff('day', min(date), max(date)) + 1 - count(DISTINCT date) END AS days_missing "
-        f"FROM {obs_table_name(dataset_id)} WHERE {where} GROUP BY site ORDER BY site"
+        f"FROM {cells_table_name(dataset_id)} WHERE {where} GROUP BY site ORDER BY site"
     )
     return cur.execute(sql, params).df()

@@ -22,7 +22,7 @@ import duckdb
 
 from analytics.errors import ScalegateError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: day cells stored per dataset (cells_<id>)
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "scalegate.duckdb"
 
 # Schema: one row of bookkeeping per dataset, the metric catalog, the decision log.
@@ -61,6 +61,11 @@ def quote_ident(name: str) -> str:
 def obs_table_name(dataset_id: int) -> str:
     """The wide observation table of a dataset; the name is made by code from an integer."""
     return f"obs_{int(dataset_id)}"
+
+
+def cells_table_name(dataset_id: int) -> str:
+    """The stored day cells of a dataset (see day_cells.py); made by code from an integer."""
+    return f"cells_{int(dataset_id)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +174,12 @@ class Store:
 
     def _upgrade(self, cur: duckdb.DuckDBPyConnection, version: int) -> None:
         """Bring an older file up to SCHEMA_VERSION, one step at a time, in this transaction."""
-        # Version 1 is the first schema: there is nothing older to upgrade yet.
+        if version < 2:
+            # 1 -> 2: every dataset gets its day cells (one GROUP BY over its rows).
+            from analytics import day_cells
+
+            for (dataset_id,) in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall():
+                day_cells.build_from_table(cur, dataset_id)
         cur.execute("UPDATE schema_info SET version = $v", {"v": SCHEMA_VERSION})
         self._rebuild_view(cur)
 
@@ -260,6 +270,7 @@ class Store:
 
     def delete_in(self, cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
         cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
+        cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
         for table in ("datasets", "metrics", "decisions"):
             key = "id" if table == "datasets" else "dataset_id"
             cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics import day_cells
 from analytics.aggregate import (
     Filters,
     data_quality_by_site,
@@ -44,6 +45,7 @@ def stored() -> tuple[Store, pd.DataFrame]:
     with store.transaction() as cur:
         cur.register("rows_df", rows)
         cur.execute("CREATE TABLE obs_1 AS SELECT * FROM rows_df")
+        day_cells.build_from_table(cur, 1)
         cur.execute(
             "INSERT INTO datasets VALUES (1, 'd', 's', 'h', 4000, 7, now(), 'obs_1', NULL, NULL)"
         )

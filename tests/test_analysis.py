@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
+from analytics import day_cells
 from analytics.aggregate import Filters
 from analytics.analysis import analyse
 from analytics.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
@@ -88,6 +89,7 @@ def store_rows(rows: pd.DataFrame, toml: str = CATALOG_TOML) -> tuple[Store, obj
             "CREATE TABLE obs_1 AS SELECT date::DATE AS date, phase, site, channel, "
             "cost, saved, accuracy FROM rows_df"
         )
+        day_cells.build_from_table(cur, 1)
         cur.execute(
             "INSERT INTO datasets VALUES (1, 'staggered', 'test', 'abc123', $n, 0, now(), "
             "'obs_1', NULL, NULL)",

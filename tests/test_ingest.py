@@ -596,6 +596,7 @@ def test_rename_replace_and_delete(store: Store) -> None:
         r[0] for r in store.cursor().execute("SELECT table_name FROM duckdb_tables()").fetchall()
     }
     assert "obs_2" not in tables and "obs_1" in tables
+    assert "cells_2" not in tables and "cells_1" in tables
     with pytest.raises(ScalegateError, match="no dataset 7"):
         load_text(store, BASIC, replace=7)
 
