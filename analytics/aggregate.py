@@ -170,23 +170,26 @@ def cells_from_days(
     metric_ids: Sequence[str],
     grain: Grain,
     only: Collection[str] | None = None,
+    dims: Sequence[str] = ("site", "channel"),
 ) -> pd.DataFrame:
     """Cells (metric, phase, site, channel, period) merged from day cells, sorted by those keys.
 
     `metric_ids` names the day frame's n{k}/mean{k}/m2{k} columns in order; `only` keeps a subset.
-    The day cells are labelled by (phase, site, channel, period) once; each metric is then a
-    few bincounts over those labels.
+    `dims` are the dimensions kept besides phase and period; a dimension left out is pooled
+    over, and its column is absent. The day cells are labelled by their keys once; each metric
+    is then a few bincounts over those labels.
     """
     wanted = sorted(
         (metric, k) for k, metric in enumerate(metric_ids) if only is None or metric in only
     )
+    kept = [d for d in ("site", "channel") if d in dims]
+    columns = ["metric", "phase", *kept, "period", "n", "mean", "m2"]
     if not wanted or days.empty:
-        return pd.DataFrame(columns=list(CELL_COLUMNS))
+        return pd.DataFrame(columns=columns)
     labels, keys = group_labels(
         {
             "phase": days["phase"],
-            "site": days["site"],
-            "channel": days["channel"],
+            **{d: days[d] for d in kept},
             "period": _period(days["date"], grain),
         }
     )
@@ -208,11 +211,11 @@ def cells_from_days(
         m2s.append(m2[keep])
     pick = np.concatenate(picks)
     if not len(pick):
-        return pd.DataFrame(columns=list(CELL_COLUMNS))
+        return pd.DataFrame(columns=columns)
     cells = pd.DataFrame(
         {
             "metric": pd.array(np.concatenate(names), dtype=keys["phase"].dtype),
-            **{d: keys[d].to_numpy()[pick] for d in ("phase", "site", "channel")},
+            **{d: keys[d].to_numpy()[pick] for d in ("phase", *kept)},
             "period": pd.to_datetime(keys["period"].to_numpy()[pick]),
             "n": np.round(np.concatenate(ns)).astype("int64"),
             "mean": np.concatenate(means),

@@ -501,7 +501,9 @@ def _analyse(
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
                     outcome_ids = {m.id for m in catalog.outcomes}
-                    weekly = cells_from_days(days, ids, "week", only=outcome_ids)
+                    # The forecast reads period means only: weekly cells pooled over sites
+                    # and channels give the same means from far fewer cells.
+                    weekly = cells_from_days(days, ids, "week", only=outcome_ids, dims=())
                 by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
                 cf_weekly = stats.forecast_counterfactual(
                     by_week.reset_index(drop=True), alpha=alpha
