@@ -156,7 +156,8 @@ def summarise_days(
         + ", ".join(columns)
         + f" FROM {cells_table_name(dataset_id)} WHERE {where}"
     )
-    return cur.execute(sql, params).df()
+    # Through Arrow: half the time of .df() on the 19k cells of the 1M-row benchmark.
+    return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
 
 
 def _period(dates: pd.Series, grain: Grain) -> pd.Series:

@@ -44,6 +44,7 @@ def _group_by_rows(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> pd.DataFr
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     keys = ["phase", "site", "channel", "date"]
+    frame = frame.assign(date=frame["date"].astype("datetime64[us]"))
     return frame.sort_values(keys, na_position="last").reset_index(drop=True)
 
 
