@@ -517,10 +517,7 @@ def _analyse(
                     cf.baseline_periods,
                     cf.cumulative_effect,
                     _pair(cf.ci_low, cf.ci_high),
-                    tuple(
-                        (pd.Timestamp(p).date().isoformat(), *map(float, rest))
-                        for p, *rest in cf.points
-                    ),
+                    cf.points,  # (ISO date, observed, forecast, low, high), floats already
                     cf.note,
                 )
             )

@@ -417,16 +417,18 @@ def fieller_ratio(
 def _period_steps(unique: pd.DatetimeIndex) -> np.ndarray:
     """Integer period index of sorted distinct periods: months since the first month for month
     starts, else steps of the smallest gap (7 days for weeks)."""
-    first = unique[0]
-    gaps = np.asarray((unique[1:] - unique[:-1]) / pd.Timedelta(days=1), dtype=float)
-    if (unique.day == 1).all() and (len(gaps) == 0 or gaps.min() >= 28):
-        idx = (unique.year - first.year) * 12 + (unique.month - first.month)
+    values = np.asarray(unique.values)
+    one_day = np.timedelta64(1, "D")
+    gaps = np.diff(values) / one_day
+    months = values.astype("datetime64[M]")
+    month_starts = bool((months.astype("datetime64[D]") == values.astype("datetime64[D]")).all())
+    if month_starts and (len(gaps) == 0 or gaps.min() >= 28):
+        idx = months.astype(np.int64) - months[0].astype(np.int64)
     else:
         step = 1.0 if len(gaps) == 0 else float(gaps.min())
         if step >= 7 and step % 7 == 0:
             step = 7.0
-        days = (unique - first).total_seconds() / 86_400.0
-        idx = np.round(days / step)
+        idx = np.round((values - values[0]) / one_day / step)
     return np.asarray(idx, dtype=float)
 
 
@@ -1340,19 +1342,17 @@ def _period_pool(prep: PreparedCells, mask: np.ndarray) -> _PeriodMeans:
     t = t[order]
     n = frame.n[mask][order].astype(float)
     mean = frame.mean[mask][order]
-    m2 = frame.m2[mask][order]
     codes = frame.period[mask][order]
     if not len(t):
         return _PeriodMeans(t, np.asarray(prep.periods)[codes], n, mean)
     starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-    ends = np.r_[starts[1:], len(t)]
-    pooled = [_pool_arrays(n[a:b], mean[a:b], m2[a:b]) for a, b in zip(starts, ends, strict=True)]
+    rows = np.add.reduceat(n, starts)
     first = np.minimum.reduceat(codes, starts)
     return _PeriodMeans(
         t[starts].astype(float),
         np.asarray(prep.periods)[first],
-        np.array([g.n for g in pooled], dtype=float),
-        np.array([g.mean for g in pooled], dtype=float),
+        np.round(rows),
+        np.add.reduceat(n * mean, starts) / rows,
     )
 
 
