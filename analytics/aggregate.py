@@ -160,10 +160,15 @@ def summarise_days(
     return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
 
 
-def _period(dates: pd.Series, grain: Grain) -> pd.Series:
-    """Start of the month, or of the ISO week (a Monday, as DuckDB's date_trunc)."""
-    stamps = pd.to_datetime(dates)
-    return stamps.dt.to_period("M" if grain == "month" else "W-SUN").dt.start_time
+def _period(dates: pd.Series, grain: Grain) -> np.ndarray:
+    """Start of the month, or of the ISO week (a Monday, as DuckDB's date_trunc); NaT stays."""
+    days = pd.to_datetime(dates).to_numpy().astype("datetime64[D]")
+    if grain == "month":
+        start = days.astype("datetime64[M]").astype("datetime64[D]")
+    else:
+        weekday = (days.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+        start = np.where(np.isnat(days), days, days - weekday.astype("timedelta64[D]"))
+    return start.astype("datetime64[ns]")
 
 
 def cells_from_days(

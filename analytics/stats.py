@@ -1461,7 +1461,7 @@ def forecast_counterfactual(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = sm.tsa.UnobservedComponents(endog, level="local linear trend")
-            res = model.fit(disp=False)
+            res = model.fit(disp=False, cov_type="none")  # the forecast needs no cov_params
             means, cov = _forecast_cov(res, horizon)
     except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
         return empty(f"The forecast model could not be fitted ({type(exc).__name__}).", k)
