@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 from threadpoolctl import threadpool_limits
 
 from analytics import __version__, stats
@@ -60,7 +59,7 @@ def _pair(a: float, b: float) -> tuple[float, float]:
 def _quantile(alpha: float, df: float) -> float:
     if not math.isfinite(df) or df <= 0:
         return NAN
-    return float(sps.t.ppf(1 - alpha / 2, df))
+    return stats.two_sided_t(alpha, df)
 
 
 def _lift_interval(effect: stats.Effect | None, alpha: float) -> tuple[float, float, float]:
@@ -121,34 +120,35 @@ def _adjusted_row(
 
 
 def _unadjusted_rows(table: pd.DataFrame) -> list[EffectRow]:
+    columns = {c: table[c].tolist() for c in table.columns}
     rows = []
-    for r in table.itertuples(index=False):
-        if r.slice_type == "overall":
+    for i, slice_type in enumerate(columns["slice_type"]):
+        if slice_type == "overall":
             name: Any = None
-        elif r.slice_type == "site":
-            name = r.site
-        elif r.slice_type == "channel":
-            name = r.channel
+        elif slice_type == "site":
+            name = columns["site"][i]
+        elif slice_type == "channel":
+            name = columns["channel"][i]
         else:
-            name = (r.site, r.channel)
+            name = (columns["site"][i], columns["channel"][i])
         rows.append(
             EffectRow(
-                metric=r.metric,
-                comparison=r.comparison,
-                slice_type=r.slice_type,
+                metric=columns["metric"][i],
+                comparison=columns["comparison"][i],
+                slice_type=slice_type,
                 slice=name,
                 adjusted=False,
                 method="welch",
-                n_a=int(r.n_a),
-                n_b=int(r.n_b),
-                mean_a=float(r.mean_a),
-                mean_b=float(r.mean_b),
-                diff=float(r.diff),
-                diff_ci=_pair(r.diff_ci_low, r.diff_ci_high),
-                lift=float(r.lift),
-                lift_ci=_pair(r.lift_ci_low, r.lift_ci_high),
-                p_value=float(r.p_value),
-                p_adjusted=float(r.p_adjusted),
+                n_a=int(columns["n_a"][i]),
+                n_b=int(columns["n_b"][i]),
+                mean_a=float(columns["mean_a"][i]),
+                mean_b=float(columns["mean_b"][i]),
+                diff=float(columns["diff"][i]),
+                diff_ci=_pair(columns["diff_ci_low"][i], columns["diff_ci_high"][i]),
+                lift=float(columns["lift"][i]),
+                lift_ci=_pair(columns["lift_ci_low"][i], columns["lift_ci_high"][i]),
+                p_value=float(columns["p_value"][i]),
+                p_adjusted=float(columns["p_adjusted"][i]),
             )
         )
     return rows

@@ -38,9 +38,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special as spc
 from scipy import stats as sps
+from statsmodels.regression.linear_model import WLS
+from statsmodels.tools.tools import add_constant
+from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 NAN = float("nan")
 PHASES = ("baseline", "pilot", "production")
@@ -242,6 +244,9 @@ def _tq(alpha: float, df: float) -> float:
     if math.isinf(df):
         return float(spc.ndtri(1 - alpha / 2))
     return float(spc.stdtrit(df, 1 - alpha / 2))
+
+
+two_sided_t = _tq  # public name for callers outside this module
 
 
 def _p_two_sided(t: float, df: float) -> float:
@@ -1375,8 +1380,8 @@ def production_trend(cells: pd.DataFrame | PreparedCells, alpha: float = 0.05) -
     k = len(per.t)
     if k < 3:
         return Trend(NAN, NAN, NAN, NAN, k, "A trend needs production in at least 3 periods.")
-    X = sm.add_constant(per.t - per.t.min())
-    res = sm.WLS(per.mean, X, weights=per.n).fit()
+    X = add_constant(per.t - per.t.min())
+    res = WLS(per.mean, X, weights=per.n).fit()
     slope, se, dfree = float(res.params[1]), float(res.bse[1]), float(res.df_resid)
     if not (se > 0):
         return Trend(slope, NAN, NAN, NAN, k, "The period means lie exactly on a line.")
@@ -1460,7 +1465,7 @@ def forecast_counterfactual(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = sm.tsa.UnobservedComponents(endog, level="local linear trend")
+            model = UnobservedComponents(endog, level="local linear trend")
             res = model.fit(disp=False, cov_type="none")  # the forecast needs no cov_params
             means, cov = _forecast_cov(res, horizon)
     except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
