@@ -1,8 +1,8 @@
-"""SQL that reduces a dataset's rows to cells; statistics never see raw rows.
+"""Cells from the day cells stored at load; statistics never see raw rows.
 
 A cell is (metric, phase, site, channel, period) with n, the mean and the sum of squared
 deviations m2, from DuckDB's `avg` and `var_samp` (stable: no Σx² − (Σx)²/n on raw values).
-One GROUP BY over the wide table covers every metric at once.
+The day cells (day_cells.py) are read with the filters and pooled into months or weeks here.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def pool_by_label(
     total = np.bincount(labels, weights=n, minlength=groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         group_mean = np.bincount(labels, weights=n * mean, minlength=groups) / total
-        spread = np.where(has, np.where(has, m2, 0.0) + n * (mean - group_mean[labels]) ** 2, 0.0)
+        spread = np.where(has, m2 + n * (mean - group_mean[labels]) ** 2, 0.0)
     return total, group_mean, np.bincount(labels, weights=spread, minlength=groups)
 
 

@@ -791,7 +791,6 @@ class _Design:
     frame: _Frame
     X: np.ndarray
     names: list[str]
-    unique: np.ndarray
     ident: dict[int, bool]
     basis: list[int]
     full_rank: bool  # the basis columns are linearly independent (checked again, defensively)
@@ -810,7 +809,7 @@ _SHARED_LAYOUTS: ContextVar[dict[tuple, tuple] | None] = ContextVar(
 @contextmanager
 def shared_layouts() -> Iterator[None]:
     """Within this block, models whose design matrices are equal share the work that depends on
-    the design alone: its distinct rows, which treatments it identifies, the full-rank basis.
+    the design alone: which treatments it identifies, the full-rank basis, the rank check.
 
     The metrics of one dataset usually have cells in the same places, hence equal designs; an
     analysis of ten metrics then identifies each design once instead of ten times. The shared
@@ -824,8 +823,8 @@ def shared_layouts() -> Iterator[None]:
         _SHARED_LAYOUTS.reset(token)
 
 
-def _layout(x_all: np.ndarray, treat_idx: list[int]) -> tuple:
-    """(distinct rows, identified treatments, basis, full rank) of a design."""
+def _layout(x_all: np.ndarray, treat_idx: list[int]) -> tuple[dict[int, bool], list[int], bool]:
+    """(identified treatments, basis, full rank) of a design."""
     shared = _SHARED_LAYOUTS.get()
     key = None
     if shared is not None:
@@ -833,15 +832,15 @@ def _layout(x_all: np.ndarray, treat_idx: list[int]) -> tuple:
         key = (x_all.shape, digest, tuple(treat_idx))
         hit = shared.get(key)
         if hit is not None and np.array_equal(hit[0], x_all):
-            unique, ident, basis, full_rank = hit[1:]
-            return unique, dict(ident), list(basis), full_rank
+            ident, basis, full_rank = hit[1:]
+            return dict(ident), list(basis), full_rank
     unique = _unique_rows(x_all)
     ident, basis = _identify(x_all, treat_idx, unique)
     cols = sorted(basis)
     full_rank = bool(np.linalg.matrix_rank(_unique_rows(unique[:, cols])) == len(cols))
     if key is not None and shared is not None:
-        shared[key] = (x_all, unique, dict(ident), list(basis), full_rank)
-    return unique, ident, basis, full_rank
+        shared[key] = (x_all, dict(ident), list(basis), full_rank)
+    return ident, basis, full_rank
 
 
 def _design_for(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: bool) -> _Design:
@@ -857,9 +856,9 @@ def _design_for(prep: PreparedCells, treat: TreatSpec, mode: Mode, channel_fe: b
         if collapsed is None:
             collapsed = prep._cache[ckey] = _collapse(frame, uses_channel, sizes)
         x_all, names = _design(prep, collapsed, treat, mode, channel_fe)
-        unique, ident, basis, full_rank = _layout(x_all, [names.index(t) for t in treat])
+        ident, basis, full_rank = _layout(x_all, [names.index(t) for t in treat])
         hit = prep._cache[key] = _Design(
-            collapsed, x_all, names, unique, ident, basis, full_rank, len(frame)
+            collapsed, x_all, names, ident, basis, full_rank, len(frame)
         )
     return hit  # type: ignore[return-value]
 

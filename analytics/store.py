@@ -118,7 +118,11 @@ class Store:
                 "or it is damaged."
             ) from exc
         self._write_lock = threading.RLock()
-        self._ensure_schema()
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self._con.close()  # a refused file is not left open (nor locked) by this process
+            raise
 
     # -- connections -------------------------------------------------------------------------
 
@@ -170,7 +174,14 @@ class Store:
                     f"(schema {version}); upgrade Scalegate to open it."
                 )
             elif version < SCHEMA_VERSION:
-                self._upgrade(cur, version)
+                try:
+                    self._upgrade(cur, version)
+                except duckdb.Error as exc:
+                    raise ScalegateError(
+                        f"The database {self.path} could not be brought up to date "
+                        f"(schema {version} to {SCHEMA_VERSION}): nothing in it was changed. "
+                        "Free some disk space and open it again, or point --db at another file."
+                    ) from exc
 
     def _upgrade(self, cur: duckdb.DuckDBPyConnection, version: int) -> None:
         """Bring an older file up to SCHEMA_VERSION, one step at a time, in this transaction."""

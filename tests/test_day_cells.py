@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from analytics import day_cells
 from analytics.aggregate import Filters, summarise_days
 from analytics.analysis import analyse
+from analytics.errors import ScalegateError
 from analytics.ingest import Source, load_files
 from analytics.report import effective_catalog
 from analytics.store import Store
@@ -105,3 +107,25 @@ def test_a_database_of_schema_1_gets_its_day_cells_on_opening(tmp_path: Path) ->
         assert (new["metric"], new["verdict"]) == (old["metric"], old["verdict"])
         assert math.isclose(new["estimate"], old["estimate"], rel_tol=1e-9, abs_tol=1e-12)
     reopened.close()
+
+
+def test_an_upgrade_that_fails_says_so_and_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "old.duckdb"
+    store = Store(path)
+    loaded = load_files(store, [Source.from_bytes("dirty.csv", DIRTY.encode())])
+    with store.transaction() as cur:
+        cur.execute(f"DROP TABLE cells_{loaded.dataset_id}")
+        cur.execute("UPDATE schema_info SET version = 1")
+    store.close()
+
+    def full_disk(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
+        raise duckdb.IOException("No space left on device")
+
+    monkeypatch.setattr(day_cells, "build_from_table", full_disk)
+    with pytest.raises(ScalegateError, match="could not be brought up to date"):
+        Store(path)
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT max(version) FROM schema_info").fetchone() == (1,)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "obs_1" in tables and "cells_1" not in tables
+    con.close()
