@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from analytics.errors import ScalegateError
+from analytics.core.errors import ScalegateError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from analytics import commands
+    from analytics.cli import commands
 
     if args.command == "load":
         return commands.load(

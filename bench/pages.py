@@ -26,13 +26,13 @@ TIMEOUT = 300.0
 def page_files() -> list[tuple[str, str]]:
     """(name, path relative to app.py) of every page that exists, in the app's order."""
     try:
-        from ui.show import PAGES
+        from ui.pages import PAGES
 
         listed = list(PAGES.items())
     except Exception:  # the page registry may be mid-edit: fall back on the files
         listed = [
             (p.stem, f"{folder}/{p.name}")
-            for folder in ("views", "pages")
+            for folder in ("app_pages",)
             for p in sorted((ROOT / folder).glob("*.py"))
         ]
     return [(name, path) for name, path in listed if (ROOT / path).is_file()]

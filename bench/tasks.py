@@ -44,7 +44,7 @@ def _literal(text: str) -> str:
 
 def cells_sql(table: str, metric_ids: Sequence[str], grain: str, where: str = "true") -> str:
     """The reference analysis: the report's cells as one bare GROUP BY, nothing after it."""
-    from analytics.store import quote_ident
+    from analytics.store.database import quote_ident
 
     parts = []
     for metric in metric_ids:
@@ -58,7 +58,7 @@ def cells_sql(table: str, metric_ids: Sequence[str], grain: str, where: str = "t
 
 
 def _load(store: Any, csv: Path) -> Any:
-    from analytics.ingest import Source, load_files
+    from analytics.ingest.load import Source, load_files
 
     return load_files(store, [Source.from_path(csv)])
 
@@ -80,10 +80,10 @@ def _month_bounds(start: date) -> tuple[date, date]:
 
 
 def task_timings(csv: Path, db: Path, ref_db: Path) -> dict[str, Any]:
-    from analytics.aggregate import Filters
-    from analytics.analysis import analyse
-    from analytics.report import effective_catalog
-    from analytics.store import Store, obs_table_name
+    from analytics.cli.report import effective_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.engine.aggregate import Filters
+    from analytics.store.database import Store, obs_table_name
 
     warm_page_cache(csv)
     # Warm-up: every import, every first call, on a small file (not timed).
@@ -175,7 +175,7 @@ def task_timings(csv: Path, db: Path, ref_db: Path) -> dict[str, Any]:
 
 
 def task_load(csv: Path, db: Path) -> dict[str, Any]:
-    from analytics.store import Store
+    from analytics.store.database import Store
 
     base = current_rss_bytes()
     _remove_db(db)
@@ -200,9 +200,9 @@ def task_ctas(csv: Path, db: Path) -> dict[str, Any]:
 
 
 def task_report(db: Path) -> dict[str, Any]:
-    from analytics.analysis import analyse
-    from analytics.report import effective_catalog
-    from analytics.store import Store
+    from analytics.cli.report import effective_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.store.database import Store
 
     base = current_rss_bytes()
     store = Store(db)
@@ -237,9 +237,9 @@ def task_groupby(db: Path) -> dict[str, Any]:
 
 def task_e2e(csv: Path, db: Path) -> dict[str, Any]:
     """Ours end to end, as the peer is measured: CSV to verdicts (load, then the report)."""
-    from analytics.analysis import analyse
-    from analytics.report import effective_catalog
-    from analytics.store import Store
+    from analytics.cli.report import effective_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.store.database import Store
 
     base = current_rss_bytes()
     _remove_db(db)
@@ -260,11 +260,11 @@ def task_pack(out: Path) -> dict[str, Any]:
     import shutil
     import subprocess
 
-    from analytics.analysis import analyse
-    from analytics.commands import SAMPLE, SAMPLE_CATALOG, load_sample_if_empty
-    from analytics.pack import write_pack
-    from analytics.report import effective_catalog
-    from analytics.store import Store
+    from analytics.cli.commands import SAMPLE, SAMPLE_CATALOG, load_sample_if_empty
+    from analytics.cli.report import effective_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.present.pack import write_pack
+    from analytics.store.database import Store
     from bench.common import ROOT, timed
 
     store = Store(":memory:")

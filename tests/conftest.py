@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from analytics.store import Store
+from analytics.store.database import Store
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import day_cells
-from analytics.aggregate import (
+from analytics.engine.aggregate import (
     Filters,
     data_quality_by_site,
     pool_cells,
     summarise_cells,
     summarise_dataset,
 )
-from analytics.store import Store
+from analytics.store import day_cells
+from analytics.store.database import Store
 
 
 def _rows(seed: int = 3, n: int = 4000) -> pd.DataFrame:

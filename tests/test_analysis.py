@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from analytics import day_cells
-from analytics.aggregate import Filters
-from analytics.analysis import analyse
-from analytics.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
-from analytics.store import Store
+from analytics.core.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
+from analytics.decide.analysis import analyse
+from analytics.engine.aggregate import Filters
+from analytics.store import day_cells
+from analytics.store.database import Store
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
 SITES = [f"S{k}" for k in range(10)]

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.errors import ScalegateError
-from analytics.ingest import Source, load_files
-from analytics.store import Store
+from analytics.core.errors import ScalegateError
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = b"date,phase,site,cost\n2024-01-01,baseline,A,1\n2024-02-01,pilot,A,2\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.catalog import (
+from analytics.core.catalog import (
     apply_overrides,
     infer_catalog,
     metric_id,
@@ -12,8 +12,8 @@ from analytics.catalog import (
     read_catalog,
     save_catalog,
 )
-from analytics.errors import ScalegateError
-from analytics.store import Store
+from analytics.core.errors import ScalegateError
+from analytics.store.database import Store
 
 
 def test_metric_ids_are_lower_snake_case_and_unique() -> None:

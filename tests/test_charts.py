@@ -16,9 +16,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from analytics import charts
-from analytics.catalog import Catalog, Metric, Settings
-from analytics.results import (
+from analytics.core.catalog import Catalog, Metric, Settings
+from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
     MetricVerdict,
@@ -27,7 +26,8 @@ from analytics.results import (
     SiteVerdict,
     ValueRow,
 )
-from analytics.verdict import VERDICT_LABELS
+from analytics.decide.verdict import VERDICT_LABELS
+from analytics.present import charts
 
 NAN = float("nan")
 EVIL = '=HYPERLINK("http://x","y")'
@@ -298,7 +298,7 @@ def title_of(spec: dict[str, Any]) -> str:
 
 
 def test_theme_is_registered_once_and_enabled() -> None:
-    importlib.import_module("analytics.charts")  # importing again registers nothing new
+    importlib.import_module("analytics.present.charts")  # importing again registers nothing new
     assert alt.theme.names().count("scalegate") == 1
     assert alt.theme.active == "scalegate"
     assert alt.theme.get() is charts.scalegate_theme
@@ -545,7 +545,7 @@ def test_missing_numbers_do_not_break_titles(catalog: Catalog, ctx: charts.Chart
 
 def sample_results() -> tuple[Results, Catalog, Any, int]:
     """Results of the bundled sample, or a skip when the engine or the file is not there yet."""
-    pytest.importorskip("analytics.ingest")
+    pytest.importorskip("analytics.ingest.load")
     if not SAMPLE.is_file():
         pytest.skip("data/sample.csv is missing: run `make sample`.")
     return _analyse_sample()
@@ -553,10 +553,10 @@ def sample_results() -> tuple[Results, Catalog, Any, int]:
 
 @functools.cache
 def _analyse_sample() -> tuple[Results, Catalog, Any, int]:
-    from analytics import ingest
-    from analytics.analysis import analyse
-    from analytics.catalog import read_catalog
-    from analytics.store import Store
+    from analytics.core.catalog import read_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.ingest import load as ingest
+    from analytics.store.database import Store
 
     store = Store(":memory:")
     loaded = ingest.load_files(store, [ingest.Source.from_path(SAMPLE)])
@@ -565,7 +565,7 @@ def _analyse_sample() -> tuple[Results, Catalog, Any, int]:
 
 
 def test_sample_charts_state_the_engines_numbers() -> None:
-    from analytics.analysis import time_series
+    from analytics.decide.analysis import time_series
 
     results, catalog, store, dataset_id = sample_results()
     ctx = charts.context_from(results)

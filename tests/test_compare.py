@@ -8,8 +8,8 @@ import pytest
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analytics.aggregate import pool_cells
-from analytics.compare import compare_all
+from analytics.engine.aggregate import pool_cells
+from analytics.engine.compare import compare_all
 
 
 def _rows(seed: int = 11) -> pd.DataFrame:
@@ -113,8 +113,8 @@ def test_pool_cells_equals_the_union_of_rows() -> None:
 
 
 def test_holm_within_families_equals_holm_family_by_family() -> None:
-    from analytics.compare import holm_within
-    from analytics.stats import holm
+    from analytics.engine.compare import holm_within
+    from analytics.engine.stats import holm
 
     rng = np.random.default_rng(4)
     p = rng.random(300) ** 3

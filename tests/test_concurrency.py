@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from analytics.ingest import Source, load_files
-from analytics.store import Store
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS, FILES_PER_WRITER, READERS = 3, 3, 3
@@ -127,7 +127,7 @@ def test_the_same_file_loaded_by_two_threads_is_stored_once(tmp_path: Path) -> N
 
 _KILLED_LOAD = """
 import sys
-from analytics import ingest
+from analytics.ingest import load as ingest
 
 relations = ingest.relations
 

@@ -10,13 +10,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics import day_cells
-from analytics.aggregate import Filters, summarise_days
-from analytics.analysis import analyse
-from analytics.errors import ScalegateError
-from analytics.ingest import Source, load_files
-from analytics.report import effective_catalog
-from analytics.store import Store
+from analytics.cli.report import effective_catalog
+from analytics.core.errors import ScalegateError
+from analytics.decide.analysis import analyse
+from analytics.engine.aggregate import Filters, summarise_days
+from analytics.ingest.load import Source, load_files
+from analytics.store import day_cells
+from analytics.store.database import Store
 
 # Set-aside rows (an unknown phase, no phase), non-finite values, a missing value, a row
 # without a date and two rows on one day: the slow path of the load.

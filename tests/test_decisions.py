@@ -1,4 +1,4 @@
-"""The decision log (analytics.decisions) and the readiness evidence (analytics.readiness).
+"""The decision log (analytics.decide.decisions) and the readiness evidence (analytics.decide.readiness).
 
 Data: a small staggered rollout written here (4 sites, 2 channels, January to June 2024; pilot
 at North in March; production at North and South from April, East from May; West stays on
@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.aggregate import Filters
-from analytics.analysis import analyse
-from analytics.catalog import read_catalog
-from analytics.decisions import (
+from analytics.core.catalog import read_catalog
+from analytics.core.errors import ScalegateError
+from analytics.decide.analysis import analyse
+from analytics.decide.decisions import (
     DECISION_KINDS,
     changes_frame,
     compare_snapshot,
@@ -29,10 +29,10 @@ from analytics.decisions import (
     snapshot_filters,
     snapshot_of,
 )
-from analytics.errors import ScalegateError
-from analytics.ingest import Source, load_files
-from analytics.readiness import QUESTIONS, assess, readiness, well_recorded
-from analytics.store import Store
+from analytics.decide.readiness import QUESTIONS, assess, readiness, well_recorded
+from analytics.engine.aggregate import Filters
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 GO_LIVE = {"North": date(2024, 4, 1), "South": date(2024, 4, 1), "East": date(2024, 5, 1)}
 

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ui.pages import REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,15 +36,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # Page title in the sidebar -> file name of its screenshot.
-PAGES = {
-    "Home": "home",
-    "Scorecard": "scorecard",
-    "Pilot vs Production": "pilot_vs_production",
-    "Sites & Channels": "sites_channels",
-    "Baseline": "baseline",
-    "Decision": "decision",
-    "Data": "data",
-}
+PAGES = {p.title: Path(p.path).stem for p in REGISTRY}
 
 pytestmark = [
     pytest.mark.browser,

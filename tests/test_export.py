@@ -24,9 +24,9 @@ from pptx import Presentation
 from pypdf import PdfReader
 from test_charts import EVIL, SITES, make_catalog, make_results, sample_results
 
-from analytics import charts, export, pack
-from analytics.results import Results
-from analytics.verdict import VERDICT_LABELS
+from analytics.decide.results import Results
+from analytics.decide.verdict import VERDICT_LABELS
+from analytics.present import charts, export, pack
 
 SVG = "{http://www.w3.org/2000/svg}"
 READINESS = [("Is a data owner named?", "Yes: J. Doe"), ("Is the rollback tested?", "")]

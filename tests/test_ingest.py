@@ -17,11 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analytics import ingest
-from analytics.catalog import read_catalog
-from analytics.errors import ScalegateError
-from analytics.ingest import Source, detect, load_files
-from analytics.store import Store
+from analytics.core.catalog import read_catalog
+from analytics.core.errors import ScalegateError
+from analytics.ingest import load as ingest
+from analytics.ingest.load import Source, detect, load_files
+from analytics.store.database import Store
 
 HEADER = "date,phase,site,channel,cost_per_case,accuracy"
 ROWS = [

@@ -30,8 +30,8 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.errors import ScalegateError  # noqa: E402
-from ui.show import PAGES  # noqa: E402
+from analytics.core.errors import ScalegateError  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
 from ui.text import JOINER, plain  # noqa: E402
 
 J = JOINER

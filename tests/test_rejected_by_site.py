@@ -20,14 +20,14 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analytics.ingest import Source, load_files  # noqa: E402
-from analytics.store import Store, open_store  # noqa: E402
-from analytics.ui_state import (  # noqa: E402
+from analytics.ingest.load import Source, load_files  # noqa: E402
+from analytics.present.ui_state import (  # noqa: E402
     SET_ASIDE,
     quality_table,
     rejected_summary,
     set_aside_by_site,
 )
+from analytics.store.database import Store, open_store  # noqa: E402
 from ui.show import PAGES  # noqa: E402
 
 SITES = ("North", "South", "East", "West")

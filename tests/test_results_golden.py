@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from test_analysis import staggered_rows, store_rows
 
-from analytics.aggregate import Filters
-from analytics.analysis import analyse
-from analytics.catalog import read_catalog
-from analytics.ingest import Source, load_files
-from analytics.store import Store
+from analytics.core.catalog import read_catalog
+from analytics.decide.analysis import analyse
+from analytics.engine.aggregate import Filters
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

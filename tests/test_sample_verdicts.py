@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.analysis import analyse
-from analytics.catalog import read_catalog
-from analytics.commands import load_sample_if_empty
-from analytics.store import Store
+from analytics.cli.commands import load_sample_if_empty
+from analytics.core.catalog import read_catalog
+from analytics.decide.analysis import analyse
+from analytics.store.database import Store
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = [p for folder in ("analytics", "ui", "views") for p in (ROOT / folder).glob("*.py")] + [
-    ROOT / "app.py"
-]
+SOURCES = [
+    p for folder in ("analytics", "ui", "app_pages") for p in (ROOT / folder).rglob("*.py")
+] + [ROOT / "app.py"]
 
 
 def test_streamlit_config_keeps_xsrf_on_statistics_off_and_uploads_limited() -> None:
@@ -42,7 +42,7 @@ def test_the_sql_injection_rule_is_on() -> None:
 
 
 def test_local_paths_are_offered_only_on_this_machine() -> None:
-    from analytics.ui_state import local_paths_allowed
+    from analytics.present.ui_state import local_paths_allowed
 
     assert local_paths_allowed("127.0.0.1", None)
     assert local_paths_allowed("localhost", "")

@@ -18,7 +18,7 @@ import statsmodels.formula.api as smf
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
-from analytics import stats as st
+from analytics.engine import stats as st
 
 RTOL = 1e-6
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from analytics.analysis import analyse
-from analytics.catalog import read_catalog
-from analytics.decisions import list_decisions
-from analytics.ingest import Source, load_files
-from analytics.store import Store
+from analytics.core.catalog import read_catalog
+from analytics.decide.analysis import analyse
+from analytics.decide.decisions import list_decisions
+from analytics.ingest.load import Source, load_files
+from analytics.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample_catalog.toml"

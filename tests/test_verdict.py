@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from analytics.catalog import Metric, Settings
-from analytics.verdict import Evidence, decide, rows_needed
+from analytics.core.catalog import Metric, Settings
+from analytics.decide.verdict import Evidence, decide, rows_needed
 
 COST = Metric(id="cost", label="Cost per case", direction="lower", min_effect=0.05)
 SAVED = Metric(id="saved", label="Minutes saved", direction="higher", min_effect=0.05)

@@ -13,17 +13,17 @@ import os
 import pandas as pd
 import streamlit as st
 
-from analytics import pack as pack_mod
-from analytics import readiness as readiness_mod
-from analytics.aggregate import data_quality_by_site, summarise_dataset
-from analytics.analysis import analyse, time_series
-from analytics.catalog import read_catalog
-from analytics.commands import load_sample_if_empty
-from analytics.decisions import list_decisions
-from analytics.readiness import ReadinessItem
-from analytics.results import Results
-from analytics.store import DEFAULT_DB, Store, open_store
-from analytics.ui_state import Options, catalog_from_json, filters_from_json
+from analytics.cli.commands import load_sample_if_empty
+from analytics.core.catalog import read_catalog
+from analytics.decide import readiness as readiness_mod
+from analytics.decide.analysis import analyse, time_series
+from analytics.decide.decisions import list_decisions
+from analytics.decide.readiness import ReadinessItem
+from analytics.decide.results import Results
+from analytics.engine.aggregate import data_quality_by_site, summarise_dataset
+from analytics.present import pack as pack_mod
+from analytics.present.ui_state import Options, catalog_from_json, filters_from_json
+from analytics.store.database import DEFAULT_DB, Store, open_store
 
 TTL = "1h"
 

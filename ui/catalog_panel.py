@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.catalog import Catalog, apply_overrides, parse_toml, read_catalog, save_catalog
-from analytics.errors import ScalegateError
-from analytics.store import DatasetInfo, Store
-from analytics.ui_state import (
+from analytics.core.catalog import Catalog, apply_overrides, parse_toml, read_catalog, save_catalog
+from analytics.core.errors import ScalegateError
+from analytics.present.ui_state import (
     GRAINS,
     catalog_frame,
     catalog_from_frame,
     catalog_with_settings,
 )
+from analytics.store.database import DatasetInfo, Store
 from ui.text import plain
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
-from analytics.aggregate import Filters
-from analytics.catalog import Catalog
-from analytics.errors import ScalegateError
-from analytics.readiness import ReadinessItem, well_recorded
-from analytics.results import Results
-from analytics.store import DatasetInfo, Store
-from analytics.ui_state import View, catalog_to_json, filters_to_json
+from analytics.core.catalog import Catalog
+from analytics.core.errors import ScalegateError
+from analytics.decide.readiness import ReadinessItem, well_recorded
+from analytics.decide.results import Results
+from analytics.engine.aggregate import Filters
+from analytics.present.ui_state import View, catalog_to_json, filters_to_json
+from analytics.store.database import DatasetInfo, Store
 from ui import cached
 
 _KEY = "app_context"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analytics.errors import ScalegateError
-from analytics.store import DatasetInfo, Store
+from analytics.core.errors import ScalegateError
+from analytics.store.database import DatasetInfo, Store
 from ui.text import plain
 
 

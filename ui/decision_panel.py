@@ -7,8 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.decisions import DecisionRecord, changes_frame, compare_snapshot, snapshot_filters
-from analytics.readiness import ReadinessItem
+from analytics.decide.decisions import (
+    DecisionRecord,
+    changes_frame,
+    compare_snapshot,
+    snapshot_filters,
+)
+from analytics.decide.readiness import ReadinessItem
 from ui.context import Context
 from ui.text import plain
 

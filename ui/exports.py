@@ -7,11 +7,11 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import export
-from analytics.decisions import list_decisions
-from analytics.readiness import QUESTIONS
-from analytics.results import Results
-from analytics.ui_state import filters_from_dict, filters_to_json
+from analytics.decide.decisions import list_decisions
+from analytics.decide.readiness import QUESTIONS
+from analytics.decide.results import Results
+from analytics.present import export
+from analytics.present.ui_state import filters_from_dict, filters_to_json
 from ui import cached
 from ui.cached import to_json
 from ui.context import Context

@@ -14,11 +14,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics.errors import ScalegateError
-from analytics.ingest import Detection, Source, detect, load_files
-from analytics.ingest_read import expand_local
-from analytics.store import DatasetInfo, Store
-from analytics.ui_state import local_paths_allowed
+from analytics.core.errors import ScalegateError
+from analytics.ingest.load import Detection, Source, detect, load_files
+from analytics.ingest.read import expand_local
+from analytics.present.ui_state import local_paths_allowed
+from analytics.store.database import DatasetInfo, Store
 from ui.text import plain
 
 ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.verdict import VERDICT_LABELS
+from analytics.decide.verdict import VERDICT_LABELS
 from ui.context import Context
+from ui.pages import PAGES
 from ui.text import plain
 
 # One colour and icon per verdict, everywhere. "No meaningful effect" (we know it is small) and
@@ -28,17 +29,6 @@ VERDICT_STYLE: dict[str, tuple[str, str]] = {
 def rule_level(found: Any) -> float:
     """The interval level of per-metric and per-site charts: 1 − alpha."""
     return 1 - float(found.meta.get("settings", {}).get("alpha", 0.05))
-
-
-PAGES = {
-    "home": "views/home.py",
-    "data": "views/data.py",
-    "scorecard": "views/scorecard.py",
-    "pilot": "views/pilot_vs_production.py",
-    "sites": "views/sites_channels.py",
-    "baseline": "views/baseline.py",
-    "decision": "views/decision.py",
-}
 
 
 def verdict_badge(verdict: str, prefix: str = "") -> None:

@@ -12,10 +12,9 @@ from typing import Any
 
 import streamlit as st
 
-from analytics.aggregate import Filters
-from analytics.catalog import Catalog, read_catalog
-from analytics.store import DatasetInfo
-from analytics.ui_state import (
+from analytics.core.catalog import Catalog, read_catalog
+from analytics.engine.aggregate import Filters
+from analytics.present.ui_state import (
     GRAINS,
     QUERY_KEYS,
     Options,
@@ -24,6 +23,7 @@ from analytics.ui_state import (
     view_from_query,
     view_to_query,
 )
+from analytics.store.database import DatasetInfo
 from ui import cached
 from ui.context import Context, publish
 

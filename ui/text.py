@@ -9,7 +9,7 @@ by Streamlit itself, but a site, metric or dataset name written as Markdown woul
 
 `plain(text)` returns the text so that Streamlit shows its characters as typed (checked in a
 real browser against Streamlit 1.67's renderer). Code keeps its own Markdown around it:
-`st.markdown(f"**{plain(label)}**")`. The engine never escapes: only views/ and ui/ call this.
+`st.markdown(f"**{plain(label)}**")`. The engine never escapes: only app_pages/ and ui/ call this.
 
 Two kinds of rule:
 

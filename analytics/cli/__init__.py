@@ -1,0 +1,3 @@
+"""The command line behind `python -m analytics`: commands (load, init-sample, the analysis
+entry) and report (results.json, the verdict table, the board pack).
+"""

@@ -1,0 +1,144 @@
+"""What each command-line verb does; `__main__` only parses arguments and maps errors to exits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import cast
+
+from analytics.core.errors import ScalegateError
+from analytics.core.types import Phase, Role
+from analytics.ingest.load import Source, load_files
+from analytics.ingest.read import expand_local
+from analytics.store.database import Store, open_store
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
+SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
+_ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
+_PHASES = ("baseline", "pilot", "production")
+
+
+def check_mapping(mapping: Mapping[str, str], phase_map: Mapping[str, str]) -> None:
+    """Refuse roles and phases that do not exist, with the list of the ones that do."""
+    for header, role in mapping.items():
+        if role not in _ROLES:
+            raise ScalegateError(
+                f"--map {header}={role}: the role must be one of {', '.join(_ROLES)}."
+            )
+    for value, phase in phase_map.items():
+        if phase not in _PHASES:
+            raise ScalegateError(
+                f"--phase-map {value}={phase}: the phase must be one of {', '.join(_PHASES)}."
+            )
+
+
+def _sources(files: Sequence[str]) -> list[Source]:
+    """Each argument a path or a quoted glob (`'exports/*.csv'`), read in place, not copied."""
+    return [Source.from_path(path) for name in files for path in expand_local(name)]
+
+
+def _catalog_text(catalog: Path | None) -> str | None:
+    if catalog is None:
+        return None
+    if not catalog.is_file():
+        raise ScalegateError(f"There is no catalog file {catalog}: check the path.")
+    return catalog.read_text(encoding="utf-8-sig")
+
+
+def load(
+    files: Sequence[str],
+    *,
+    db: str | None,
+    name: str | None,
+    mapping: Mapping[str, str],
+    phase_map: Mapping[str, str],
+    catalog: Path | None,
+    strict: bool,
+) -> int:
+    """Load files as one dataset and print the validation report."""
+    check_mapping(mapping, phase_map)
+    sources = _sources(files)
+    store = open_store(db)
+    result = load_files(
+        store,
+        sources,
+        name=name,
+        mapping=cast(Mapping[str, Role], mapping),
+        phase_map=cast(Mapping[str, Phase], phase_map),
+        catalog_text=_catalog_text(catalog),
+        strict=strict,
+    )
+    print(result.report.to_text())
+    if result.already_loaded:
+        print(f"This content is already loaded as dataset {result.name} (id {result.dataset_id}).")
+    else:
+        print(f"Loaded as dataset {result.name} (id {result.dataset_id}).")
+    return 0
+
+
+def init_sample(*, db: str | None) -> int:
+    """Load the bundled sample into the database if it holds no dataset yet."""
+    store = open_store(db)
+    load_sample_if_empty(store)
+    return 0
+
+
+def load_sample_if_empty(store: Store) -> None:
+    """The first start of the dashboard shows the sample, not an empty page."""
+    if store.datasets():
+        return
+    if not SAMPLE.is_file():
+        print(f"No sample at {SAMPLE}: run `make sample`.", file=sys.stderr)
+        return
+    load_files(
+        store,
+        [Source.from_path(SAMPLE)],
+        name="Sample: 12 plants, AI rollout",
+        catalog_text=SAMPLE_CATALOG.read_text(encoding="utf-8"),
+    )
+
+
+def analyse(
+    files: Sequence[str],
+    *,
+    db: str | None,
+    dataset: str | None,
+    out: Path,
+    mapping: Mapping[str, str],
+    phase_map: Mapping[str, str],
+    catalog: Path | None,
+    grain: str | None,
+    annual_volume: float | None,
+    run_cost: float | None,
+    pack: bool,
+) -> int:
+    """`report` and `pack`: analyse files in memory (nothing stored) or a stored dataset."""
+    from analytics.cli.report import write_report
+
+    check_mapping(mapping, phase_map)
+    catalog_text = _catalog_text(catalog)
+    if files:
+        store = Store(":memory:")
+        loaded = load_files(
+            store,
+            _sources(files),
+            mapping=cast(Mapping[str, Role], mapping),
+            phase_map=cast(Mapping[str, Phase], phase_map),
+            catalog_text=catalog_text,
+        )
+        dataset_id = loaded.dataset_id
+        catalog_text = None  # already applied by the load
+    else:
+        store = open_store(db)
+        dataset_id = store.dataset(dataset).id
+    return write_report(
+        store,
+        dataset_id,
+        out,
+        catalog_text=catalog_text,
+        grain=grain,
+        annual_volume=annual_volume,
+        run_cost=run_cost,
+        pack=pack,
+    )

@@ -1,0 +1,474 @@
+"""The metric catalog: what each metric is (outcome or process), which way is better, what
+effect is worth scaling for, and the thresholds of the verdict rules.
+
+Defaults are inferred from a metric's name by ordered first-match keyword tables; a name that
+matches nothing is an outcome where higher is better, flagged `guessed` until a user confirms it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, cast
+
+import duckdb
+
+from analytics.core.errors import ScalegateError
+from analytics.core.types import DIMENSIONS, Direction, Grain, Kind
+
+# Ordered: the first keyword found in the name decides. "saved" comes before "cost" and
+# "time" so that "cost saved" and "time saved" are good when higher.
+DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
+    ("saved", "higher"),
+    ("saving", "higher"),
+    ("revenue", "higher"),
+    ("profit", "higher"),
+    ("margin", "higher"),
+    ("sales", "higher"),
+    ("conversion", "higher"),
+    ("accuracy", "higher"),
+    ("precision", "higher"),
+    ("recall", "higher"),
+    ("resolution", "higher"),
+    ("resolved", "higher"),
+    ("adoption", "higher"),
+    ("satisfaction", "higher"),
+    ("csat", "higher"),
+    ("nps", "higher"),
+    ("uptime", "higher"),
+    ("availability", "higher"),
+    ("throughput", "higher"),
+    ("yield", "higher"),
+    ("retention", "higher"),
+    ("error", "lower"),
+    ("exception", "lower"),
+    ("escalation", "lower"),
+    ("latency", "lower"),
+    ("downtime", "lower"),
+    ("cost", "lower"),
+    ("ticket", "lower"),
+    ("churn", "lower"),
+    ("handle time", "lower"),
+    ("handling time", "lower"),
+    ("defect", "lower"),
+    ("complaint", "lower"),
+    ("rework", "lower"),
+    ("scrap", "lower"),
+    ("wait", "lower"),
+    ("delay", "lower"),
+)
+
+KIND_RULES: tuple[tuple[str, Kind], ...] = (
+    ("time saved", "outcome"),
+    ("saved", "outcome"),
+    ("saving", "outcome"),
+    ("revenue", "outcome"),
+    ("profit", "outcome"),
+    ("margin", "outcome"),
+    ("sales", "outcome"),
+    ("money", "outcome"),
+    ("cost", "outcome"),
+    ("error rate", "outcome"),
+    ("ticket", "outcome"),
+    ("satisfaction", "outcome"),
+    ("csat", "outcome"),
+    ("nps", "outcome"),
+    ("churn", "outcome"),
+    ("conversion", "outcome"),
+    ("handle time", "outcome"),
+    ("handling time", "outcome"),
+    ("defect", "outcome"),
+    ("complaint", "outcome"),
+    ("error", "outcome"),
+    ("accuracy", "process"),
+    ("precision", "process"),
+    ("recall", "process"),
+    ("exception", "process"),
+    ("uptime", "process"),
+    ("availability", "process"),
+    ("downtime", "process"),
+    ("latency", "process"),
+    ("throughput", "process"),
+    ("resolution", "process"),
+    ("resolved", "process"),
+    ("escalation", "process"),
+    ("adoption", "process"),
+)
+
+# A metric measured in money is worth its own amount per unit: value at scale works by default.
+CURRENCIES = frozenset(
+    {"EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN"}
+)
+CURRENCIES |= frozenset({"€", "$", "£", "¥"})
+
+_UNIT_IN_PARENS = re.compile(r"\(([^()]{1,12})\)\s*$")
+_UNIT_SUFFIXES = {
+    "ms": "ms",
+    "sec": "s",
+    "seconds": "s",
+    "min": "min",
+    "minutes": "min",
+    "hours": "h",
+    "eur": "EUR",
+    "usd": "USD",
+    "gbp": "GBP",
+    "pct": "%",
+    "percent": "%",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric of a dataset and how to judge it."""
+
+    id: str
+    label: str
+    kind: Kind = "outcome"
+    direction: Direction = "higher"
+    unit: str = ""
+    min_effect: float = 0.05
+    value_per_unit: float | None = None
+    guardrail: float | None = None
+    guards: tuple[str, ...] = ()  # outcome ids this guardrail guards; empty = all outcomes
+    guessed: bool = False
+
+    @property
+    def sign(self) -> int:
+        """+1 when higher is better, -1 when lower is: multiply an effect by it to make good > 0."""
+        return 1 if self.direction == "higher" else -1
+
+    def guardrail_breached(self, production_mean: float) -> bool:
+        """Whether a production mean is on the wrong side of this metric's guardrail."""
+        if self.guardrail is None or production_mean != production_mean:
+            return False
+        if self.direction == "higher":
+            return production_mean < self.guardrail
+        return production_mean > self.guardrail
+
+    def guards_metric(self, outcome_id: str) -> bool:
+        return self.guardrail is not None and (not self.guards or outcome_id in self.guards)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every threshold of the verdict rules (DESIGN.md), with its default."""
+
+    alpha: float = 0.05
+    min_production_rows: int = 30
+    min_production_sites: int = 2
+    retention_floor: float = 0.5
+    grain: Grain = "month"
+    annual_volume: float = 120_000.0
+    run_cost_per_year: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The metrics of one dataset, in file order, and the settings."""
+
+    metrics: tuple[Metric, ...]
+    settings: Settings = field(default_factory=Settings)
+
+    def get(self, metric_id: str) -> Metric:
+        for metric in self.metrics:
+            if metric.id == metric_id:
+                return metric
+        raise ScalegateError(f"There is no metric called {metric_id} in this dataset.")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.metrics)
+
+    @property
+    def outcomes(self) -> tuple[Metric, ...]:
+        return tuple(m for m in self.metrics if m.kind == "outcome")
+
+    @property
+    def processes(self) -> tuple[Metric, ...]:
+        return tuple(m for m in self.metrics if m.kind == "process")
+
+    def with_metric(self, metric: Metric) -> Catalog:
+        return replace(
+            self, metrics=tuple(metric if m.id == metric.id else m for m in self.metrics)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metrics": {m.id: {**asdict(m), "guards": list(m.guards)} for m in self.metrics},
+            "settings": asdict(self.settings),
+        }
+
+    def to_toml(self) -> str:
+        """The catalog as a TOML file a user can edit and load again."""
+        lines: list[str] = []
+        for m in self.metrics:
+            lines.append(f"[metrics.{m.id}]")
+            lines.append(f"label = {json.dumps(m.label)}")
+            lines.append(f'kind = "{m.kind}"')
+            lines.append(f'direction = "{m.direction}"')
+            if m.unit:
+                lines.append(f"unit = {json.dumps(m.unit)}")
+            lines.append(f"min_effect = {m.min_effect!r}")
+            if m.value_per_unit is not None:
+                lines.append(f"value_per_unit = {m.value_per_unit!r}")
+            if m.guardrail is not None:
+                lines.append(f"guardrail = {m.guardrail!r}")
+                if m.guards:
+                    lines.append(f"guards = {json.dumps(list(m.guards))}")
+            lines.append("")
+        lines.append("[settings]")
+        for key, value in asdict(self.settings).items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        return "\n".join(lines) + "\n"
+
+
+def _words(name: str) -> str:
+    """A name folded to lower-case ASCII words separated by single spaces."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.split(r"[^0-9a-z]+", folded.lower())).strip()
+
+
+def normalise_header(name: str) -> str:
+    """A header as the synonym tables see it: case, spaces, dashes and underscores alike."""
+    return _words(name).replace(" ", "_")
+
+
+def metric_id(header: str, taken: Iterable[str] = ()) -> str:
+    """A metric's id: its header in lower snake case, made unique against `taken`.
+
+    `Cost per case (EUR)` -> `cost_per_case_eur`. Ids never collide with the dimension columns.
+    """
+    base = normalise_header(header) or "metric"
+    if base[0].isdigit():
+        base = "m_" + base
+    used = set(taken) | set(DIMENSIONS)
+    candidate, k = base, 2
+    while candidate in used:
+        candidate, k = f"{base}_{k}", k + 1
+    return candidate
+
+
+def _first_match(words: str, rules: tuple[tuple[str, Any], ...]) -> Any | None:
+    for keyword, answer in rules:
+        if re.search(r"\b" + re.escape(keyword), words):
+            return answer
+    return None
+
+
+def infer_unit(header: str) -> str:
+    match = _UNIT_IN_PARENS.search(header)
+    if match:
+        return match.group(1).strip()
+    words = _words(header).split()
+    if words and words[-1] in _UNIT_SUFFIXES:
+        return _UNIT_SUFFIXES[words[-1]]
+    if "rate" in words or "share" in words:
+        return "share"
+    return ""
+
+
+def infer_metric(header: str, taken: Iterable[str] = ()) -> Metric:
+    """A metric's default entry, inferred from its header by the keyword tables."""
+    words = _words(header)
+    direction = _first_match(words, DIRECTION_RULES)
+    kind = _first_match(words, KIND_RULES)
+    unit = infer_unit(header)
+    return Metric(
+        id=metric_id(header, taken),
+        label=header.strip() or "metric",
+        kind=kind or "outcome",
+        direction=direction or "higher",
+        unit=unit,
+        value_per_unit=1.0 if unit.upper() in CURRENCIES else None,
+        guessed=kind is None or direction is None,
+    )
+
+
+def infer_catalog(headers: Iterable[str]) -> Catalog:
+    """Default catalog for the metric headers of a file, in file order."""
+    metrics: list[Metric] = []
+    for header in headers:
+        metrics.append(infer_metric(header, [m.id for m in metrics]))
+    return Catalog(tuple(metrics))
+
+
+# -- overrides from a TOML file -----------------------------------------------------------------
+
+_METRIC_KEYS = {"label", "kind", "direction", "unit", "min_effect", "value_per_unit", "guardrail"}
+_METRIC_KEYS |= {"guards"}
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScalegateError(f"In the catalog, {what} must be a number, not {value!r}.")
+    return float(value)
+
+
+def _apply_metric(metric: Metric, spec: Mapping[str, Any], known: set[str]) -> Metric:
+    unknown = set(spec) - _METRIC_KEYS
+    if unknown:
+        raise ScalegateError(
+            f"In the catalog, metric {metric.id} has unknown keys {sorted(unknown)}; "
+            f"use {sorted(_METRIC_KEYS)}."
+        )
+    changes: dict[str, Any] = {"guessed": False}
+    if "kind" in spec:
+        if spec["kind"] not in ("outcome", "process"):
+            raise ScalegateError(
+                f'In the catalog, kind of {metric.id} must be "outcome" or "process".'
+            )
+        changes["kind"] = spec["kind"]
+    if "direction" in spec:
+        if spec["direction"] not in ("higher", "lower"):
+            raise ScalegateError(
+                f'In the catalog, direction of {metric.id} must be "higher" or "lower".'
+            )
+        changes["direction"] = spec["direction"]
+    for key in ("label", "unit"):
+        if key in spec:
+            changes[key] = str(spec[key])
+    if "min_effect" in spec:
+        value = _number(spec["min_effect"], f"min_effect of {metric.id}")
+        if not 0 <= value < 10:
+            raise ScalegateError(
+                f"In the catalog, min_effect of {metric.id} is a relative change such as 0.05."
+            )
+        changes["min_effect"] = value
+    for key in ("value_per_unit", "guardrail"):
+        if key in spec:
+            changes[key] = _number(spec[key], f"{key} of {metric.id}")
+    if "guards" in spec:
+        guards = spec["guards"]
+        if not isinstance(guards, list) or not all(isinstance(g, str) for g in guards):
+            raise ScalegateError(f"In the catalog, guards of {metric.id} must be a list of names.")
+        missing = [g for g in guards if g not in known]
+        if missing:
+            raise ScalegateError(
+                f"In the catalog, {metric.id} guards {missing}, which this dataset does not have."
+            )
+        changes["guards"] = tuple(guards)
+    return replace(metric, **changes)
+
+
+def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
+    names = {f.name for f in fields(Settings)}
+    unknown = set(spec) - names
+    if unknown:
+        raise ScalegateError(
+            f"In the catalog, [settings] has unknown keys {sorted(unknown)}; use {sorted(names)}."
+        )
+    changes: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key == "grain":
+            if value not in ("week", "month"):
+                raise ScalegateError('In the catalog, grain must be "week" or "month".')
+            changes[key] = value
+        elif key in ("min_production_rows", "min_production_sites"):
+            changes[key] = int(_number(value, key))
+        else:
+            changes[key] = _number(value, key)
+    if "alpha" in changes and not 0 < changes["alpha"] < 0.5:
+        raise ScalegateError("In the catalog, alpha must lie between 0 and 0.5, such as 0.05.")
+    return replace(settings, **changes)
+
+
+def apply_overrides(catalog: Catalog, document: Mapping[str, Any]) -> tuple[Catalog, list[str]]:
+    """Apply a parsed catalog document; returns the new catalog and warnings for unknown names.
+
+    Metrics are keyed by id or by header as written.
+    """
+    warnings: list[str] = []
+    by_key = {m.id: m for m in catalog.metrics} | {m.label: m for m in catalog.metrics}
+    known = {m.id for m in catalog.metrics}
+    metrics = {m.id: m for m in catalog.metrics}
+    specs = document.get("metrics", {})
+    if not isinstance(specs, Mapping):
+        raise ScalegateError("In the catalog, [metrics] must hold one table per metric.")
+    for key, spec in specs.items():
+        target = by_key.get(key) or by_key.get(metric_id(key))
+        if target is None:
+            warnings.append(f"The catalog names {key}, which this dataset does not have.")
+            continue
+        if not isinstance(spec, Mapping):
+            raise ScalegateError(f"In the catalog, metrics.{key} must be a table.")
+        metrics[target.id] = _apply_metric(metrics[target.id], spec, known)
+    settings = _apply_settings(catalog.settings, document.get("settings", {}))
+    new = Catalog(tuple(metrics[m.id] for m in catalog.metrics), settings)
+    return new, warnings
+
+
+def parse_toml(text: str | bytes) -> dict[str, Any]:
+    """Parse a catalog file's text, with a sentence for a malformed one."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScalegateError("The catalog file is not UTF-8 text: save it as UTF-8.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScalegateError(f"The catalog file is not valid TOML ({exc}).") from exc
+
+
+# -- persistence --------------------------------------------------------------------------------
+
+
+def save_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int, catalog: Catalog) -> None:
+    """Store a dataset's catalog, inside the caller's transaction."""
+    cur.execute("DELETE FROM metrics WHERE dataset_id = $id", {"id": dataset_id})
+    for position, m in enumerate(catalog.metrics):
+        cur.execute(
+            "INSERT INTO metrics VALUES ($ds, $pos, $id, $label, $unit, $kind, $direction, "
+            "$min_effect, $vpu, $guardrail, $guards, $guessed)",
+            {
+                "ds": dataset_id,
+                "pos": position,
+                "id": m.id,
+                "label": m.label,
+                "unit": m.unit,
+                "kind": m.kind,
+                "direction": m.direction,
+                "min_effect": m.min_effect,
+                "vpu": m.value_per_unit,
+                "guardrail": m.guardrail,
+                "guards": json.dumps(list(m.guards)),
+                "guessed": m.guessed,
+            },
+        )
+    cur.execute(
+        "UPDATE datasets SET settings = $s WHERE id = $id",
+        {"s": json.dumps(asdict(catalog.settings)), "id": dataset_id},
+    )
+
+
+def read_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> Catalog:
+    """A stored dataset's catalog."""
+    rows = cur.execute(
+        "SELECT metric_id, label, kind, direction, unit, min_effect, value_per_unit, guardrail, "
+        "guards, guessed FROM metrics WHERE dataset_id = $id ORDER BY position",
+        {"id": dataset_id},
+    ).fetchall()
+    metrics = tuple(
+        Metric(
+            id=r[0],
+            label=r[1],
+            kind=cast(Kind, r[2]),
+            direction=cast(Direction, r[3]),
+            unit=r[4] or "",
+            min_effect=float(r[5]),
+            value_per_unit=r[6],
+            guardrail=r[7],
+            guards=tuple(json.loads(r[8]) if r[8] else ()),
+            guessed=bool(r[9]),
+        )
+        for r in rows
+    )
+    row = cur.execute("SELECT settings FROM datasets WHERE id = $id", {"id": dataset_id}).fetchone()
+    stored = json.loads(row[0]) if row and row[0] else {}
+    known = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in stored.items() if k in known})
+    return Catalog(metrics, settings)

@@ -1,0 +1,387 @@
+"""Ingest: CSV (also gzip), Parquet and Excel files -> one validated, normalised dataset.
+
+A load is planned outside the write lock, then runs as one transaction on the store:
+
+- ingest_read: what each file is (CSV, gzip, Parquet, Excel), its encoding, delimiter, header;
+- ingest_sample, ingest_detect: the first rows, and from them and the names the role and
+  cleaning of every column (the Plan);
+- ingest_sql: the expressions, values always bound as parameters;
+- ingest_check: after the one `CREATE TABLE obs_N AS SELECT ... FROM read_csv(...)` pass, what
+  DuckDB set aside, the counts, the diagnostic pass, the refusals;
+- ingest_report: the ValidationReport.
+
+The transaction also writes the `datasets` and `metrics` rows and rebuilds the `telemetry`
+view, so readers see a dataset whole or not at all, and a failed load leaves the database as
+it was.
+
+Clean files take the fast path: DuckDB's sniffer types the numeric columns, so the pass is a
+typed read with casts, and nothing else reads the file again. Text that needs cleaning
+(thousands separators, currency, percent, text dates), rejected rows and long-form files add one
+diagnostic pass that counts bad values and finds example line numbers.
+
+SQL text here is assembled from code-made pieces only (internal column names c0, c1, ...,
+quote_ident-ed metric ids, allow-listed expressions); every value that comes from a file is a
+bound parameter. That is what each `noqa: S608` vouches for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
+from dataclasses import replace as dc_replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analytics.core.catalog import save_catalog
+from analytics.core.errors import ScalegateError
+from analytics.core.types import PHASES, Phase, Role
+from analytics.ingest.check import (
+    Retry,
+    build_report,
+    count_rows,
+    describe_files,
+    read_rejects,
+    refuse_unusable,
+    relations,
+)
+from analytics.ingest.detect import Plan, make_plan
+from analytics.ingest.read import FileSpec, Source, open_source
+from analytics.ingest.report import ValidationReport
+from analytics.ingest.sql import bound, phase_sql, select_sql
+from analytics.store import day_cells
+from analytics.store.database import Store, cells_table_name, obs_table_name
+
+__all__ = [
+    "Detection",
+    "LoadResult",
+    "Source",
+    "ValidationReport",
+    "detect",
+    "load_files",
+]
+
+MAX_ATTEMPTS = (
+    4  # a load re-plans when DuckDB finds a late surprise (a text cell in a number column)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """What load_files did: the dataset holding the content, and the validation report."""
+
+    dataset_id: int
+    name: str
+    report: ValidationReport
+    already_loaded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """What a load would make of some files, for the user to confirm before anything is stored."""
+
+    files: tuple[str, ...]
+    encoding: str
+    delimiter: str
+    form: str
+    headers: tuple[str, ...]
+    roles: dict[str, str]  # header -> phase/site/channel/date/metric/value/ignore/identifier
+    identifiers: tuple[str, ...]
+    phase_column: str | None
+    phase_values: dict[str, Phase | None]  # value as written -> phase, None = unknown
+    phase_counts: dict[str, int]
+    metrics: dict[str, str]  # header (or, in a long file, metric name) -> metric id
+    renamed_headers: dict[str, str]
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": list(self.files),
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "form": self.form,
+            "headers": list(self.headers),
+            "roles": dict(self.roles),
+            "identifiers": list(self.identifiers),
+            "phase_column": self.phase_column,
+            "phase_values": dict(self.phase_values),
+            "phase_counts": dict(self.phase_counts),
+            "metrics": dict(self.metrics),
+            "renamed_headers": dict(self.renamed_headers),
+            "warnings": list(self.warnings),
+        }
+
+
+class _AlreadyLoaded(Exception):
+    def __init__(self, dataset_id: int, name: str) -> None:
+        super().__init__(name)
+        self.dataset_id = dataset_id
+        self.name = name
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+_SCRATCH: list[duckdb.DuckDBPyConnection] = []
+
+_SCRATCH_LOCK = threading.Lock()
+
+
+def _scratch() -> duckdb.DuckDBPyConnection:
+    """An in-memory database for detect(), which reads files without any store; made on the
+    first call, shared by the process (each call takes its own cursor)."""
+    with _SCRATCH_LOCK:
+        if not _SCRATCH:
+            _SCRATCH.append(duckdb.connect(":memory:"))
+        return _SCRATCH[0]
+
+
+# What DuckDB raises for a file it cannot parse (as opposed to a mistake in our SQL).
+_UNREADABLE = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+
+
+def _lenient(files: list[FileSpec], exc: duckdb.Error) -> list[FileSpec]:
+    """The files to try again after DuckDB failed to parse one: mixed line endings are read
+    with strict_mode=false; anything else becomes a sentence for the user."""
+    message = str(exc)
+    culprit = next((f for f in files if f.path in message), files[0])
+    if "invalid state" in message and any(f.strict and f.format == "csv" for f in files):
+        return [
+            dc_replace(f, strict=False)
+            if f.format == "csv" and (f.path in message or "file =" not in message)
+            else f
+            for f in files
+        ]
+    reason = message.split("\n", 1)[0].split("Error: ", 1)[-1].strip().rstrip(".")
+    raise ScalegateError(
+        f"The file {culprit.name} cannot be read as a table ({reason}): "
+        "export it again as CSV, Excel or Parquet."
+    ) from exc
+
+
+def _sha256(sources: Sequence[Source]) -> str:
+    """The bytes' sha256 (for several files, the sha256 of their hashes in order)."""
+    digests = []
+    for source in sources:
+        h = hashlib.sha256()
+        if source.data is not None:
+            h.update(source.data)
+        else:
+            with open(source.path, "rb") as handle:  # type: ignore[arg-type]
+                while chunk := handle.read(1 << 20):
+                    h.update(chunk)
+        digests.append(h.hexdigest())
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def _default_name(sources: Sequence[Source]) -> str:
+    name = Path(sources[0].name).name
+    return re.sub(r"(\.(csv|tsv|txt|parquet|xlsx|xls|ods))?(\.gz)?$", "", name, flags=re.I) or name
+
+
+# -- detection --------------------------------------------------------------------------------
+
+
+def detect(
+    sources: Sequence[Source],
+    mapping: Mapping[str, Role] | None = None,
+    phase_map: Mapping[str, Phase] | None = None,
+) -> Detection:
+    """What a load would do with these files, without storing anything."""
+    if not sources:
+        raise ScalegateError("Give at least one file.")
+    with ExitStack() as stack:
+        con = _scratch().cursor()  # files are read, nothing is stored
+        stack.callback(con.close)
+        files = [open_source(con, s, stack) for s in sources]
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return _detect(con, files, sources, mapping, phase_map)
+            except _UNREADABLE as exc:
+                files = _lenient(files, exc)
+        raise ScalegateError("The files cannot be read: export them again as CSV.")
+
+
+def _detect(
+    con: duckdb.DuckDBPyConnection,
+    files: list[FileSpec],
+    sources: Sequence[Source],
+    mapping: Mapping[str, Role] | None,
+    phase_map: Mapping[str, Phase] | None,
+) -> Detection:
+    """What a load would make of the files (one scan of the phase column)."""
+    plan = make_plan(con, files, mapping, phase_map, None, require_phase=False)
+    values: dict[str, Phase | None] = {}
+    counts: dict[str, int] = {}
+    if plan.phase is not None:
+        rels, params = relations(plan, rejects=False)
+        parts = [
+            f"SELECT trim(CAST({plan.col(f, plan.phase)[0]} AS VARCHAR)) AS v FROM {rel}"  # noqa: S608
+            for f, rel in enumerate(rels)
+        ]
+        sql = (
+            f"SELECT v, {phase_sql('v')} AS p, count(*) AS n FROM ("  # noqa: S608
+            + " UNION ALL ".join(parts)
+            + ") WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v"
+        )
+        rows = con.execute(sql, bound(sql, params)).fetchall()
+        for value, phase, n in rows:
+            values[value] = phase if phase in PHASES else None
+            counts[value] = int(n)
+    encoding, delimiter = describe_files(plan.files)
+    labels = plan.metric_names if plan.form == "long" else [plan.headers[k] for k in plan.metrics]
+    return Detection(
+        files=tuple(s.name for s in sources),
+        encoding=encoding,
+        delimiter=delimiter,
+        form=plan.form,
+        headers=plan.headers,
+        roles=dict(plan.roles),
+        identifiers=plan.identifiers,
+        phase_column=plan.headers[plan.phase] if plan.phase is not None else None,
+        phase_values=values,
+        phase_counts=counts,
+        metrics=dict(zip(labels, plan.catalog.ids, strict=True)),
+        renamed_headers=dict(plan.renamed),
+        warnings=plan.warnings,
+    )
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def load_files(
+    store: Store,
+    sources: Sequence[Source],
+    *,
+    name: str | None = None,
+    mapping: Mapping[str, Role] | None = None,
+    phase_map: Mapping[str, Phase] | None = None,
+    catalog_text: str | bytes | None = None,
+    strict: bool = False,
+    replace: int | None = None,
+) -> LoadResult:
+    """Load files as one dataset, in one transaction, and report what was found.
+
+    Raises ScalegateError (nothing stored) for a file that cannot be used. The same content
+    loaded again changes nothing and returns already_loaded=True with the dataset that holds
+    it. `replace=ID` puts the new data in the place of dataset ID, under its name.
+    """
+    if not sources:
+        raise ScalegateError("Give at least one file to load.")
+    with ExitStack() as stack:
+        hashing = stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        sha = hashing.submit(_sha256, sources)  # runs while DuckDB reads
+        con = store.cursor()  # planning reads files and keeps its sample in this cursor's temp
+        stack.callback(con.close)
+        files = [open_source(con, s, stack) for s in sources]
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                plan = make_plan(con, files, mapping, phase_map, catalog_text)
+                return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
+            except Retry as retry:
+                files = retry.files
+            except _UNREADABLE as exc:
+                files = _lenient(files, exc)
+        raise ScalegateError(
+            "The file keeps changing type part way through its rows: save it again as CSV."
+        )
+
+
+def _load(
+    store: Store,
+    plan: Plan,
+    sources: Sequence[Source],
+    sha: Future[str],
+    *,
+    name: str | None,
+    strict: bool,
+    replace: int | None,
+) -> LoadResult:
+    try:
+        with store.transaction() as cur:
+            old_name = None
+            if replace is not None:
+                found = cur.execute(
+                    "SELECT name FROM datasets WHERE id = $id", {"id": replace}
+                ).fetchone()
+                if not found:
+                    raise ScalegateError(f"There is no dataset {replace} to replace.")
+                old_name = found[0]
+                dataset_id = int(replace)
+                cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
+                cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
+            else:
+                dataset_id = store.next_dataset_id(cur)
+            table = obs_table_name(dataset_id)
+            rels, params = relations(plan, rejects=True)
+            parts = [f"SELECT {select_sql(plan, f)} FROM {rel}" for f, rel in enumerate(rels)]  # noqa: S608
+            # The one pass over the files: typed read, cleaning, phase mapping, into obs_N.
+            # Rows may land in any order (nothing reads obs_N by position), which lets DuckDB
+            # write in parallel without reordering: 10M rows load in 4.0 s instead of 4.5 s,
+            # with 10% less peak memory at 1M rows. Order is back on before anything numbers
+            # lines (the diagnostic pass reads the files again with row_number()).
+            sql = f"CREATE TABLE {table} AS " + " UNION ALL ".join(parts)
+            cur.execute("SET preserve_insertion_order = false")
+            cur.execute(sql, bound(sql, params))
+            cur.execute("SET preserve_insertion_order = true")
+            ragged, skipped = read_rejects(cur, plan)
+            counts = count_rows(cur, table, plan)
+            report = build_report(cur, table, plan, counts, ragged, skipped)
+            refuse_unusable(plan, counts, report, strict)
+            digest = sha.result()
+            twin = cur.execute(
+                "SELECT id, name FROM datasets WHERE sha256 = $h ORDER BY id LIMIT 1", {"h": digest}
+            ).fetchone()
+            if twin:
+                raise _AlreadyLoaded(int(twin[0]), str(twin[1]))
+            if replace is not None:
+                # The replaced dataset's decisions stay: they are the log of what was decided.
+                cur.execute("DELETE FROM datasets WHERE id = $id", {"id": dataset_id})
+                cur.execute("DELETE FROM metrics WHERE dataset_id = $id", {"id": dataset_id})
+            # The day cells every analysis reads (one GROUP BY over the cleaned rows).
+            day_cells.build(cur, dataset_id, plan.catalog.ids)
+            final = _unique_name(cur, (name or old_name or _default_name(sources)).strip())
+            cur.execute(
+                "INSERT INTO datasets VALUES ($id, $name, $source, $sha, $rows, $rejected, "
+                "$at, $table, $report, NULL)",
+                {
+                    "id": dataset_id,
+                    "name": final,
+                    "source": ", ".join(s.name for s in sources),
+                    "sha": digest,
+                    "rows": report.rows_loaded,
+                    "rejected": report.rows_rejected,
+                    "at": datetime.now(),
+                    "table": table,
+                    "report": json.dumps(report.to_dict()),
+                },
+            )
+            save_catalog(cur, dataset_id, plan.catalog)
+            store.rebuild_view(cur)
+    except _AlreadyLoaded as twin:
+        # Nothing changed; the report says what the file holds, the result names its twin.
+        return LoadResult(twin.dataset_id, twin.name, report, already_loaded=True)
+    finally:
+        # The setting is global to the database: put it back even when the load failed.
+        store.cursor().execute("SET preserve_insertion_order = true")
+    return LoadResult(dataset_id, final, report)
+
+
+def _unique_name(cur: duckdb.DuckDBPyConnection, name: str) -> str:
+    """The name, or the name with " (2)", " (3)", ... when another dataset has it."""
+    taken = {r[0] for r in cur.execute("SELECT name FROM datasets").fetchall()}
+    name = name or "dataset"
+    candidate, k = name, 2
+    while candidate in taken:
+        candidate, k = f"{name} ({k})", k + 1
+    return candidate

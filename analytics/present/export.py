@@ -1,0 +1,268 @@
+"""Exports a CFO can open: charts as PNG/SVG/PDF, tables as CSV/XLSX, and the board pack.
+
+Tables keep numbers as numbers; every text cell that a spreadsheet would read as a formula
+(starting with =, +, -, @, a tab or a carriage return) is neutralised with a leading apostrophe,
+so a site called `=HYPERLINK(...)` arrives as inert text. The board pack lives in
+`analytics.present.pack`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.decide.results import Results
+from analytics.decide.verdict import VERDICT_LABELS
+from analytics.present.charts import AnyChart
+
+if TYPE_CHECKING:
+    pass
+
+ChartFormat = Literal["png", "svg", "pdf"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 (and so XLSX) cannot hold; openpyxl refuses them.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Columns of `tables` that hold relative changes (fractions), shown as percentages in XLSX.
+PERCENT_COLUMNS = frozenset(
+    {"lift", "lift_ci_low", "lift_ci_high", "estimate", "ci_low", "ci_high", "ci_level"}
+    | {"pilot_estimate", "pilot_ci_low", "pilot_ci_high", "retention"}
+)
+
+
+def chart_bytes(chart: AnyChart, fmt: ChartFormat) -> bytes:
+    """A chart rendered offline by vl-convert: PNG at 2x scale, SVG, or vector PDF."""
+    if fmt == "svg":
+        text = io.StringIO()
+        chart.save(text, format="svg")
+        return text.getvalue().encode("utf-8")
+    buffer = io.BytesIO()
+    if fmt == "png":
+        chart.save(buffer, format="png", scale_factor=2)
+    elif fmt == "pdf":
+        chart.save(buffer, format="pdf")
+    else:
+        raise ValueError(f"Unknown chart format {fmt!r}; use png, svg or pdf.")
+    return buffer.getvalue()
+
+
+def chart_png_svg(chart: AnyChart) -> tuple[bytes, bytes]:
+    """PNG (2x) and SVG of one chart from a single Vega run: the SVG rasterised, as vl-convert
+    itself does for PNG, which halves the time of a pack with many charts."""
+    import vl_convert
+
+    svg = chart_bytes(chart, "svg")
+    return bytes(vl_convert.svg_to_png(svg.decode("utf-8"), scale=2)), svg
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+def _slice_columns(slice_type: str, name: Any) -> tuple[str | None, str | None]:
+    if slice_type == "site":
+        return str(name), None
+    if slice_type == "channel":
+        return None, str(name)
+    if slice_type == "site_channel" and isinstance(name, tuple | list):
+        return str(name[0]), str(name[1])
+    return None, None
+
+
+def tables(results: Results) -> dict[str, pd.DataFrame]:
+    """The results as flat tables: effects, verdicts, site verdicts, value at scale, retention.
+
+    Lifts and intervals stay fractions (0.123 is +12.3%); the XLSX shows them as percentages.
+    """
+    effects = pd.DataFrame(
+        [
+            {
+                "metric": e.metric,
+                "comparison": e.comparison,
+                "slice_type": e.slice_type,
+                "site": _slice_columns(e.slice_type, e.slice)[0],
+                "channel": _slice_columns(e.slice_type, e.slice)[1],
+                "adjusted": e.adjusted,
+                "method": e.method,
+                "n_a": e.n_a,
+                "n_b": e.n_b,
+                "mean_a": e.mean_a,
+                "mean_b": e.mean_b,
+                "diff": e.diff,
+                "diff_ci_low": e.diff_ci[0],
+                "diff_ci_high": e.diff_ci[1],
+                "lift": e.lift,
+                "lift_ci_low": e.lift_ci[0],
+                "lift_ci_high": e.lift_ci[1],
+                "p_value": e.p_value,
+                "p_adjusted": e.p_adjusted,
+            }
+            for e in results.effects
+        ]
+    )
+    verdicts = pd.DataFrame(
+        [
+            {
+                "metric": v.metric,
+                "label": v.label,
+                "verdict": v.verdict,
+                "verdict_label": VERDICT_LABELS[v.verdict],
+                "estimate": v.estimate,
+                "ci_low": v.ci[0],
+                "ci_high": v.ci[1],
+                "ci_level": v.ci_level,
+                "method": v.method,
+                "pilot_verdict": v.pilot_verdict,
+                "pilot_estimate": v.pilot_estimate,
+                "pilot_ci_low": v.pilot_ci[0],
+                "pilot_ci_high": v.pilot_ci[1],
+                "retention": v.retention,
+                "rows_needed": v.rows_needed,
+                "reasons": " ".join(v.reasons),
+                "pilot_reasons": " ".join(v.pilot_reasons),
+                "assumption": v.assumption,
+            }
+            for v in results.verdicts
+        ]
+    )
+    site_verdicts = pd.DataFrame(
+        [
+            {
+                "metric": s.metric,
+                "site": s.site,
+                "verdict": s.verdict,
+                "verdict_label": VERDICT_LABELS[s.verdict],
+                "estimate": s.estimate,
+                "ci_low": s.ci[0],
+                "ci_high": s.ci[1],
+                "reasons": " ".join(s.reasons),
+            }
+            for s in results.site_verdicts
+        ]
+    )
+    value = pd.DataFrame(
+        [
+            {
+                "metric": r.metric,
+                "promised": r.promised,
+                "delivered": r.delivered,
+                "delivered_ci_low": r.delivered_ci[0],
+                "delivered_ci_high": r.delivered_ci[1],
+                "run_cost": r.run_cost,
+                "net": r.net,
+            }
+            for r in results.value_at_scale
+        ]
+    )
+    retention = pd.DataFrame(
+        [
+            {
+                "metric": r.metric,
+                "slice_type": r.slice_type,
+                "slice": None if r.slice is None else str(r.slice),
+                "retention": r.retention,
+                "ci_low": r.ci[0],
+                "ci_high": r.ci[1],
+            }
+            for r in results.retention
+        ]
+    )
+    return {
+        "verdicts": verdicts,
+        "site_verdicts": site_verdicts,
+        "value_at_scale": value,
+        "effects": effects,
+        "retention": retention,
+    }
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will show, never evaluate: formula starters get a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: numbers stay numbers, non-finite become empty, text inert."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # Spreadsheets hold no time zones: write the moment in UTC.
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, datetime | date):
+        return value
+    if isinstance(value, tuple | list):
+        value = ", ".join(map(str, value))
+    return neutralise(str(value))
+
+
+def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.astype(object).map(_cell) if not df.empty else df.astype(object)
+    out.columns = [neutralise(str(c)) for c in df.columns]
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with a BOM, so Excel reads accents) with formula-like text neutralised."""
+    return _safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "Sheet"
+    base = base[:31]
+    title, k = base, 2
+    while title.lower() in taken:
+        suffix = f"_{k}"
+        title, k = base[: 31 - len(suffix)] + suffix, k + 1
+    taken.add(title.lower())
+    return title
+
+
+def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
+    """One worksheet per table; numbers are numeric cells, lifts shown as percentages."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken: set[str] = set()
+    for name, df in frames.items():
+        sheet = workbook.create_sheet(_sheet_title(str(name), taken))
+        safe = _safe_frame(df)
+        header = [_ILLEGAL_XML.sub("", str(c)) for c in safe.columns]
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        percent = [str(c) in PERCENT_COLUMNS for c in df.columns]
+        for row in safe.itertuples(index=False, name=None):
+            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in row])
+        for j, column in enumerate(sheet.iter_cols(min_row=2), start=1):
+            for cell in column:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text stays text, even if it looked like a formula
+                elif percent[j - 1] and isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+                elif isinstance(cell.value, datetime):
+                    cell.number_format = "yyyy-mm-dd"
+        for j, title in enumerate(header, start=1):
+            longest = max([len(title)] + [len(str(v)) for v in safe.iloc[:200, j - 1]], default=8)
+            sheet.column_dimensions[get_column_letter(j)].width = min(60, max(8, longest + 2))
+        sheet.freeze_panes = "A2"
+    if not workbook.worksheets:
+        workbook.create_sheet("Empty")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

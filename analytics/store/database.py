@@ -1,0 +1,306 @@
+"""The DuckDB database: one connection per process, its schema, datasets and transactions.
+
+DuckDB lets one process write a database file; inside the process, one connection is shared and
+each thread takes its own cursor. Writes are serialised by a lock so that two loads never race
+to rebuild the `telemetry` view (measured: two unserialised rebuilds fail with a write-write
+conflict). Every write happens in one transaction, so readers see a dataset whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from analytics.core.errors import ScalegateError
+from analytics.store.migrations import SCHEMA_VERSION, upgrade
+
+DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
+
+# Schema: one row of bookkeeping per dataset, the metric catalog, the decision log.
+# No PRIMARY KEY/UNIQUE constraints: DuckDB checks them eagerly on UPDATE; uniqueness is kept
+# by code under the write lock instead.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS datasets (
+        id INTEGER NOT NULL, name VARCHAR NOT NULL, source VARCHAR, sha256 VARCHAR NOT NULL,
+        rows BIGINT NOT NULL, rejected BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL,
+        obs_table VARCHAR NOT NULL, report JSON, settings JSON)""",
+    """CREATE TABLE IF NOT EXISTS metrics (
+        dataset_id INTEGER NOT NULL, position INTEGER NOT NULL, metric_id VARCHAR NOT NULL,
+        label VARCHAR NOT NULL, unit VARCHAR, kind VARCHAR NOT NULL, direction VARCHAR NOT NULL,
+        min_effect DOUBLE NOT NULL, value_per_unit DOUBLE, guardrail DOUBLE, guards JSON,
+        guessed BOOLEAN NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS decisions (
+        id INTEGER NOT NULL, dataset_id INTEGER NOT NULL, decided_at TIMESTAMP NOT NULL,
+        decision VARCHAR NOT NULL, owner VARCHAR NOT NULL, rationale VARCHAR, answers JSON,
+        snapshot JSON)""",
+)
+
+# The long view over no dataset at all: the right columns, no rows.
+_EMPTY_TELEMETRY = (
+    "SELECT NULL::INTEGER AS dataset_id, NULL::DATE AS date, NULL::VARCHAR AS phase, "
+    "NULL::VARCHAR AS site, NULL::VARCHAR AS channel, NULL::VARCHAR AS metric, "
+    "NULL::DOUBLE AS value WHERE false"
+)
+
+
+def quote_ident(name: str) -> str:
+    """Quote a name that came from a file as a DuckDB identifier (doubling inner quotes)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def obs_table_name(dataset_id: int) -> str:
+    """The wide observation table of a dataset; the name is made by code from an integer."""
+    return f"obs_{int(dataset_id)}"
+
+
+def cells_table_name(dataset_id: int) -> str:
+    """The stored day cells of a dataset (see day_cells.py); made by code from an integer."""
+    return f"cells_{int(dataset_id)}"
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    """One stored dataset, as listed to a user."""
+
+    id: int
+    name: str
+    source: str
+    sha256: str
+    rows: int
+    rejected: int
+    loaded_at: datetime
+    obs_table: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "source": self.source,
+            "sha256": self.sha256,
+            "rows": self.rows,
+            "rejected": self.rejected,
+            "loaded_at": self.loaded_at.isoformat(timespec="seconds"),
+        }
+
+
+class Store:
+    """The process's DuckDB database, with serialised writes and a cursor per read."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = str(path if path is not None else os.environ.get("SCALEGATE_DB", DEFAULT_DB))
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise ScalegateError(
+                    f"The database {self.path} is in use by another Scalegate process "
+                    "(a running dashboard?): stop it, or pass another --db."
+                ) from exc
+            raise ScalegateError(
+                f"The database {self.path} cannot be opened: it is not a Scalegate database "
+                "or it is damaged."
+            ) from exc
+        except duckdb.Error as exc:
+            raise ScalegateError(
+                f"The database {self.path} cannot be opened: it is not a Scalegate database "
+                "or it is damaged."
+            ) from exc
+        self._write_lock = threading.RLock()
+        try:
+            self._ensure_schema()
+        except BaseException:
+            self._con.close()  # a refused file is not left open (nor locked) by this process
+            raise
+
+    # -- connections -------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for this thread's reads (DuckDB connections are not shared across threads)."""
+        return self._con.cursor()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialised write transaction: it commits whole or rolls back whole."""
+        with self._write_lock:
+            cur = self._con.cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                raise
+            else:
+                cur.commit()
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- schema ------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        with self.transaction() as cur:
+            tables = {
+                r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+            }
+            if tables and "schema_info" not in tables:
+                raise ScalegateError(
+                    f"The database {self.path} was not made by Scalegate: "
+                    "point --db or SCALEGATE_DB at another file."
+                )
+            for statement in _SCHEMA:
+                cur.execute(statement)
+            row = cur.execute("SELECT max(version) FROM schema_info").fetchone()
+            version = row[0] if row else None
+            if version is None:
+                cur.execute("INSERT INTO schema_info VALUES ($v)", {"v": SCHEMA_VERSION})
+                self._rebuild_view(cur)
+            elif version > SCHEMA_VERSION:
+                raise ScalegateError(
+                    f"The database {self.path} was written by a newer Scalegate "
+                    f"(schema {version}); upgrade Scalegate to open it."
+                )
+            elif version < SCHEMA_VERSION:
+                try:
+                    self._upgrade(cur, version)
+                except duckdb.Error as exc:
+                    raise ScalegateError(
+                        f"The database {self.path} could not be brought up to date "
+                        f"(schema {version} to {SCHEMA_VERSION}): nothing in it was changed. "
+                        "Free some disk space and open it again, or point --db at another file."
+                    ) from exc
+
+    def _upgrade(self, cur: duckdb.DuckDBPyConnection, version: int) -> None:
+        """Bring an older file up to SCHEMA_VERSION, one step at a time, in this transaction."""
+        upgrade(cur, version)
+        cur.execute("UPDATE schema_info SET version = $v", {"v": SCHEMA_VERSION})
+        self._rebuild_view(cur)
+
+    def _rebuild_view(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """The long view of every dataset, built from the wide tables with UNPIVOT.
+
+        Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions.
+        """
+        ids = [r[0] for r in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall()]
+        parts = []
+        for dataset_id in ids:
+            table = obs_table_name(dataset_id)
+            parts.append(
+                f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
+                "metric, value FROM (UNPIVOT "
+                f"{table} ON COLUMNS(* EXCLUDE (date, phase, site, channel)) "
+                "INTO NAME metric VALUE value)"
+            )
+        body = " UNION ALL ".join(parts) if parts else _EMPTY_TELEMETRY
+        cur.execute("CREATE OR REPLACE VIEW telemetry AS " + body)
+
+    rebuild_view = _rebuild_view
+
+    # -- datasets ----------------------------------------------------------------------------
+
+    def next_dataset_id(self, cur: duckdb.DuckDBPyConnection) -> int:
+        row = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM datasets").fetchone()
+        return int(row[0]) if row else 1
+
+    def datasets(self) -> list[DatasetInfo]:
+        """Every stored dataset, newest first."""
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT id, name, source, sha256, rows, rejected, loaded_at, obs_table "
+                "FROM datasets ORDER BY id DESC"
+            )
+            .fetchall()
+        )
+        return [DatasetInfo(*r) for r in rows]
+
+    def dataset(self, ref: str | int | None = None) -> DatasetInfo:
+        """A dataset by id or name; None means the latest. Raises ScalegateError if absent."""
+        found = self.datasets()
+        if not found:
+            raise ScalegateError("No dataset is loaded yet: load a CSV first.")
+        if ref is None:
+            return found[0]
+        for info in found:
+            if info.name == str(ref) or str(info.id) == str(ref):
+                return info
+        raise ScalegateError(f"There is no dataset called {ref!s}; load it or pick another.")
+
+    def find_by_hash(self, sha256: str) -> DatasetInfo | None:
+        for info in self.datasets():
+            if info.sha256 == sha256:
+                return info
+        return None
+
+    def report(self, dataset_id: int) -> dict[str, Any]:
+        row = (
+            self.cursor()
+            .execute("SELECT report FROM datasets WHERE id = $id", {"id": dataset_id})
+            .fetchone()
+        )
+        return json.loads(row[0]) if row and row[0] else {}
+
+    def rename(self, dataset_id: int, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ScalegateError("A dataset needs a name: type one.")
+        with self.transaction() as cur:
+            clash = cur.execute(
+                "SELECT count(*) FROM datasets WHERE name = $n AND id <> $id",
+                {"n": name, "id": dataset_id},
+            ).fetchone()
+            if clash and clash[0]:
+                raise ScalegateError(f"Another dataset is already called {name}: pick another.")
+            cur.execute(
+                "UPDATE datasets SET name = $n WHERE id = $id", {"n": name, "id": dataset_id}
+            )
+
+    def delete(self, dataset_id: int) -> None:
+        """Remove a dataset, its observations, catalog and decisions, in one transaction."""
+        with self.transaction() as cur:
+            self.delete_in(cur, dataset_id)
+            self._rebuild_view(cur)
+
+    def delete_in(self, cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
+        cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
+        cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
+        for table in ("datasets", "metrics", "decisions"):
+            key = "id" if table == "datasets" else "dataset_id"
+            cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)
+
+    def settings_json(self, dataset_id: int) -> dict[str, Any]:
+        row = (
+            self.cursor()
+            .execute("SELECT settings FROM datasets WHERE id = $id", {"id": dataset_id})
+            .fetchone()
+        )
+        return json.loads(row[0]) if row and row[0] else {}
+
+
+_STORES: dict[str, Store] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def open_store(path: str | os.PathLike[str] | None = None) -> Store:
+    """The process's one Store per database file (`:memory:` always gets a fresh one)."""
+    key = str(path if path is not None else os.environ.get("SCALEGATE_DB", DEFAULT_DB))
+    if key == ":memory:":
+        return Store(key)
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = Store(key)
+        return store

@@ -1,0 +1,42 @@
+"""The one migration ledger of the database schema: each step brings a file from the version
+before it to its own version, inside the opening transaction.
+
+Every schema change of the project adds exactly one numbered step here, with its test from
+every earlier version (tests/test_upgrade_fixtures.py, fixtures in tests/fixtures/). Numbers
+are never reused. Reserved for round 2, in the order the work lands:
+  3  weighted day cells (real exports: weight totals and the sums HC1 and clusters need)
+  4  money inputs marked "not given" unless a person or a catalog gave them
+  5  appended data and alert acknowledgements (watching after the decision)
+  6  datasets whose cells were computed elsewhere (Spark), with no local rows
+A step that is not written yet is simply absent: SCHEMA_VERSION is the highest step present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+Step = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _day_cells(cur: duckdb.DuckDBPyConnection) -> None:
+    """1 -> 2: every dataset gets its day cells (one GROUP BY over its rows)."""
+    from analytics.store import day_cells  # day_cells imports the database module
+
+    for (dataset_id,) in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall():
+        day_cells.build_from_table(cur, dataset_id)
+
+
+# version reached -> (what it changes, in a line; the step)
+LEDGER: dict[int, tuple[str, Step]] = {
+    2: ("day cells stored per dataset (cells_<id>)", _day_cells),
+}
+SCHEMA_VERSION = max(LEDGER)
+
+
+def upgrade(cur: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Run every step after `version`, in order, on the caller's transaction."""
+    for target in sorted(LEDGER):
+        if target > version:
+            LEDGER[target][1](cur)

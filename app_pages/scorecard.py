@@ -1,0 +1,57 @@
+"""Scorecard: every outcome's verdict with its reasons, the pilot's verdict beside it, exports."""
+
+import streamlit as st
+
+from analytics.present import charts
+from analytics.present.charts import context_from
+from ui import exports
+from ui.context import current
+from ui.show import chart, interval_caption, need_dataset, notes, verdict_badge
+from ui.text import plain
+
+ctx = current()
+need_dataset(ctx)
+assert ctx.catalog is not None
+st.title("Scorecard")
+
+found = ctx.results()
+cctx = context_from(found)
+figure = charts.scorecard_chart(found, ctx.catalog, cctx)
+chart(figure, key="scorecard_chart")
+interval_caption(cctx.ci_level)
+
+st.subheader("Why each verdict")
+for v in found.verdicts:
+    with st.container(border=True, key=f"scorecard_reason_{v.metric}"):
+        production, pilot = st.columns([3, 2])
+        with production:
+            st.markdown(f"**{plain(v.label)}**")
+            verdict_badge(v.verdict)
+            for reason in v.reasons:
+                st.markdown(f"- {plain(reason)}")
+            if v.worse_summary:
+                st.caption(plain(v.worse_summary))
+        with pilot:
+            verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
+            for reason in v.pilot_reasons[:2]:
+                st.caption(plain(reason))
+notes(found)
+
+st.subheader("Value at scale")
+if found.value_at_scale:
+    value = charts.value_chart(found, ctx.catalog, cctx)
+    chart(value, key="scorecard_value_chart")
+    interval_caption(cctx.ci_level)
+else:
+    st.info(
+        "No outcome has a value per unit yet, so nothing is priced. Set one in the metric "
+        "catalog on the Data page to see what the pilot promised and production delivers a year."
+    )
+    value = None
+
+st.subheader("Downloads")
+exports.chart_downloads(figure, "scorecard", key="scorecard_dl_chart")
+if value is not None:
+    exports.chart_downloads(value, "value_at_scale", key="scorecard_dl_value")
+exports.table_downloads(found, key="scorecard_dl_tables")
+exports.pack_downloads(ctx, found, key="scorecard_dl_pack")
