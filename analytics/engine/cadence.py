@@ -79,3 +79,23 @@ def gaps_by_site(site_dates: pd.DataFrame, cadence: Cadence | None = None) -> pd
             missing = int(index.max() - index.min() + 1 - np.unique(index).size)
         rows.append((site, missing, missing * cadence.days, cadence.name))
     return pd.DataFrame(rows, columns=["site", "periods_missing", "days_missing", "cadence"])
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseExtent:
+    """How much of the data's own time a phase covers: its distinct periods (weeks of a weekly
+    export) and the unit they are named in."""
+
+    periods: int
+    unit: str
+
+
+def phase_extent(days: pd.DataFrame, phase: str) -> PhaseExtent:
+    """The periods of the data's cadence that hold rows of `phase` (day cells: phase, site,
+    date), for sentences about aggregated data ("4 more weeks at its 3 sites")."""
+    cadence = detect_cadence(days[["site", "date"]])
+    dates = days.loc[days["phase"] == phase, "date"].dropna()
+    if dates.empty:
+        return PhaseExtent(0, cadence.unit)
+    index = _period_index(_day_numbers(dates), cadence)
+    return PhaseExtent(int(np.unique(index).size), cadence.unit)
