@@ -17,6 +17,7 @@ from analytics.engine.aggregate import Filters, summarise_days
 from analytics.ingest.load import Source, load_files
 from analytics.store import day_cells
 from analytics.store.database import Store
+from analytics.store.migrations import SCHEMA_VERSION
 
 # Set-aside rows (an unknown phase, no phase), non-finite values, a missing value, a row
 # without a date and two rows on one day: the slow path of the load.
@@ -56,7 +57,16 @@ def test_stored_cells_equal_a_group_by_of_the_cleaned_rows(store: Store) -> None
     cur = store.cursor()
     stored = summarise_days(cur, result.dataset_id, ["cost", "accuracy"])
     fresh = _group_by_rows(cur, result.dataset_id)
-    pd.testing.assert_frame_equal(_sorted(stored), _sorted(fresh), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        _sorted(stored)[list(fresh.columns)], _sorted(fresh), check_dtype=False
+    )
+    # Unweighted rows are the case w = 1: W = S2 = n, Q1 = 0, Q2 = m2, volume = rows.
+    for k in (0, 1):
+        assert (stored[f"w{k}"] == stored[f"n{k}"]).all()
+        assert (stored[f"s2{k}"] == stored[f"n{k}"]).all()
+        assert (stored[f"q1{k}"] == 0).all()
+        assert (stored[f"q2{k}"] == stored[f"m2{k}"]).all()
+    assert (stored["volume"] == stored["rows"]).all()
     # Worked by hand: the 1 January cell holds 10 and 12; inf and NaN were stored as missing.
     jan1 = stored[stored["date"] == pd.Timestamp("2024-01-01")].iloc[0]
     assert (jan1["rows"], jan1["n0"], jan1["mean0"], jan1["m20"]) == (2, 2, 11.0, 2.0)
@@ -96,7 +106,7 @@ def test_a_database_of_schema_1_gets_its_day_cells_on_opening(tmp_path: Path) ->
     store.close()
     reopened = Store(path)
     cur = reopened.cursor()
-    assert cur.execute("SELECT max(version) FROM schema_info").fetchone() == (2,)
+    assert cur.execute("SELECT max(version) FROM schema_info").fetchone() == (SCHEMA_VERSION,)
     stored = summarise_days(cur, loaded.dataset_id, list(day_cells.metric_columns(cur, 1)))
     assert int(stored["rows"].sum()) == loaded.report.rows_loaded
     after = analyse(reopened, loaded.dataset_id, catalog).to_dict()

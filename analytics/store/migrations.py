@@ -28,9 +28,23 @@ def _day_cells(cur: duckdb.DuckDBPyConnection) -> None:
         day_cells.build_from_table(cur, dataset_id)
 
 
+def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
+    """2 -> 3: every dataset's day cells are rebuilt in the weighted format: per metric n, w,
+    mean, m2, s2, q1, q2 and per cell the volume (engine/sums.py; w = 1 for unweighted rows,
+    which gives the numbers of schema 2 exactly)."""
+    from analytics.store import day_cells
+
+    for (dataset_id,) in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall():
+        day_cells.build_from_table(cur, dataset_id)
+
+
 # version reached -> (what it changes, in a line; the step)
 LEDGER: dict[int, tuple[str, Step]] = {
     2: ("day cells stored per dataset (cells_<id>)", _day_cells),
+    3: (
+        "weighted day cells (weight totals and the sums HC1 and clusters need)",
+        _weighted_day_cells,
+    ),
 }
 SCHEMA_VERSION = max(LEDGER)
 
