@@ -1,4 +1,4 @@
-"""The command line: `python -m analytics load|report|pack|init-sample ...`.
+"""The command line: `python -m analytics load|report|pack|init-sample|decisions ...`.
 
 Exit status: 0 on success, 2 with one sentence on stderr when the user must fix something
 (input, arguments, a database held by a running dashboard), 1 on a fault of ours.
@@ -61,7 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
     init.add_argument("--db")
+    _add_decisions(sub.add_parser("decisions", help="export or import the decision log"))
     return parser
+
+
+def _add_decisions(p: argparse.ArgumentParser) -> None:
+    verbs = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    export = verbs.add_parser("export", help="write every decision with its snapshot")
+    export.add_argument("--db", help="database file (default data/scalegate.duckdb)")
+    export.add_argument("--out", required=True, metavar="FILE", help=".jsonl or .csv")
+    into = verbs.add_parser("import", help="add the decisions of an exported log")
+    into.add_argument("file", metavar="FILE", help=".jsonl or .csv written by export")
+    into.add_argument("--db", help="database file (default data/scalegate.duckdb)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,6 +102,10 @@ def _run(args: argparse.Namespace) -> int:
             run_cost=args.run_cost,
             pack=args.command == "pack",
         )
+    if args.command == "decisions":
+        if args.verb == "export":
+            return commands.export_decisions(db=args.db, out=Path(args.out))
+        return commands.import_decisions(Path(args.file), db=args.db)
     return commands.init_sample(db=args.db)
 
 
