@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics.core.errors import ScalegateError
 from ui import sidebar
+from ui.notices import opening_notice
 from ui.pages import REGISTRY
 from ui.text import plain
 
@@ -22,7 +23,7 @@ for page in REGISTRY:
 navigation = st.navigation(sections)
 
 try:
-    sidebar.render()
+    opening_notice(sidebar.render().store)
     navigation.run()
 except ScalegateError as error:
     # Something the user can fix: one sentence, never a traceback.

@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +21,8 @@ from typing import Any
 import duckdb
 
 from analytics.core.errors import ScalegateError
-from analytics.store.file_check import check_file, damaged, in_use
-from analytics.store.migrations import SCHEMA_VERSION
+from analytics.store.file_check import check_file, damaged, disk_full, in_use
+from analytics.store.migrations import current_version
 from analytics.store.upgrade import upgrade_file
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
@@ -124,7 +124,7 @@ class Store:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             version = check_file(self.path)  # refuses a damaged or foreign file, reading only
-            if version is not None and 0 <= version < SCHEMA_VERSION:
+            if version is not None and 0 <= version < current_version():
                 self.notice = upgrade_file(self.path, version, rebuild_view)
         try:
             self._con = duckdb.connect(self.path)
@@ -149,19 +149,32 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One serialised write transaction: it commits whole or rolls back whole."""
+        """One serialised write transaction: it commits whole or rolls back whole. A disk that
+        fills up part way is one sentence, and the database is left as it was."""
         with self._write_lock:
             cur = self._con.cursor()
             cur.begin()
             try:
                 yield cur
-            except BaseException:
-                cur.rollback()
+            except BaseException as exc:
+                with suppress(duckdb.Error):  # a failed write may have ended it already
+                    cur.rollback()
+                if isinstance(exc, duckdb.Error) and disk_full(exc):
+                    raise self._full() from exc
                 raise
             else:
-                cur.commit()
+                try:
+                    cur.commit()
+                except duckdb.Error as exc:
+                    raise (self._full() if disk_full(exc) else exc) from exc
             finally:
                 cur.close()
+
+    def _full(self) -> ScalegateError:
+        return ScalegateError(
+            f"The disk holding {self.path} is full: nothing was stored and the database is as "
+            "it was; free some space and try again."
+        )
 
     def close(self) -> None:
         self._con.close()
@@ -183,7 +196,7 @@ class Store:
                 return
             for statement in _SCHEMA:
                 cur.execute(statement)
-            cur.execute("INSERT INTO schema_info VALUES ($v)", {"v": SCHEMA_VERSION})
+            cur.execute("INSERT INTO schema_info VALUES ($v)", {"v": current_version()})
             rebuild_view(cur)
 
     def _rebuild_view(self, cur: duckdb.DuckDBPyConnection) -> None:

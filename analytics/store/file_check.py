@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.core.errors import ScalegateError
-from analytics.store.migrations import SCHEMA_VERSION
+from analytics.store import migrations
 
 # A DuckDB file starts with a main header block and two database headers of 4 KiB each; the
 # main header holds the magic word at byte 8.
@@ -49,6 +49,16 @@ def in_use(path: str, message: str = "") -> ScalegateError:
     return ScalegateError(
         f"The database {path} is in use by another program{who}, such as a running dashboard: "
         "stop it, or pass another --db."
+    )
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a DuckDB error says a write failed for want of space (a full disk, a quota, a
+    file-size limit)."""
+    text = str(exc)
+    return any(
+        words in text
+        for words in ("No space left", "File too large", "Disk quota", "not enough space")
     )
 
 
@@ -120,10 +130,11 @@ def _schema_version(con: duckdb.DuckDBPyConnection, path: str) -> int | None:
             con.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 (fixed names)
     row = con.execute("SELECT max(version) FROM schema_info").fetchone()
     version = row[0] if row else None
-    if version is not None and version > SCHEMA_VERSION:
+    newest = migrations.current_version()
+    if version is not None and version > newest:
         raise ScalegateError(
             f"The database {path} was written by a newer Scalegate (schema {version}, this "
-            f"one reads up to {SCHEMA_VERSION}): upgrade Scalegate to open it."
+            f"one reads up to {newest}): upgrade Scalegate to open it."
         )
     return version
 

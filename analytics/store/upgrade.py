@@ -41,7 +41,7 @@ def _migrate_copy(work: Path, version: int, finish: Finish) -> None:
     try:
         con.begin()
         migrations.upgrade(con, version)
-        con.execute("UPDATE schema_info SET version = $v", {"v": migrations.SCHEMA_VERSION})
+        con.execute("UPDATE schema_info SET version = $v", {"v": migrations.current_version()})
         finish(con)
         con.commit()
         con.execute("CHECKPOINT")  # everything in the file itself, no .wal to carry along
@@ -65,7 +65,7 @@ def upgrade_file(path: str, version: int, finish: Finish) -> str:
         _remove(work, _wal(work))
         raise ScalegateError(
             f"The database {path} could not be brought up to date (schema {version} to "
-            f"{migrations.SCHEMA_VERSION}): nothing in it was changed. Free some disk space "
+            f"{migrations.current_version()}): nothing in it was changed. Free some disk space "
             "and open it again, or point --db at another file."
         ) from exc
     except BaseException:
@@ -77,5 +77,5 @@ def upgrade_file(path: str, version: int, finish: Finish) -> str:
     os.replace(work, original)
     return (
         f"The database {path} was upgraded from schema {version} to "
-        f"{migrations.SCHEMA_VERSION}; the file as it was is kept at {backup}."
+        f"{migrations.current_version()}; the file as it was is kept at {backup}."
     )
