@@ -142,21 +142,21 @@ class ImportResult:
     already_there: int
 
 
-def _rows(path: Path, fmt: Format) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, raw record) for each decision in the file."""
+def _rows(path: Path, fmt: Format) -> list[tuple[str, dict[str, Any]]]:
+    """(where it is: "line 3" of a JSON Lines file, "row 2" of a CSV's records; raw record)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScalegateError(f"{path} cannot be read as a decision log: export it again.") from exc
     if fmt == "csv":
         reader = csv.DictReader(io.StringIO(text))
-        return [(i + 2, row) for i, row in enumerate(reader)]
+        return [(f"row {i}", row) for i, row in enumerate(reader, start=1)]
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            out.append((i, json.loads(line)))
+            out.append((f"line {i}", json.loads(line)))
         except ValueError as exc:
             raise ScalegateError(f"Line {i} of {path} is not JSON: export the log again.") from exc
     return out
@@ -190,19 +190,19 @@ def _record(raw: Any, fmt: Format, where: str) -> dict[str, Any]:
     return {k: record[k] for k in FIELDS}
 
 
-def read_log(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def read_log(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """Every decision in an exported log, checked, with its line number. Raises ScalegateError
     for a file that is not a whole log or holds the same decision twice."""
     fmt = format_of(path)
     if not path.is_file():
         raise ScalegateError(f"There is no file {path}: check the path.")
-    records = [(n, _record(raw, fmt, f"Line {n} of {path}")) for n, raw in _rows(path, fmt)]
-    first: dict[str, int] = {}
+    records = [(n, _record(raw, fmt, f"{n.capitalize()} of {path}")) for n, raw in _rows(path, fmt)]
+    first: dict[str, str] = {}
     for n, record in records:
         key = _identity(record)
         if key in first:
             raise ScalegateError(
-                f"Lines {first[key]} and {n} of {path} hold the same decision: remove one and "
+                f"{first[key].capitalize()} and {n} of {path} hold the same decision: remove one and "
                 "import again."
             )
         first[key] = n
@@ -217,7 +217,7 @@ def import_file(store: Store, path: Path) -> ImportResult:
     for n, record in records:
         if record["dataset_sha256"] not in by_hash:
             raise ScalegateError(
-                f"Line {n} of {path} is a decision on the dataset {record['dataset_name']!r}, "
+                f"{n.capitalize()} of {path} is a decision on the dataset {record['dataset_name']!r}, "
                 "which this database does not hold: load that data first, then import again."
             )
     with store.transaction() as cur:
