@@ -7,6 +7,7 @@ Exit status: 0 on success, 2 with one sentence on stderr when the user must fix 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -109,16 +110,30 @@ def _run(args: argparse.Namespace) -> int:
     return commands.init_sample(db=args.db)
 
 
+def _db_of(args: argparse.Namespace | None) -> str:
+    from analytics.store.database import DEFAULT_DB
+
+    return getattr(args, "db", None) or os.environ.get("SCALEGATE_DB") or str(DEFAULT_DB)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = None
     try:
-        return _run(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        return _run(args)
     except ScalegateError as exc:
         print(exc.sentence, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted: nothing was changed.", file=sys.stderr)
         return 2
-    except Exception:  # a fault of ours: say so, keep the details for a bug report
+    except Exception as exc:
+        from analytics.store.file_check import corrupt, damaged
+
+        if corrupt(exc):  # a damaged block met while reading: the file's fault, not ours
+            print(damaged(_db_of(args)).sentence, file=sys.stderr)
+            return 2
+        # A fault of ours: say so, keep the details for a bug report.
         print("Scalegate hit an internal error; please report it with this trace:", file=sys.stderr)
         traceback.print_exc()
         return 1

@@ -179,3 +179,38 @@ def test_every_page_refuses_it_in_one_sentence(
         errors = [e.value for e in at.error]
         assert len(errors) == 1, (page.path, errors)
         assert plain(words) in errors[0] and plain(str(path)) in errors[0], errors[0]
+
+
+def _overwrite_a_data_block(path: Path) -> None:
+    """The fixture with its third data block overwritten (a bad sector, a stray write): the
+    headers and bookkeeping read fine, the damage shows only when the rows are read."""
+    data = bytearray(FIXTURE.read_bytes())
+    start = 3 * 4096 + 2 * 262144 + 8  # past the headers and two blocks, after its checksum
+    data[start : start + 262144 - 8] = b"\x5a" * (262144 - 8)
+    path.write_bytes(bytes(data))
+
+
+def test_damage_met_while_reading_is_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "scalegate.duckdb"
+    _overwrite_a_data_block(path)
+    before = _digest(path)
+    for verb in ("report", "pack"):
+        code = main([verb, "--db", str(path), "--out", str(tmp_path / "out")])
+        err = capsys.readouterr().err.strip()
+        assert code == 2, err
+        assert err.startswith(f"The database {path} is damaged") and "\n" not in err
+    monkeypatch.setenv("SCALEGATE_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    shown = []
+    for page in REGISTRY:
+        at.switch_page(page.path).run()
+        assert not at.exception, page.path
+        shown += [e.value for e in at.error]
+    assert shown and all(plain(f"The database {path} is damaged") in e for e in shown), shown
+    from analytics.store.database import _STORES
+
+    for store in [_STORES.pop(k) for k in list(_STORES) if k == str(path)]:
+        store.close()  # the CLI's store in this process, before the file is compared
+    assert _digest(path) == before

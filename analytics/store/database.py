@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from analytics.core.errors import ScalegateError
-from analytics.store.file_check import check_file, damaged, disk_full, in_use
+from analytics.store.file_check import check_file, damaged, disk_full, in_use, locked
 from analytics.store.migrations import current_version
 from analytics.store.upgrade import upgrade_file
 
@@ -129,7 +129,7 @@ class Store:
         try:
             self._con = duckdb.connect(self.path)
         except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
+            if locked(exc):
                 raise in_use(self.path, str(exc)) from exc
             raise damaged(self.path) from exc
         except duckdb.Error as exc:

@@ -52,6 +52,20 @@ def in_use(path: str, message: str = "") -> ScalegateError:
     )
 
 
+def locked(exc: BaseException) -> bool:
+    """Whether DuckDB refused a file because another process holds its lock (not a word inside
+    "block", which its damage messages hold)."""
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def corrupt(exc: BaseException) -> bool:
+    """Whether a DuckDB error met a damaged block while reading (a file that passed the checks
+    at opening can still hold one in the middle)."""
+    text = str(exc)
+    return "Corrupt database file" in text or "Could not read enough bytes" in text
+
+
 def disk_full(exc: BaseException) -> bool:
     """Whether a DuckDB error says a write failed for want of space (a full disk, a quota, a
     file-size limit)."""
@@ -99,7 +113,7 @@ def _probe(path: str) -> int | None:
         raise damaged(path) from exc
     except duckdb.Error as exc:
         text = str(exc)
-        if "lock" in text.lower():
+        if locked(exc):
             raise in_use(path, text) from exc
         if "newer version" in text or "storage version" in text:
             raise ScalegateError(
