@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics.core.errors import ScalegateError
 from ui import sidebar
+from ui.notices import damage_sentence, opening_notice
 from ui.pages import REGISTRY
 from ui.text import plain
 
@@ -22,8 +23,13 @@ for page in REGISTRY:
 navigation = st.navigation(sections)
 
 try:
-    sidebar.render()
+    opening_notice(sidebar.render().store)
     navigation.run()
 except ScalegateError as error:
     # Something the user can fix: one sentence, never a traceback.
     st.error(plain(error), icon=":material/error:")
+except Exception as error:
+    sentence = damage_sentence(error)  # a damaged block met while reading the database
+    if sentence is None:
+        raise
+    st.error(plain(sentence), icon=":material/error:")

@@ -1,4 +1,4 @@
-"""The command line: `python -m analytics load|report|pack|init-sample ...`.
+"""The command line: `python -m analytics load|report|pack|init-sample|decisions ...`.
 
 Exit status: 0 on success, 2 with one sentence on stderr when the user must fix something
 (input, arguments, a database held by a running dashboard), 1 on a fault of ours.
@@ -7,6 +7,7 @@ Exit status: 0 on success, 2 with one sentence on stderr when the user must fix 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -61,7 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
     init.add_argument("--db")
+    _add_decisions(sub.add_parser("decisions", help="export or import the decision log"))
     return parser
+
+
+def _add_decisions(p: argparse.ArgumentParser) -> None:
+    verbs = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    export = verbs.add_parser("export", help="write every decision with its snapshot")
+    export.add_argument("--db", help="database file (default data/scalegate.duckdb)")
+    export.add_argument("--out", required=True, metavar="FILE", help=".jsonl or .csv")
+    into = verbs.add_parser("import", help="add the decisions of an exported log")
+    into.add_argument("file", metavar="FILE", help=".jsonl or .csv written by export")
+    into.add_argument("--db", help="database file (default data/scalegate.duckdb)")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -91,19 +103,37 @@ def _run(args: argparse.Namespace) -> int:
             run_cost=args.run_cost,
             pack=args.command == "pack",
         )
+    if args.command == "decisions":
+        if args.verb == "export":
+            return commands.export_decisions(db=args.db, out=Path(args.out))
+        return commands.import_decisions(Path(args.file), db=args.db)
     return commands.init_sample(db=args.db)
 
 
+def _db_of(args: argparse.Namespace | None) -> str:
+    from analytics.store.database import DEFAULT_DB
+
+    return getattr(args, "db", None) or os.environ.get("SCALEGATE_DB") or str(DEFAULT_DB)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = None
     try:
-        return _run(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        return _run(args)
     except ScalegateError as exc:
         print(exc.sentence, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted: nothing was changed.", file=sys.stderr)
         return 2
-    except Exception:  # a fault of ours: say so, keep the details for a bug report
+    except Exception as exc:
+        from analytics.store.file_check import corrupt, damaged
+
+        if corrupt(exc):  # a damaged block met while reading: the file's fault, not ours
+            print(damaged(_db_of(args)).sentence, file=sys.stderr)
+            return 2
+        # A fault of ours: say so, keep the details for a bug report.
         print("Scalegate hit an internal error; please report it with this trace:", file=sys.stderr)
         traceback.print_exc()
         return 1

@@ -12,7 +12,7 @@ from analytics.decide.decisions import (
     record_decision,
 )
 from ui.context import current
-from ui.decision_panel import log_panel, readiness_panel
+from ui.decision_panel import download_panel, log_panel, readiness_panel
 from ui.show import need_dataset, verdict_text
 from ui.text import plain
 
@@ -74,3 +74,4 @@ if submitted:
 
 st.subheader("Decision log")
 log_panel(ctx, past)
+download_panel(ctx.store)

@@ -47,12 +47,24 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=900.0,
         help="run the peer at a size only if its predicted time is under this (default 900)",
     )
+    p.add_argument(
+        "--load-test",
+        action="store_true",
+        help="many browser sessions at once while one loads a file (bench/load_test.py)",
+    )
+    p.add_argument("--sessions", type=int, default=8, help="load test: most sessions (default 8)")
+    p.add_argument("--rounds", type=int, default=3, help="load test: rounds of every page")
+    p.add_argument("--load-rows", type=int, default=1_000_000, help="load test: the file loaded")
     readme = p.add_mutually_exclusive_group()
     readme.add_argument("--readme", action="store_true", default=None, help="update README.md")
     readme.add_argument("--no-readme", dest="readme", action="store_false")
     args = p.parse_args(argv)
     if args.quick and args.rows:
         p.error("--quick and --rows do not go together")
+    if args.load_test:
+        args.sizes = tuple(args.rows or (FULL[-1],))[:1]  # the dataset the sessions browse
+        args.readme = bool(args.readme)
+        return args
     sizes = tuple(sorted(set(args.rows))) if args.rows else (QUICK if args.quick else FULL)
     if any(n < 1000 for n in sizes):
         p.error("--rows must be at least 1000")
@@ -120,8 +132,30 @@ def predict_peer(measured: dict[str, Any], rows: int) -> tuple[float, float]:
     return peer["seconds"] * scale, base + (peer["peak_rss"] - base) * scale
 
 
+def load_test(args: argparse.Namespace, argv: list[str]) -> int:
+    """The load test alone: many sessions at once while one loads (not part of `make test`)."""
+    from bench import load_test as lt
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    before = os.getloadavg()[0]
+    found = lt.run(args.sizes[0], args.load_rows, args.sessions, args.rounds, log)
+    command = "python -m bench " + " ".join(shlex.quote(a) for a in argv)
+    body = lt.render(found, command.strip(), (before, os.getloadavg()[0]))
+    (OUT / "loadtest.json").write_text(json.dumps(found, indent=1))
+    (OUT / "loadtest.md").write_text(body + "\n")
+    print(body)
+    if args.readme:
+        lt.update_readme(ROOT / "README.md", body)
+        log("README.md updated between the load-test markers")
+    errors = len(found["alone"]["errors"]) + sum(len(lv["errors"]) for lv in found["levels"])
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    if args.load_test:
+        return load_test(args, argv)
     command = ("python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)).strip()
     OUT.mkdir(parents=True, exist_ok=True)
     box = machine()

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from analytics.decide.decision_export import export_bytes
 from analytics.decide.decisions import (
     DecisionRecord,
     changes_frame,
@@ -14,7 +15,9 @@ from analytics.decide.decisions import (
     snapshot_filters,
 )
 from analytics.decide.readiness import ReadinessItem
+from analytics.store.database import Store
 from ui.context import Context
+from ui.show import downloads
 from ui.text import plain
 
 SIGNALS = {
@@ -78,4 +81,29 @@ def log_panel(ctx: Context, past: Sequence[DecisionRecord]) -> None:
     st.caption(
         "Today's numbers are computed under the filters the snapshot was taken with, on the "
         "data and catalog as they are now."
+    )
+
+
+def download_panel(store: Store) -> None:
+    """The whole decision log with each decision's snapshot, as `decisions export` writes it."""
+    downloads(
+        [
+            (
+                "Decision log (JSON Lines)",
+                lambda: export_bytes(store, "jsonl"),
+                "scalegate-decisions.jsonl",
+                "application/jsonl",
+            ),
+            (
+                "Decision log (CSV)",
+                lambda: export_bytes(store, "csv"),
+                "scalegate-decisions.csv",
+                "text/csv",
+            ),
+        ],
+        key="decision_export",
+    )
+    st.caption(
+        "Every decision of every dataset, each with its snapshot: a copy of the audit trail "
+        "that `python -m analytics decisions import` reads back into a database."
     )

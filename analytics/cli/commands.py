@@ -11,12 +11,22 @@ from analytics.core.errors import ScalegateError
 from analytics.core.types import Phase, Role
 from analytics.ingest.load import Source, load_files
 from analytics.ingest.read import expand_local
-from analytics.store.database import Store, open_store
+from analytics.store.database import Store
+from analytics.store.database import open_store as _open_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
 SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
 _ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
 _PHASES = ("baseline", "pilot", "production")
+
+
+def open_store(db: str | None) -> Store:
+    """The database, saying on stderr what opening it did (an upgrade and where its backup is)."""
+    store = _open_store(db)
+    if store.notice:
+        print(store.notice, file=sys.stderr)
+        store.notice = None  # said once
+    return store
 
 
 def check_mapping(mapping: Mapping[str, str], phase_map: Mapping[str, str]) -> None:
@@ -142,3 +152,26 @@ def analyse(
         run_cost=run_cost,
         pack=pack,
     )
+
+
+def export_decisions(*, db: str | None, out: Path) -> int:
+    """Write the whole decision log, with each decision's snapshot, to a .jsonl or .csv file."""
+    from analytics.decide.decision_export import export_file, format_of
+
+    format_of(out)  # a wrong extension is refused before the database is opened
+    count = export_file(open_store(db), out)
+    print(f"Wrote {count} decision{'s' if count != 1 else ''} to {out}.")
+    return 0
+
+
+def import_decisions(path: Path, *, db: str | None) -> int:
+    """Add the decisions of an exported log that the database does not hold yet."""
+    from analytics.decide.decision_export import import_file, read_log
+
+    read_log(path)  # a broken file is refused before the database is opened
+    found = import_file(open_store(db), path)
+    print(
+        f"Imported {found.imported} decision{'s' if found.imported != 1 else ''}; "
+        f"{found.already_there} already in the log."
+    )
+    return 0

@@ -12,7 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,9 @@ from typing import Any
 import duckdb
 
 from analytics.core.errors import ScalegateError
-from analytics.store.migrations import SCHEMA_VERSION, upgrade
+from analytics.store.file_check import check_file, damaged, disk_full, in_use, locked
+from analytics.store.migrations import current_version
+from analytics.store.upgrade import upgrade_file
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
 
@@ -51,6 +53,25 @@ _EMPTY_TELEMETRY = (
     "NULL::VARCHAR AS site, NULL::VARCHAR AS channel, NULL::VARCHAR AS metric, "
     "NULL::DOUBLE AS value WHERE false"
 )
+
+
+def rebuild_view(cur: duckdb.DuckDBPyConnection) -> None:
+    """The long view of every dataset, built from the wide tables with UNPIVOT.
+
+    Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions.
+    """
+    ids = [r[0] for r in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall()]
+    parts = []
+    for dataset_id in ids:
+        table = obs_table_name(dataset_id)
+        parts.append(
+            f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
+            "metric, value FROM (UNPIVOT "
+            f"{table} ON COLUMNS(* EXCLUDE (date, phase, site, channel)) "
+            "INTO NAME metric VALUE value)"
+        )
+    body = " UNION ALL ".join(parts) if parts else _EMPTY_TELEMETRY
+    cur.execute("CREATE OR REPLACE VIEW telemetry AS " + body)
 
 
 def quote_ident(name: str) -> str:
@@ -98,25 +119,21 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = str(path if path is not None else os.environ.get("SCALEGATE_DB", DEFAULT_DB))
+        # What opening did that the user should hear of (an upgrade and its backup), or None.
+        self.notice: str | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            version = check_file(self.path)  # refuses a damaged or foreign file, reading only
+            if version is not None and 0 <= version < current_version():
+                self.notice = upgrade_file(self.path, version, rebuild_view)
         try:
             self._con = duckdb.connect(self.path)
         except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise ScalegateError(
-                    f"The database {self.path} is in use by another Scalegate process "
-                    "(a running dashboard?): stop it, or pass another --db."
-                ) from exc
-            raise ScalegateError(
-                f"The database {self.path} cannot be opened: it is not a Scalegate database "
-                "or it is damaged."
-            ) from exc
+            if locked(exc):
+                raise in_use(self.path, str(exc)) from exc
+            raise damaged(self.path) from exc
         except duckdb.Error as exc:
-            raise ScalegateError(
-                f"The database {self.path} cannot be opened: it is not a Scalegate database "
-                "or it is damaged."
-            ) from exc
+            raise damaged(self.path) from exc
         self._write_lock = threading.RLock()
         try:
             self._ensure_schema()
@@ -132,19 +149,32 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One serialised write transaction: it commits whole or rolls back whole."""
+        """One serialised write transaction: it commits whole or rolls back whole. A disk that
+        fills up part way is one sentence, and the database is left as it was."""
         with self._write_lock:
             cur = self._con.cursor()
             cur.begin()
             try:
                 yield cur
-            except BaseException:
-                cur.rollback()
+            except BaseException as exc:
+                with suppress(duckdb.Error):  # a failed write may have ended it already
+                    cur.rollback()
+                if isinstance(exc, duckdb.Error) and disk_full(exc):
+                    raise self._full() from exc
                 raise
             else:
-                cur.commit()
+                try:
+                    cur.commit()
+                except duckdb.Error as exc:
+                    raise (self._full() if disk_full(exc) else exc) from exc
             finally:
                 cur.close()
+
+    def _full(self) -> ScalegateError:
+        return ScalegateError(
+            f"The disk holding {self.path} is full: nothing was stored and the database is as "
+            "it was; free some space and try again."
+        )
 
     def close(self) -> None:
         self._con.close()
@@ -152,60 +182,25 @@ class Store:
     # -- schema ------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
+        """A new file gets the schema; an existing one was checked (and upgraded) before opening."""
         with self.transaction() as cur:
             tables = {
                 r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()
             }
-            if tables and "schema_info" not in tables:
+            if tables and "schema_info" not in tables:  # only reached for `:memory:` misuse
                 raise ScalegateError(
                     f"The database {self.path} was not made by Scalegate: "
                     "point --db or SCALEGATE_DB at another file."
                 )
+            if "schema_info" in tables:
+                return
             for statement in _SCHEMA:
                 cur.execute(statement)
-            row = cur.execute("SELECT max(version) FROM schema_info").fetchone()
-            version = row[0] if row else None
-            if version is None:
-                cur.execute("INSERT INTO schema_info VALUES ($v)", {"v": SCHEMA_VERSION})
-                self._rebuild_view(cur)
-            elif version > SCHEMA_VERSION:
-                raise ScalegateError(
-                    f"The database {self.path} was written by a newer Scalegate "
-                    f"(schema {version}); upgrade Scalegate to open it."
-                )
-            elif version < SCHEMA_VERSION:
-                try:
-                    self._upgrade(cur, version)
-                except duckdb.Error as exc:
-                    raise ScalegateError(
-                        f"The database {self.path} could not be brought up to date "
-                        f"(schema {version} to {SCHEMA_VERSION}): nothing in it was changed. "
-                        "Free some disk space and open it again, or point --db at another file."
-                    ) from exc
-
-    def _upgrade(self, cur: duckdb.DuckDBPyConnection, version: int) -> None:
-        """Bring an older file up to SCHEMA_VERSION, one step at a time, in this transaction."""
-        upgrade(cur, version)
-        cur.execute("UPDATE schema_info SET version = $v", {"v": SCHEMA_VERSION})
-        self._rebuild_view(cur)
+            cur.execute("INSERT INTO schema_info VALUES ($v)", {"v": current_version()})
+            rebuild_view(cur)
 
     def _rebuild_view(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """The long view of every dataset, built from the wide tables with UNPIVOT.
-
-        Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions.
-        """
-        ids = [r[0] for r in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall()]
-        parts = []
-        for dataset_id in ids:
-            table = obs_table_name(dataset_id)
-            parts.append(
-                f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
-                "metric, value FROM (UNPIVOT "
-                f"{table} ON COLUMNS(* EXCLUDE (date, phase, site, channel)) "
-                "INTO NAME metric VALUE value)"
-            )
-        body = " UNION ALL ".join(parts) if parts else _EMPTY_TELEMETRY
-        cur.execute("CREATE OR REPLACE VIEW telemetry AS " + body)
+        rebuild_view(cur)
 
     rebuild_view = _rebuild_view
 

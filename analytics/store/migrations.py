@@ -9,6 +9,9 @@ are never reused. Reserved for round 2, in the order the work lands:
   5  appended data and alert acknowledgements (watching after the decision)
   6  datasets whose cells were computed elsewhere (Spark), with no local rows
 A step that is not written yet is simply absent: SCHEMA_VERSION is the highest step present.
+
+Steps never run on the user's file itself: analytics/store/upgrade.py runs them on a copy, keeps
+the original as `<file>.bak-<old version>` and only then puts the upgraded copy in its place.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ LEDGER: dict[int, tuple[str, Step]] = {
     ),
 }
 SCHEMA_VERSION = max(LEDGER)
+
+
+def current_version() -> int:
+    """The highest step of the ledger, read when called (the opening machinery uses this, so a
+    test can register an extra step and see a real upgrade)."""
+    return max(LEDGER)
 
 
 def upgrade(cur: duckdb.DuckDBPyConnection, version: int) -> None:
