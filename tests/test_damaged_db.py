@@ -182,12 +182,47 @@ def test_every_page_refuses_it_in_one_sentence(
 
 
 def _overwrite_a_data_block(path: Path) -> None:
-    """The fixture with its third data block overwritten (a bad sector, a stray write): the
-    headers and bookkeeping read fine, the damage shows only when the rows are read."""
-    data = bytearray(FIXTURE.read_bytes())
-    start = 3 * 4096 + 2 * 262144 + 8  # past the headers and two blocks, after its checksum
-    data[start : start + 262144 - 8] = b"\x5a" * (262144 - 8)
-    path.write_bytes(bytes(data))
+    """A database at today's schema with one data block overwritten (a bad sector, a stray
+    write): the headers and bookkeeping read fine, the damage shows only when the rows are read.
+
+    The file is the fixture brought up to date (the block layout moves with every schema step),
+    and the block is the first one past the headers whose damage the report meets."""
+    current = path.with_name("current.duckdb")
+    shutil.copyfile(FIXTURE, current)
+    done = subprocess.run(
+        [sys.executable, "-m", "analytics", "init-sample", "--db", str(current)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    clean = current.read_bytes()
+    for block in range(1, len(clean) // 262144):
+        data = bytearray(clean)
+        start = 3 * 4096 + block * 262144 + 8  # past the headers, after the block's checksum
+        data[start : start + 262144 - 8] = b"\x5a" * (262144 - 8)
+        path.write_bytes(bytes(data))
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analytics",
+                "report",
+                "--db",
+                str(path),
+                "--out",
+                str(path.with_name("probe")),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 2 and "is damaged" in probe.stderr:
+            path.write_bytes(bytes(data))  # as it was before the probe
+            return
+    raise AssertionError("no data block of the fixture is read by the report")
 
 
 def test_damage_met_while_reading_is_a_sentence(
