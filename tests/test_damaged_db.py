@@ -249,3 +249,27 @@ def test_damage_met_while_reading_is_a_sentence(
     for store in [_STORES.pop(k) for k in list(_STORES) if k == str(path)]:
         store.close()  # the CLI's store in this process, before the file is compared
     assert _digest(path) == before
+
+
+def test_a_file_that_shed_its_free_blocks_is_not_damaged(tmp_path: Path) -> None:
+    """DuckDB cuts free blocks off the end of a file and keeps counting them in its header: a
+    database whose last dataset was deleted is shorter than that count, and whole."""
+    from analytics.ingest.load import Source, load_files
+    from analytics.store.database import Store
+
+    path = tmp_path / "scalegate.duckdb"
+    store = Store(path)
+    kept = load_files(store, [Source.from_path(HELPDESK)])
+    gone = load_files(store, [Source.from_path(FIXTURE.with_name("sample_every25th.csv.gz"))])
+    store.close()
+    store = Store(path)
+    store.delete(gone.dataset_id)
+    store.close()
+    data = path.read_bytes()
+    # The newer database header: (iteration, meta block, free list, block count, block size).
+    newer = max(struct.unpack_from("<QQQQQ", data, start + 8) for start in (4096, 8192))
+    counted = (newer[3], newer[4])
+    assert path.stat().st_size < 3 * 4096 + counted[0] * counted[1]  # the case in point
+    store = Store(path)
+    assert [d.id for d in store.datasets()] == [kept.dataset_id]
+    store.close()

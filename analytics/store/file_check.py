@@ -8,7 +8,6 @@ writes to the file nor leaves a .wal behind), so a refused file stays byte for b
 from __future__ import annotations
 
 import re
-import struct
 from pathlib import Path
 
 import duckdb
@@ -76,30 +75,32 @@ def disk_full(exc: BaseException) -> bool:
     )
 
 
-def expected_size(header: bytes) -> int | None:
-    """The bytes a whole file must hold according to its newer database header, or None when the
-    header does not read as one (then DuckDB's own checks decide)."""
-    best: tuple[int, int] | None = None
-    for start in (_HEADER, 2 * _HEADER):
-        if len(header) < start + 48:
-            return None
-        iteration, _, _, blocks, block_size = struct.unpack_from("<QQQQQ", header, start + 8)
-        plausible = block_size >= _HEADER and block_size & (block_size - 1) == 0
-        if plausible and blocks < 1 << 40 and (best is None or iteration > best[0]):
-            best = (iteration, 3 * _HEADER + blocks * block_size)
-    return best[1] if best else None
-
-
 def _check_bytes(path: str) -> None:
-    """Refuse a file that is not DuckDB's, or shorter than its own header says."""
+    """Refuse a file that does not start as DuckDB's files do."""
     with open(path, "rb") as f:
         header = f.read(3 * _HEADER)
-        f.seek(0, 2)
-        size = f.tell()
     if len(header) < 3 * _HEADER or header[8:12] != _MAGIC:
         raise not_duckdb(path)
-    wanted = expected_size(header)
-    if wanted is not None and size < wanted:
+
+
+def _check_length(con: duckdb.DuckDBPyConnection, path: str, tables: set[str]) -> None:
+    """Refuse a file cut short: it must reach past the last block any table's data lies in.
+
+    The header's block count is no measure (DuckDB cuts free blocks off the end and keeps
+    counting them); the blocks the tables point to are, and reading where they are costs only
+    metadata, never the data itself.
+    """
+    row = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()
+    block_size = int(row[0]) if row else 0
+    last = -1
+    for table in tables:
+        # The highest block holding a segment of this table (-1: none on disk).
+        found = con.execute(
+            "SELECT max(block_id) FROM pragma_storage_info($t) WHERE persistent", {"t": table}
+        ).fetchone()
+        if found and found[0] is not None:
+            last = max(last, int(found[0]))
+    if Path(path).stat().st_size < 3 * _HEADER + (last + 1) * block_size:
         raise damaged(path)
 
 
@@ -142,6 +143,7 @@ def _schema_version(con: duckdb.DuckDBPyConnection, path: str) -> int | None:
     for table in _BOOKKEEPING:
         if table in tables:
             con.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608 (fixed names)
+    _check_length(con, path, tables)
     row = con.execute("SELECT max(version) FROM schema_info").fetchone()
     version = row[0] if row else None
     newest = migrations.current_version()

@@ -1,9 +1,10 @@
 """Bring an older database file up to SCHEMA_VERSION without ever touching the file itself.
 
 The ledger's steps run on a working copy beside it (`<file>.upgrading`). Only when every step
-has committed does the original move aside as `<file>.bak-<old version>` (a rename: the backup
-is the original, byte for byte) and the upgraded copy take its name. A step that fails, a full
-disk or an interruption leaves the original as it was and removes the working copy.
+has committed is the original kept as `<file>.bak-<old version>` (byte for byte: a hard link,
+or a copy) and the upgraded copy renamed over it, so the name never points at half a file. A
+step that fails, a full disk or an interruption leaves the original as it was and removes the
+working copy.
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ def _remove(*paths: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+def _keep(original: Path, backup: Path) -> None:
+    """The original (and its .wal, if any) as the backup: a hard link where the file system
+    allows one (no second copy on disk), else a copy."""
+    for src, dst in ((original, backup), (_wal(original), _wal(backup))):
+        dst.unlink(missing_ok=True)
+        if not src.exists():
+            continue
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+
+
 def _migrate_copy(work: Path, version: int, finish: Finish) -> None:
     """Run every ledger step after `version` on the working copy, in one transaction."""
     con = duckdb.connect(str(work))
@@ -61,8 +75,9 @@ def upgrade_file(path: str, version: int, finish: Finish) -> str:
         if _wal(original).exists():
             shutil.copyfile(_wal(original), _wal(work))
         _migrate_copy(work, version, finish)
+        _keep(original, backup)
     except (duckdb.Error, OSError) as exc:
-        _remove(work, _wal(work))
+        _remove(work, _wal(work), backup, _wal(backup))
         raise ScalegateError(
             f"The database {path} could not be brought up to date (schema {version} to "
             f"{migrations.current_version()}): nothing in it was changed. Free some disk space "
@@ -71,10 +86,8 @@ def upgrade_file(path: str, version: int, finish: Finish) -> str:
     except BaseException:
         _remove(work, _wal(work))
         raise
-    if _wal(original).exists():
-        os.replace(_wal(original), _wal(backup))  # its contents are in the upgraded copy
-    os.replace(original, backup)
-    os.replace(work, original)
+    _wal(original).unlink(missing_ok=True)  # its contents are in the upgraded copy and the backup
+    os.replace(work, original)  # atomic: the name always holds a whole database
     return (
         f"The database {path} was upgraded from schema {version} to "
         f"{migrations.current_version()}; the file as it was is kept at {backup}."
