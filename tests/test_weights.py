@@ -7,6 +7,10 @@ from cells; the engine sees only the day cells stored from the observation table
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -282,3 +286,43 @@ def test_the_issues_example_weighted_by_contacts_differs_and_equals_wls() -> Non
     assert unweighted.estimate == pytest.approx(0.0122, abs=2.5 * unweighted.se)
     assert weighted.estimate == pytest.approx(0.0054, abs=2.5 * weighted.se)
     assert unweighted.estimate - weighted.estimate > 0.004
+
+
+def test_results_report_rows_and_volume_and_readiness_sees_the_peak_in_contacts() -> None:
+    """A weighted analysis says rows and volume: the dataset block carries the contacts per phase
+    and the cadence, each effect the contacts behind its two groups; the readiness question on
+    volume finds the peak weeks by contacts (5× the others), not by rows (one row a region)."""
+    from weighted_panels import RESOLUTION_CATALOG, peak_week_rows
+
+    from analytics.core.catalog import read_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.decide.readiness import readiness
+
+    rows = peak_week_rows()
+    store, ds = store_weighted(rows, ("resolution_rate",), RESOLUTION_CATALOG)
+    catalog = read_catalog(store.cursor(), ds)
+    filters = Filters(grain="week")
+    results = analyse(store, ds, catalog, filters)
+    doc = results.to_dict()
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(doc)), schema)
+    by_phase = rows.groupby("phase")["weight"].sum()
+    assert doc["dataset"]["phase_volumes"] == {p: float(v) for p, v in by_phase.items()}
+    assert doc["dataset"]["volume"] == float(rows["weight"].sum())
+    assert doc["dataset"]["cadence"] == "weekly"
+    for effect in doc["effects"]:
+        if effect["slice_type"] == "overall":
+            first, second = effect["comparison"].split("_vs_")
+            assert (effect["volume_a"], effect["volume_b"]) == (by_phase[first], by_phase[second])
+        if effect["slice_type"] == "site" and not effect["adjusted"]:
+            first, second = effect["comparison"].split("_vs_")
+            at = rows[rows["site"] == effect["slice"]].groupby("phase")["weight"].sum()
+            assert (effect["volume_a"], effect["volume_b"]) == (at[first], at[second])
+    scale = next(i for i in readiness(store, ds, catalog, filters, results) if i.key == "scale")
+    production = rows[rows["phase"] == "production"].groupby("date")["weight"].sum()
+    assert scale.evidence[0] == (
+        f"Production volume ran from {int(production.min()):,} to {int(production.max()):,} in "
+        f"volume (the weight column) a period over {len(production)} periods."
+    )
+    peak = pd.Timestamp(production.idxmax()).strftime("%Y-%m-%d")
+    assert f"In the busiest period (from {peak}," in scale.evidence[1]
