@@ -232,12 +232,14 @@ def test_stored_day_cells_are_two_pass_weighted_sums(
     panel: tuple[pd.DataFrame, pd.DataFrame],
 ) -> None:
     """Uptime-like values 0.999 ± 0.0005 with weights: the stored sums equal a direct two-pass
-    computation; a NULL value does not count, nor a row of weight 0."""
+    computation; a NULL value does not count, nor a row of weight 0; rows without a date keep
+    their own cell."""
     rng = np.random.default_rng(9)
     rows = weighted_rows().head(120).copy()
     rows["cost"] = 0.999 + rng.normal(0, 0.0005, len(rows))
     rows.loc[rows.index[:5], "cost"] = np.nan
     rows.loc[rows.index[5:8], "weight"] = 0.0
+    rows.loc[rows.index[8:10], "date"] = None  # a key may be NULL: matched, not dropped
     store, ds = store_weighted(rows)
     cells = summarise_cells(store.cursor(), ds, ["cost"], Filters(grain="week"))
     kept = rows.dropna(subset=["cost"])
