@@ -328,3 +328,22 @@ def test_results_report_rows_and_volume_and_readiness_sees_the_peak_in_contacts(
     )
     peak = pd.Timestamp(production.idxmax()).strftime("%Y-%m-%d")
     assert f"In the busiest period (from {peak}," in scale.evidence[1]
+
+
+def test_time_series_and_chart_means_are_weighted(panel: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """What the time charts draw: each period's weighted mean with the se of a weighted mean,
+    and each phase's level pooled by volume, not by rows."""
+    from analytics.decide.analysis import period_means
+    from analytics.present.charts import _phase_means
+
+    frame, cells = panel
+    series = period_means(cells)
+    cost = series[series["metric"] == "cost"].set_index(["phase", "period"])
+    rows = frame.assign(period=pd.to_datetime(frame["period"]))
+    for (phase, period), group in list(rows.groupby(["phase", "period"]))[:12]:
+        got = cost.loc[(phase, period)]
+        assert got["mean"] == pytest.approx(np.average(group["cost"], weights=group["weight"]))
+        assert got["se"] == pytest.approx(np.sqrt(_group_se2(group["cost"], group["weight"])))
+    levels = _phase_means(series[series["metric"] == "cost"])
+    for phase, group in frame.groupby("phase"):
+        assert levels[phase] == pytest.approx(np.average(group["cost"], weights=group["weight"]))
