@@ -7,6 +7,10 @@ from cells; the engine sees only the day cells stored from the observation table
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,12 +232,14 @@ def test_stored_day_cells_are_two_pass_weighted_sums(
     panel: tuple[pd.DataFrame, pd.DataFrame],
 ) -> None:
     """Uptime-like values 0.999 ± 0.0005 with weights: the stored sums equal a direct two-pass
-    computation; a NULL value does not count, nor a row of weight 0."""
+    computation; a NULL value does not count, nor a row of weight 0; rows without a date keep
+    their own cell."""
     rng = np.random.default_rng(9)
     rows = weighted_rows().head(120).copy()
     rows["cost"] = 0.999 + rng.normal(0, 0.0005, len(rows))
     rows.loc[rows.index[:5], "cost"] = np.nan
     rows.loc[rows.index[5:8], "weight"] = 0.0
+    rows.loc[rows.index[8:10], "date"] = None  # a key may be NULL: matched, not dropped
     store, ds = store_weighted(rows)
     cells = summarise_cells(store.cursor(), ds, ["cost"], Filters(grain="week"))
     kept = rows.dropna(subset=["cost"])
@@ -282,3 +288,62 @@ def test_the_issues_example_weighted_by_contacts_differs_and_equals_wls() -> Non
     assert unweighted.estimate == pytest.approx(0.0122, abs=2.5 * unweighted.se)
     assert weighted.estimate == pytest.approx(0.0054, abs=2.5 * weighted.se)
     assert unweighted.estimate - weighted.estimate > 0.004
+
+
+def test_results_report_rows_and_volume_and_readiness_sees_the_peak_in_contacts() -> None:
+    """A weighted analysis says rows and volume: the dataset block carries the contacts per phase
+    and the cadence, each effect the contacts behind its two groups; the readiness question on
+    volume finds the peak weeks by contacts (5× the others), not by rows (one row a region)."""
+    from weighted_panels import RESOLUTION_CATALOG, peak_week_rows
+
+    from analytics.core.catalog import read_catalog
+    from analytics.decide.analysis import analyse
+    from analytics.decide.readiness import readiness
+
+    rows = peak_week_rows()
+    store, ds = store_weighted(rows, ("resolution_rate",), RESOLUTION_CATALOG)
+    catalog = read_catalog(store.cursor(), ds)
+    filters = Filters(grain="week")
+    results = analyse(store, ds, catalog, filters)
+    doc = results.to_dict()
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(doc)), schema)
+    by_phase = rows.groupby("phase")["weight"].sum()
+    assert doc["dataset"]["phase_volumes"] == {p: float(v) for p, v in by_phase.items()}
+    assert doc["dataset"]["volume"] == float(rows["weight"].sum())
+    assert doc["dataset"]["cadence"] == "weekly"
+    for effect in doc["effects"]:
+        if effect["slice_type"] == "overall":
+            first, second = effect["comparison"].split("_vs_")
+            assert (effect["volume_a"], effect["volume_b"]) == (by_phase[first], by_phase[second])
+        if effect["slice_type"] == "site" and not effect["adjusted"]:
+            first, second = effect["comparison"].split("_vs_")
+            at = rows[rows["site"] == effect["slice"]].groupby("phase")["weight"].sum()
+            assert (effect["volume_a"], effect["volume_b"]) == (at[first], at[second])
+    scale = next(i for i in readiness(store, ds, catalog, filters, results) if i.key == "scale")
+    production = rows[rows["phase"] == "production"].groupby("date")["weight"].sum()
+    assert scale.evidence[0] == (
+        f"Production volume ran from {int(production.min()):,} to {int(production.max()):,} in "
+        f"volume (the weight column) a period over {len(production)} periods."
+    )
+    peak = pd.Timestamp(production.idxmax()).strftime("%Y-%m-%d")
+    assert f"In the busiest period (from {peak}," in scale.evidence[1]
+
+
+def test_time_series_and_chart_means_are_weighted(panel: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """What the time charts draw: each period's weighted mean with the se of a weighted mean,
+    and each phase's level pooled by volume, not by rows."""
+    from analytics.decide.analysis import period_means
+    from analytics.present.charts import _phase_means
+
+    frame, cells = panel
+    series = period_means(cells)
+    cost = series[series["metric"] == "cost"].set_index(["phase", "period"])
+    rows = frame.assign(period=pd.to_datetime(frame["period"]))
+    for (phase, period), group in list(rows.groupby(["phase", "period"]))[:12]:
+        got = cost.loc[(phase, period)]
+        assert got["mean"] == pytest.approx(np.average(group["cost"], weights=group["weight"]))
+        assert got["se"] == pytest.approx(np.sqrt(_group_se2(group["cost"], group["weight"])))
+    levels = _phase_means(series[series["metric"] == "cost"])
+    for phase, group in frame.groupby("phase"):
+        assert levels[phase] == pytest.approx(np.average(group["cost"], weights=group["weight"]))

@@ -28,6 +28,7 @@ from analytics.decide.results import (
     ValueRow,
 )
 from analytics.decide.verdict import Decision, Evidence, decide
+from analytics.decide.volumes import with_volumes
 from analytics.engine import stats
 from analytics.engine.aggregate import (
     Filters,
@@ -541,7 +542,7 @@ def _analyse(
     return Results(
         meta=meta,
         dataset=summary.to_dict(),
-        effects=tuple(effects),
+        effects=tuple(with_volumes(effects, cells) if summary.weighted else effects),
         retention=tuple(retention),
         verdicts=tuple(verdicts),
         site_verdicts=tuple(site_verdicts),
@@ -562,7 +563,8 @@ def period_means(cells: pd.DataFrame) -> pd.DataFrame:
     if cells.empty:
         return cells
     out = pool_cells(cells, ["metric", "phase", "period"])
-    out["se"] = np.sqrt(out["m2"] / np.maximum(out["n"] - 1, 1) / out["n"])
+    # The se of a (weighted) mean, sums.mean_variance: s / √n for unweighted rows.
+    out["se"] = np.sqrt(out["q2"] / np.maximum(out["n"] - 1, 1) * out["n"] / out["w"] ** 2)
     return out
 
 

@@ -229,9 +229,12 @@ def _scale(
     production = series[(series["phase"] == "production")].dropna(subset=["period"])
     if production.empty:
         return ("There is no dated production data to see how volume behaves.",), "unknown"
-    volume = production.groupby("period")["n"].max().sort_index()
+    # Weighted rows: the volume is the weight total (contacts), not the rows.
+    weighted = "w" in production and bool((production["w"] != production["n"]).any())
+    volume = production.groupby("period")["w" if weighted else "n"].max().sort_index()
+    unit = "in volume (the weight column)" if weighted else "rows"
     evidence = [
-        f"Production volume ran from {int(volume.min()):,} to {int(volume.max()):,} rows a "
+        f"Production volume ran from {int(volume.min()):,} to {int(volume.max()):,} {unit} a "
         f"period over {len(volume)} periods."
     ]
     signal: Signal = "unknown"
@@ -245,7 +248,8 @@ def _scale(
         if len(means) < 3:
             continue
         at_peak = means.loc[means["period"] == busiest, "mean"]
-        overall = float((means["mean"] * means["n"]).sum() / means["n"].sum())
+        weight = means["w"] if "w" in means else means["n"]
+        overall = float((means["mean"] * weight).sum() / weight.sum())
         if at_peak.empty or not overall:
             continue
         change = (float(at_peak.iloc[0]) - overall) / abs(overall)

@@ -45,9 +45,14 @@ class EffectRow:
     lift_ci: tuple[float, float]
     p_value: float
     p_adjusted: float
+    # Weighted (aggregated) rows: the weight totals (cases) behind each group; None otherwise.
+    volume_a: float | None = None
+    volume_b: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = {f: getattr(self, f) for f in self.__slots__}
+        if self.volume_a is None and self.volume_b is None:
+            d.pop("volume_a"), d.pop("volume_b")
         return clean(d)
 
 

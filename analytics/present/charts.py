@@ -680,10 +680,17 @@ def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContex
 
 
 def _phase_means(series: pd.DataFrame) -> dict[str, float]:
+    """Each phase's mean over its periods, weighted by the periods' weight totals (rows when
+    the series carries no weights)."""
+    weight = series["w"] if "w" in series else series["n"]
     pooled = (
-        series.assign(total=series["n"] * series["mean"]).groupby("phase")[["total", "n"]].sum()
+        series.assign(total=weight * series["mean"], weight=weight)
+        .groupby("phase")[["total", "weight"]]
+        .sum()
     )
-    return {str(p): float(r["total"] / r["n"]) for p, r in pooled.iterrows() if r["n"] > 0}
+    return {
+        str(p): float(r["total"] / r["weight"]) for p, r in pooled.iterrows() if r["weight"] > 0
+    }
 
 
 def _level_text(x: float, metric: Metric) -> str:

@@ -10,7 +10,8 @@ cells of the rows the filter keeps.
 
 A dataset whose observation table has a column `weight` (the rows' volume: contacts handled,
 cases...) is weighted: its sums are computed in two passes, the cell's weighted mean first (a
-window over the cell) and then the weighted deviations from it, never raw power sums. A value
+GROUP BY, with n, W and S2) and then the weighted deviations of its rows from it (m2, Q1, Q2),
+never raw power sums. A value
 counts in its metric's sums when it is not NULL and its row's weight is positive. Unweighted
 data is w = 1, computed with DuckDB's avg and var_samp as before: W = S2 = n, Q1 = 0, Q2 = m2.
 
@@ -84,37 +85,58 @@ def _unweighted(metric: str) -> str:
     )
 
 
-def _weighted(k: int, metric: str) -> str:
-    """The sums of one metric from the centred pass (_w{k}: weight of a counted value, _y{k}
-    its value, _m{k} its cell's weighted mean)."""
-    w, y, m = f"_w{k}", f"_y{k}", f"_m{k}"
+def _first_pass(k: int, metric: str) -> str:
+    """What needs no mean, per metric: n, W, the weighted mean, S2 (_w{k}: the weight of a
+    counted value, _y{k} the value)."""
+    w, y = f"_w{k}", f"_y{k}"
     return (
         f"count({w}) AS {n_column(metric)}, coalesce(sum({w}), 0)::DOUBLE AS "
-        f"{sum_column('w', metric)}, max({m}) AS {mean_column(metric)}, "
-        f"coalesce(sum({w} * ({y} - {m}) ** 2), 0)::DOUBLE AS {m2_column(metric)}, "
-        f"coalesce(sum({w} * {w}), 0)::DOUBLE AS {sum_column('s2', metric)}, "
-        f"coalesce(sum({w} * {w} * ({y} - {m})), 0)::DOUBLE AS {sum_column('q1', metric)}, "
-        f"coalesce(sum({w} * {w} * ({y} - {m}) ** 2), 0)::DOUBLE AS {sum_column('q2', metric)}"
+        f"{sum_column('w', metric)}, sum({w} * {y}) / sum({w}) AS {mean_column(metric)}, "
+        f"coalesce(sum({w} * {w}), 0)::DOUBLE AS {sum_column('s2', metric)}"
+    )
+
+
+def _second_pass(k: int, metric: str) -> str:
+    """The deviations' sums, per metric: m2, Q1, Q2 (_d{k} = value − its cell's mean)."""
+    w, d = f"_w{k}", f"_d{k}"
+    return (
+        f"coalesce(sum({w} * {d} * {d}), 0)::DOUBLE AS {m2_column(metric)}, "
+        f"coalesce(sum({w} * {w} * {d}), 0)::DOUBLE AS {sum_column('q1', metric)}, "
+        f"coalesce(sum({w} * {w} * {d} * {d}), 0)::DOUBLE AS {sum_column('q2', metric)}"
     )
 
 
 def _weighted_select(table: str, metrics: Sequence[str]) -> str:
-    """Two passes over the rows: weighted cell means in a window, then weighted deviations."""
+    """Two passes over the rows: per cell the sums that need no mean and the weighted mean (a
+    GROUP BY), then the rows joined to their cell's mean for the weighted deviations' sums.
+    Keys may be NULL, so cells are matched IS NOT DISTINCT FROM."""
+    keys = KEYS.split(", ")
     weight = quote_ident(WEIGHT)
     picked = [f"CASE WHEN {weight} > 0 THEN {weight} END AS _v"]
-    centred = []
     for k, metric in enumerate(metrics):
         col = quote_ident(metric)
-        picked.append(f"{col} AS _y{k}, CASE WHEN {col} IS NOT NULL THEN _v END AS _w{k}")
-        centred.append(f"sum(_w{k} * _y{k}) OVER cell / sum(_w{k}) OVER cell AS _m{k}")
-    sums = ", ".join(_weighted(k, metric) for k, metric in enumerate(metrics))
+        picked.append(
+            f"{col} AS _y{k}, CASE WHEN {col} IS NOT NULL AND {weight} > 0 THEN {weight} END "
+            f"AS _w{k}"
+        )
+    first = ["count(*) AS rows", "coalesce(sum(_v), 0)::DOUBLE AS volume"]
+    first += [_first_pass(k, metric) for k, metric in enumerate(metrics)]
+    on = " AND ".join(f"p.{key} IS NOT DISTINCT FROM c.{key}" for key in keys)
+    centred = [f"p.{key}" for key in keys]
+    centred += [f"p._w{k}, p._y{k} - c.{mean_column(m)} AS _d{k}" for k, m in enumerate(metrics)]
+    second = [_second_pass(k, metric) for k, metric in enumerate(metrics)]
+    columns = [f"c.{key}" for key in keys] + ["c.rows", "c.volume"]
+    for metric in metrics:
+        columns += [f"c.{sum_column(s, metric)}" for s in ("n", "w", "mean")]
+        columns += [f"d.{m2_column(metric)}", f"c.{sum_column('s2', metric)}"]
+        columns += [f"d.{sum_column(s, metric)}" for s in ("q1", "q2")]
+    match = " AND ".join(f"d.{key} IS NOT DISTINCT FROM c.{key}" for key in keys)
     return (
         f"WITH picked AS (SELECT {KEYS}, {', '.join(picked)} FROM {table}), "  # noqa: S608 (names quoted)
-        f"centred AS (SELECT *, {', '.join(centred) or '0 AS _none'} FROM picked "
-        f"WINDOW cell AS (PARTITION BY {KEYS})) "
-        f"SELECT {KEYS}, count(*) AS rows, coalesce(sum(_v), 0)::DOUBLE AS volume"
-        + (f", {sums}" if sums else "")
-        + " FROM centred GROUP BY ALL"
+        f"cell AS (SELECT {KEYS}, {', '.join(first)} FROM picked GROUP BY ALL), "
+        f"centred AS (SELECT {', '.join(centred)} FROM picked p JOIN cell c ON {on}), "
+        f"dev AS (SELECT {', '.join([KEYS, *second])} FROM centred GROUP BY ALL) "
+        f"SELECT {', '.join(columns)} FROM cell c JOIN dev d ON {match}"
     )
 
 
