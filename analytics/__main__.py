@@ -1,4 +1,4 @@
-"""The command line: `python -m analytics load|report|pack|init-sample ...`.
+"""The command line: `python -m analytics load|report|pack|watch|init-sample ...`.
 
 Exit status: 0 on success, 2 with one sentence on stderr when the user must fix something
 (input, arguments, a database held by a running dashboard), 1 on a fault of ours.
@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(load, files_required=True)
     load.add_argument("--name", help="dataset name (default: the first file's name)")
     load.add_argument("--strict", action="store_true", help="refuse any file with a bad row")
+    load.add_argument("--append", metavar="NAME|ID", help="add the rows to this stored dataset")
+    load.add_argument(
+        "--replace-overlap", action="store_true", help="with --append: replace days already held"
+    )
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
@@ -67,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from analytics.cli import commands
 
+    if args.command == "load" and (args.append or args.replace_overlap):
+        return commands.append(
+            args.files,
+            db=args.db,
+            dataset=args.append,
+            replace_overlap=args.replace_overlap,
+            strict=args.strict,
+            other_options=bool(args.name or args.map or args.phase_map or args.catalog),
+        )
     if args.command == "load":
         return commands.load(
             args.files,

@@ -77,6 +77,32 @@ def load(
     return 0
 
 
+def append(
+    files: Sequence[str],
+    *,
+    db: str | None,
+    dataset: str | None,
+    replace_overlap: bool,
+    strict: bool,
+    other_options: bool,
+) -> int:
+    """`load FILE --append DATASET`: add the rows to a stored dataset and say what was added."""
+    from analytics.ingest.append import append_files
+
+    if not dataset:
+        raise ScalegateError("--replace-overlap goes with --append DATASET: name the dataset.")
+    if other_options:
+        raise ScalegateError(
+            "--append reads the file as the dataset's first load did: drop --name, --map, "
+            "--phase-map and --catalog."
+        )
+    result = append_files(
+        open_store(db), dataset, _sources(files), replace_overlap=replace_overlap, strict=strict
+    )
+    print(result.to_text())
+    return 0
+
+
 def init_sample(*, db: str | None) -> int:
     """Load the bundled sample into the database if it holds no dataset yet."""
     store = open_store(db)

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from analytics.core.errors import ScalegateError
+from analytics.store.history import TABLES as HISTORY_TABLES
 from analytics.store.migrations import SCHEMA_VERSION, upgrade
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
@@ -43,6 +44,7 @@ _SCHEMA = (
         id INTEGER NOT NULL, dataset_id INTEGER NOT NULL, decided_at TIMESTAMP NOT NULL,
         decision VARCHAR NOT NULL, owner VARCHAR NOT NULL, rationale VARCHAR, answers JSON,
         snapshot JSON)""",
+    *HISTORY_TABLES,
 )
 
 # The long view over no dataset at all: the right columns, no rows.
@@ -277,7 +279,7 @@ class Store:
     def delete_in(self, cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
         cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
         cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
-        for table in ("datasets", "metrics", "decisions"):
+        for table in ("datasets", "metrics", "decisions", "loads"):
             key = "id" if table == "datasets" else "dataset_id"
             cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)
 
