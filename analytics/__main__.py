@@ -1,7 +1,8 @@
 """The command line: `python -m analytics load|report|pack|watch|init-sample ...`.
 
 Exit status: 0 on success, 2 with one sentence on stderr when the user must fix something
-(input, arguments, a database held by a running dashboard), 1 on a fault of ours.
+(input, arguments, a database held by a running dashboard), 1 on a fault of ours; `watch` exits
+3 when an alert is open.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
+    watch = sub.add_parser("watch", help="compare production with the latest decision")
+    watch.add_argument("--db", help="database file (default data/scalegate.duckdb or SCALEGATE_DB)")
+    watch.add_argument("--dataset", metavar="NAME|ID", help="stored dataset (default: the latest)")
+    watch.add_argument("--out", metavar="DIR", help="folder to write alerts.json into")
+    watch.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the check (default today)")
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
     init.add_argument("--db")
     return parser
@@ -104,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
             run_cost=args.run_cost,
             pack=args.command == "pack",
         )
+    if args.command == "watch":
+        return commands.watch(db=args.db, dataset=args.dataset, out=args.out, as_of=args.as_of)
     return commands.init_sample(db=args.db)
 
 

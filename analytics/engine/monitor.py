@@ -272,7 +272,7 @@ def run_alarm(z: np.ndarray, *, k: float, rho: float, alpha: float, horizon: int
     stat = cusum(z, k)
     over = stat > h
     crossed = over.any(axis=0)
-    first = np.where(crossed, over.argmax(axis=0), -1)
+    first = np.where(crossed, over.argmax(axis=0), -1) if len(z) else np.full(z.shape[1:], -1)
     return Alarm(stat, h, k, rho, crossed, first)
 
 

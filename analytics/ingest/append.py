@@ -132,10 +132,10 @@ def _stage(
         loaded = load_files(scratch, sources, mapping=mapping, adapt=adapt, strict=strict)  # type: ignore[arg-type]
         cur = scratch.cursor()
         table = obs_table_name(loaded.dataset_id)
-        rows = cur.execute(f"SELECT * FROM {table}").fetch_arrow_table()  # noqa: S608 (name from an int)
-        cells = cur.execute(
+        rows = cur.sql(f"SELECT * FROM {table}").to_arrow_table()  # noqa: S608 (name from an int)
+        cells = cur.sql(
             f"SELECT * FROM {cells_table_name(loaded.dataset_id)}"  # noqa: S608 (name from an int)
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         sha = cur.execute(
             "SELECT sha256 FROM datasets WHERE id = $id", {"id": loaded.dataset_id}
         ).fetchone()
@@ -170,7 +170,7 @@ def _check_columns(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, staged: _S
         )
     if not cur.execute(
         f"SELECT count(date) FROM {cells_table_name(info.id)}"  # noqa: S608 (name from an int)
-    ).fetchone()[0]:  # type: ignore[index]
+    ).fetchall()[0][0]:
         raise ScalegateError(
             f"Dataset {info.name} has no dates, so new rows cannot be told from old ones: "
             "load the combined file as a replacement instead."
@@ -203,8 +203,8 @@ def append_files(
         earlier = cur.execute(
             "SELECT count(*) FROM loads WHERE dataset_id = $id AND sha256 = $h",
             {"id": info.id, "h": staged.sha256},
-        ).fetchone()
-        if earlier and earlier[0]:
+        ).fetchall()
+        if earlier[0][0]:
             return _unchanged(info, staged)
         return _apply(cur, info, staged, replace_overlap)
 
