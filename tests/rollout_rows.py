@@ -97,3 +97,9 @@ def week_after(k: int, seed: int = 11, **change: object) -> bytes:
 def last_day(k: int) -> date:
     """The Sunday that ends the k-th week after the decision (k = 0: the decision's data)."""
     return START + timedelta(days=7 * (HISTORY_WEEKS + k) - 1)
+
+
+def weeks(first: int, last: int, seed: int = 11, **change: object) -> bytes:
+    """Weeks first..last (0 = the week of 2025-01-06) as one export."""
+    frame = pd.concat([_week(w, seed, **change) for w in range(first, last + 1)])  # type: ignore[arg-type]
+    return _csv(frame, 3_000_000 + 10_000 * first)
