@@ -224,3 +224,24 @@ def test_watch_without_a_decision_is_one_sentence(tmp_path: Path, capsys) -> Non
     store.close()
     assert main(["watch", "--db", str(db)]) == 2
     assert capsys.readouterr().err.strip().startswith("No decision is recorded for this dataset")
+
+
+def test_the_board_pack_gains_since_the_decision_slides(decided: Path, tmp_path: Path) -> None:
+    from analytics.present.pack import build_slides
+
+    db = _scenario(decided, tmp_path, effect=0.0)
+    store = Store(db)
+    ds = store.dataset("Rollout").id
+    catalog = read_catalog(store.cursor(), ds)
+    found = analyse(store, ds, catalog)
+    report = watch(store, ds, as_of=pd.Timestamp("2025-10-27").date())
+    store.close()
+    plain = [s.key for s in build_slides(found, catalog)]
+    assert "since_decision" not in plain and "since_decision_alerts" not in plain
+    slides = {s.key: s for s in build_slides(found, catalog, since=report)}
+    chart = slides["since_decision"].chart.to_dict()
+    assert chart["title"]["text"].startswith("Cost per case (EUR): the effect has slipped")
+    table = slides["since_decision_alerts"].table
+    assert table[0] == ["Alert", "Since", "What", "Acknowledged"]
+    assert [row[0] for row in table[1:]] == ["effect below threshold"]
+    assert table[1][2] == report.alerts[0].message and table[1][3] == "open"

@@ -445,3 +445,10 @@ def _assemble(
             ),
         },
     )
+
+
+def since_decision(store: Store, dataset_id: int) -> WatchReport | None:
+    """The watch for the board pack's "since the decision" slides; None without a decision."""
+    if not list_decisions(store, dataset_id):
+        return None
+    return watch(store, dataset_id)
