@@ -27,14 +27,19 @@ def _frame(points) -> pd.DataFrame:
 
 
 def outcome_title(watch: OutcomeWatch, alerted: bool) -> str:
-    """'Cost per case (EUR): the effect holds since the decision (causal, 3 comparison sites)'."""
-    how = (
-        f"causal, {watch.comparison_sites} comparison sites"
-        if watch.mode == "causal"
-        else "level against the decision, not causal"
-    )
+    """'Cost per case (EUR): the effect holds since the decision'."""
     state = "has slipped" if alerted else "holds"
-    return f"{watch.label}: the effect {state} since the decision ({how})"
+    return f"{watch.label}: the effect {state} since the decision"
+
+
+def outcome_subtitle(watch: OutcomeWatch) -> str:
+    """How the effect is known, and what the band is."""
+    how = (
+        f"Causal: from {watch.comparison_sites} comparison sites without the AI."
+        if watch.mode == "causal"
+        else "Not causal: no comparison site is left, so this is the level against the decision's."
+    )
+    return f"{how} Shaded: pointwise {BAND_LEVEL:.0%} band of each period's estimate."
 
 
 def outcome_watch_chart(watch: OutcomeWatch, *, alerted: bool = False) -> alt.LayerChart:
@@ -92,10 +97,7 @@ def outcome_watch_chart(watch: OutcomeWatch, *, alerted: bool = False) -> alt.La
     )
     chart = alt.layer(band, line, data=frame).properties(width=WIDTH, height=260)
     return alt.layer(chart, rule).properties(
-        title=alt.TitleParams(
-            outcome_title(watch, alerted),
-            subtitle=f"Shaded: pointwise {BAND_LEVEL:.0%} band of each period's estimate.",
-        )
+        title=alt.TitleParams(outcome_title(watch, alerted), subtitle=outcome_subtitle(watch))
     )
 
 
