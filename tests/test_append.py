@@ -239,3 +239,28 @@ def test_an_append_killed_part_way_leaves_the_dataset_as_it_was(tmp_path: Path) 
     assert take_snapshot(reopened) == before
     assert reopened.dataset("Kept").rows == 3000
     reopened.close()
+
+
+def test_an_appended_file_is_read_with_the_datasets_date_format() -> None:
+    """31/01/2025 settles day-first at the first load; a week of 03/02/2025-style dates alone
+    would read month-first (2 March), and the append reads it day-first (3 February)."""
+    frame = rr.weeks(0, 3).decode().splitlines()  # 6 January to 2 February 2025
+    head, body = frame[0], frame[1:]
+
+    def day_first(line: str) -> str:
+        iso, rest = line.split(",", 1)
+        y, m, d = iso.split("-")
+        return f"{d}/{m}/{y},{rest}"
+
+    first = "\n".join([head, *map(day_first, body)]) + "\n"
+    week = rr.weeks(4, 4).decode().splitlines()  # 3 to 9 February 2025
+    ambiguous = [line for line in week[1:] if int(line[8:10]) <= 7]  # 3 to 7 February only
+    second = "\n".join([week[0], *map(day_first, ambiguous)]) + "\n"
+    alone = Store(":memory:")
+    read_alone = _load(alone, second.encode())
+    span = alone.cursor().execute(f"SELECT min(date), max(date) FROM obs_{read_alone}").fetchone()
+    assert [str(d) for d in span] == ["2025-03-02", "2025-07-02"]  # month-first, on its own
+    store = Store(":memory:")
+    ds = _load(store, first.encode())
+    result = append_files(store, ds, [Source.from_bytes("week.csv", second.encode())])
+    assert (str(result.date_min), str(result.date_max)) == ("2025-02-03", "2025-02-07")

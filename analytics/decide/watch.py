@@ -219,6 +219,7 @@ def _effect_alerts(
         return []
     now = _recent(post_lift)
     retention = now / ref if ref > 0 else NAN
+    kept = f"keeping {retention:.0%} of it" if np.isfinite(retention) else "lower than then"
     chosen = alarms.below if below and alarms.below is not None else alarms.decline
     if below or now < metric.min_effect:
         kind, what = "effect_below_threshold", f"below the {metric.min_effect:.0%} threshold"
@@ -228,7 +229,7 @@ def _effect_alerts(
             f"keeping {retention:.0%} of it, under the {catalog.settings.retention_floor:.0%} floor"
         )
     else:
-        kind, what = "effect_declined", f"keeping {retention:.0%} of it"
+        kind, what = "effect_declined", kept
     since = _first(data.periods, data.post, chosen)
     message = (
         f"{metric.label}: the production improvement has fallen since the decision, "
@@ -369,6 +370,45 @@ def watch(
     return _assemble(store, info, decision, catalog, then, data, days, watched, as_of, end)
 
 
+def _metric_checks(
+    decision: DecisionRecord, catalog: Catalog, then: _Then, data: _Cells, watched: list[Metric]
+) -> tuple[list[OutcomeWatch], list[GuardrailWatch], list[Alert]]:
+    """Every outcome (with its sites) and every guardrail, each with its share of alpha."""
+    alpha = catalog.settings.alpha
+    outcomes = [m for m in catalog.outcomes if m.id in data.by_metric]
+    guards = [m for m in watched if m.guardrail is not None and m.id in data.by_metric]
+    snapshot = {v["metric"]: v.get("estimate") for v in decision.snapshot.get("verdicts", [])}
+    alerts: list[Alert] = []
+    outcome_watches, guard_watches = [], []
+    for m in outcomes:
+        snap = snapshot.get(m.id)
+        snap_imp = m.sign * snap if isinstance(snap, int | float) else NAN
+        share = alpha * SHARES["outcomes"] / len(outcomes)
+        w, found, f = _outcome(m, data, then, catalog, share, snap_imp)
+        outcome_watches.append(w)
+        alerts += found
+        if f is not None:
+            alerts += _site_alerts(m, data, f, then, alpha * SHARES["sites"] / len(outcomes))
+    for m in guards:
+        g, found = _guardrail(m, data, alpha * SHARES["guardrails"] / len(guards))
+        guard_watches.append(g)
+        alerts += found
+    return outcome_watches, guard_watches, alerts
+
+
+def _data_alerts(
+    store: Store, dataset_id: int, days: pd.DataFrame, watched: list[Metric], as_of: date,
+    end: date, grain: str,
+) -> list[Alert]:  # fmt: skip
+    """Rows that stopped arriving, missing values and rows set aside that rose."""
+    findings = watch_data.stopped(days, as_of, grain)
+    findings += watch_data.missing_values(
+        days, [(m.id, m.label, k) for k, m in enumerate(watched)], end
+    )
+    findings += watch_data.rejected_rows(history.loads_of(store.cursor(), dataset_id), end)
+    return [Alert(x.kind, x.metric, x.site, x.since, x.message, False) for x in findings]
+
+
 def _assemble(
     store: Store,
     info: Any,
@@ -381,53 +421,28 @@ def _assemble(
     as_of: date | None,
     end: date,
 ) -> WatchReport:
-    alpha = catalog.settings.alpha
-    outcomes = [m for m in catalog.outcomes if m.id in data.by_metric]
-    guards = [m for m in watched if m.guardrail is not None and m.id in data.by_metric]
-    snapshot = {v["metric"]: v.get("estimate") for v in decision.snapshot.get("verdicts", [])}
-    alerts: list[Alert] = []
-    outcome_watches, guard_watches = [], []
-    for m in outcomes:
-        snap = snapshot.get(m.id)
-        snap_imp = m.sign * snap if isinstance(snap, int | float) else NAN
-        w, found, f = _outcome(
-            m, data, then, catalog, alpha * SHARES["outcomes"] / len(outcomes), snap_imp
-        )
-        outcome_watches.append(w)
-        alerts += found
-        if f is not None:
-            alerts += _site_alerts(m, data, f, then, alpha * SHARES["sites"] / len(outcomes))
-    for m in guards:
-        g, found = _guardrail(m, data, alpha * SHARES["guardrails"] / len(guards))
-        guard_watches.append(g)
-        alerts += found
+    outcome_watches, guard_watches, alerts = _metric_checks(decision, catalog, then, data, watched)
     as_of = as_of or date.today()
-    findings = watch_data.stopped(days, as_of, data.grain)
-    column = {m.id: k for k, m in enumerate(watched)}
-    findings += watch_data.missing_values(
-        days, [(m.id, m.label, column[m.id]) for m in watched], end
-    )
-    findings += watch_data.rejected_rows(history.loads_of(store.cursor(), info.id), end)
-    alerts += [Alert(x.kind, x.metric, x.site, x.since, x.message, False) for x in findings]
+    alerts += _data_alerts(store, info.id, days, watched, as_of, end, data.grain)
     acks = acknowledgements(store, decision.id)
     alerts = [
         replace(a, acknowledged=acks[a.key].to_dict()) if a.key in acks else a for a in alerts
     ]
     dated = days["date"].dropna()
-    meta = {
-        "version": __version__,
-        "created_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "dataset_id": info.id,
-        "dataset_name": info.name,
-        "fingerprint": info.sha256,
-        "as_of": as_of.isoformat(),
-        "grain": data.grain,
-        "horizon": HORIZON[data.grain],
-        "alpha": alpha,
-        "periods_since_decision": int(data.post.sum()),
-    }
+    after = pd.to_datetime(days["date"]) > pd.Timestamp(end)
     return WatchReport(
-        meta=meta,
+        meta={
+            "version": __version__,
+            "created_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+            "dataset_id": info.id,
+            "dataset_name": info.name,
+            "fingerprint": info.sha256,
+            "as_of": as_of.isoformat(),
+            "grain": data.grain,
+            "horizon": HORIZON[data.grain],
+            "alpha": catalog.settings.alpha,
+            "periods_since_decision": int(data.post.sum()),
+        },
         decision={
             "id": decision.id,
             "decision": decision.decision,
@@ -440,9 +455,7 @@ def _assemble(
         guardrails=tuple(guard_watches),
         data={
             "date_max": pd.Timestamp(dated.max()).date().isoformat() if len(dated) else None,
-            "rows_since_decision": int(
-                days.loc[pd.to_datetime(days["date"]) > pd.Timestamp(end), "rows"].sum()
-            ),
+            "rows_since_decision": int(days.loc[after, "rows"].sum()),
         },
     )
 

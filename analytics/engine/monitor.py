@@ -134,8 +134,7 @@ def period_stream(f: Fit, ce: CellEffects, v: np.ndarray, sign: int) -> Stream:
     """Per-period lifts: rows-weighted effects of the period's production cells over their
     counterfactual, signed so that positive is better; variances from the full operator."""
     lay = f.layout
-    p, r = lay.n_periods, ce.effect.shape[1]
-    agg = np.zeros((p, len(f.cells)))
+    agg = np.zeros((lay.n_periods, len(f.cells)))
     w = lay.rows[f.cells].astype(float)
     agg[lay.period[f.cells], np.arange(len(f.cells))] = w
     totals = agg.sum(axis=1, keepdims=True)
@@ -157,7 +156,6 @@ def period_stream(f: Fit, ce: CellEffects, v: np.ndarray, sign: int) -> Stream:
         e = op_u[ids] / cf[ids, :1]
         cov = (e * cell_var[f.untreated, :1].T) @ e.T
         mean_cov = float((cov.sum() - np.trace(cov)) / (len(ids) * (len(ids) - 1)))
-    del r
     return Stream(lift, var, mean_cov)
 
 
@@ -319,7 +317,8 @@ def effect_alarms(
     below = None
     if with_threshold:
         zb = (min_effect - lift) / np.sqrt(var)
-        zb[:, reference < min_effect] = NAN  # decided below the threshold: nothing to fall from
+        # Decided below the threshold (or unknown then): nothing to fall from.
+        zb[:, ~(reference >= min_effect)] = NAN
         k_b = design_k(min_effect / np.sqrt(_pooled(var)))
         rho_b = mc / _pooled(var)
         below = run_alarm(zb, k=k_b, rho=rho_b, alpha=alpha / 2, horizon=horizon)

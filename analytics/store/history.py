@@ -152,7 +152,8 @@ def stored_plan(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> dict[str, An
 def backfill(cur: duckdb.DuckDBPyConnection) -> None:
     """Step 5 for a file that has datasets already: one `load` record each, without a plan."""
     for dataset_id, source, sha, rows, rejected, at in cur.execute(
-        "SELECT id, source, sha256, rows, rejected, loaded_at FROM datasets ORDER BY id"
+        "SELECT id, source, sha256, rows, rejected, loaded_at FROM datasets "
+        "WHERE id NOT IN (SELECT dataset_id FROM loads) ORDER BY id"
     ).fetchall():
         span = cur.execute(
             f"SELECT min(date), max(date) FROM cells_{int(dataset_id)}"  # noqa: S608 (name from an int)
