@@ -286,8 +286,8 @@ def _replace_days(cur: duckdb.DuckDBPyConnection, info: DatasetInfo, days: list[
         f"SELECT count(*) FROM {obs} WHERE list_contains($days, date)",  # noqa: S608 (name from an int)
         {"days": days},
     ).fetchone()
-    cur.execute(f"DELETE FROM {obs} WHERE list_contains($days, date)", {"days": days})  # noqa: S608
-    cur.execute(f"DELETE FROM {cells} WHERE list_contains($days, date)", {"days": days})  # noqa: S608
+    cur.execute(f"DELETE FROM {obs} WHERE list_contains($days, date)", {"days": days})  # noqa: S608 (name from an int)
+    cur.execute(f"DELETE FROM {cells} WHERE list_contains($days, date)", {"days": days})  # noqa: S608 (name from an int)
     return int(found[0]) if found else 0
 
 
