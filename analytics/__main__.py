@@ -1,7 +1,8 @@
-"""The command line: `python -m analytics load|report|pack|init-sample|decisions ...`.
+"""The command line: `python -m analytics load|report|pack|watch|decisions|init-sample ...`.
 
 Exit status: 0 on success, 2 with one sentence on stderr when the user must fix something
-(input, arguments, a database held by a running dashboard), 1 on a fault of ours.
+(input, arguments, a database held by a running dashboard), 1 on a fault of ours; `watch` exits
+3 when an alert is open.
 """
 
 from __future__ import annotations
@@ -58,8 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(load, files_required=True)
     load.add_argument("--name", help="dataset name (default: the first file's name)")
     load.add_argument("--strict", action="store_true", help="refuse any file with a bad row")
+    load.add_argument("--append", metavar="NAME|ID", help="add the rows to this stored dataset")
+    load.add_argument(
+        "--replace-overlap", action="store_true", help="with --append: replace days already held"
+    )
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
+    watch = sub.add_parser("watch", help="compare production with the latest decision")
+    watch.add_argument("--db", help="database file (default data/scalegate.duckdb or SCALEGATE_DB)")
+    watch.add_argument("--dataset", metavar="NAME|ID", help="stored dataset (default: the latest)")
+    watch.add_argument("--out", metavar="DIR", help="folder to write alerts.json into")
+    watch.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day of the check (default today)")
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
     init.add_argument("--db")
     _add_decisions(sub.add_parser("decisions", help="export or import the decision log"))
@@ -79,6 +89,15 @@ def _add_decisions(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from analytics.cli import commands
 
+    if args.command == "load" and (args.append or args.replace_overlap):
+        return commands.append(
+            args.files,
+            db=args.db,
+            dataset=args.append,
+            replace_overlap=args.replace_overlap,
+            strict=args.strict,
+            other_options=bool(args.name or args.map or args.phase_map or args.catalog),
+        )
     if args.command == "load":
         return commands.load(
             args.files,
@@ -107,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
         if args.verb == "export":
             return commands.export_decisions(db=args.db, out=Path(args.out))
         return commands.import_decisions(Path(args.file), db=args.db)
+    if args.command == "watch":
+        return commands.watch(db=args.db, dataset=args.dataset, out=args.out, as_of=args.as_of)
     return commands.init_sample(db=args.db)
 
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.append_panel import append_panel
 from ui.catalog_panel import catalog_panel
 from ui.context import current
 from ui.datasets_panel import datasets_panel
@@ -21,6 +22,9 @@ st.caption(
     "in place, or load them from the command line: `python -m analytics load FILE...`."
 )
 load_panel(ctx.store, ctx.datasets)
+
+st.subheader("Add new data")
+append_panel(ctx.store, ctx.datasets)
 
 st.subheader("Datasets")
 chosen = datasets_panel(ctx.store, ctx.datasets)

@@ -6,6 +6,7 @@ from analytics.cli.commands import load_sample_if_empty
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.ui_state import answers, status_items, verdict_counts
 from ui.context import current
+from ui.monitor_panel import alert_banner
 from ui.pages import PAGES
 from ui.show import verdict_badge
 from ui.text import plain
@@ -25,6 +26,7 @@ if not ctx.ready:
     st.page_link(PAGES["data"], label="Upload your own file", icon=":material/upload:")
     st.stop()
 
+alert_banner(ctx)  # open alerts since the decision come first
 found = ctx.results()
 counts = verdict_counts(found)
 st.write(

@@ -131,6 +131,7 @@ EXPECTED = {
     "baseline": (5, 0, 0),
     "decision": (0, 0, 0),
     "data": (0, 0, 2),
+    "monitor": (0, 0, 0),
 }
 
 

@@ -20,6 +20,7 @@ from analytics.decide.analysis import analyse, time_series
 from analytics.decide.decisions import list_decisions
 from analytics.decide.readiness import ReadinessItem
 from analytics.decide.results import Results
+from analytics.decide.watch import since_decision
 from analytics.engine.aggregate import data_quality_by_site, summarise_dataset
 from analytics.present import pack as pack_mod
 from analytics.present.ui_state import Options, catalog_from_json, filters_from_json
@@ -123,11 +124,13 @@ def pack(
     """The board pack (pptx, pdf) for one analysis and the latest decision."""
     found = results(db, dataset_id, sha256, name, catalog_json, filters_json)
     readiness = json.loads(readiness_json)
+    decision = json.loads(decision_json)
     return pack_mod.pack_bytes(
         found,
         catalog_from_json(catalog_json),
-        decision=json.loads(decision_json),
+        decision=decision,
         readiness=[tuple(pair) for pair in readiness] if readiness else None,
+        since=since_decision(_store(db), dataset_id) if decision else None,
     )
 
 

@@ -87,6 +87,58 @@ def load(
     return 0
 
 
+def append(
+    files: Sequence[str],
+    *,
+    db: str | None,
+    dataset: str | None,
+    replace_overlap: bool,
+    strict: bool,
+    other_options: bool,
+) -> int:
+    """`load FILE --append DATASET`: add the rows to a stored dataset and say what was added."""
+    from analytics.ingest.append import append_files
+
+    if not dataset:
+        raise ScalegateError("--replace-overlap goes with --append DATASET: name the dataset.")
+    if other_options:
+        raise ScalegateError(
+            "--append reads the file as the dataset's first load did: drop --name, --map, "
+            "--phase-map and --catalog."
+        )
+    result = append_files(
+        open_store(db), dataset, _sources(files), replace_overlap=replace_overlap, strict=strict
+    )
+    print(result.to_text())
+    return 0
+
+
+def watch(*, db: str | None, dataset: str | None, out: str | None, as_of: str | None) -> int:
+    """`watch`: one line per alert (or that all holds), alerts.json in `out`; 3 if any is open."""
+    import json
+    from datetime import date
+
+    from analytics.decide.watch import watch as run_watch
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise ScalegateError(f"--as-of takes a date such as 2025-03-31, not {as_of!r}.") from exc
+    report = run_watch(open_store(db), dataset, as_of=day)
+    if out:
+        folder = Path(out)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "alerts.json").write_text(
+                json.dumps(report.to_dict(), indent=2, allow_nan=False), encoding="utf-8"
+            )
+        except OSError as exc:
+            raise ScalegateError(f"Cannot write into {folder}: {exc.strerror}.") from exc
+    for line in report.lines():
+        print(line)
+    return 3 if report.open_alerts else 0
+
+
 def init_sample(*, db: str | None) -> int:
     """Load the bundled sample into the database if it holds no dataset yet."""
     store = open_store(db)

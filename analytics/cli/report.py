@@ -85,9 +85,10 @@ def write_report(
     results = analyse(store, dataset_id, catalog, Filters(grain=catalog.settings.grain))
     path = write_results(results, out)
     if pack:
+        from analytics.decide.watch import since_decision
         from analytics.present.pack import write_pack
 
-        written = write_pack(results, catalog, out)
+        written = write_pack(results, catalog, out, since=since_decision(store, dataset_id))
         print(f"Board pack written: {', '.join(p.name for p in written)}")
     print(verdict_table(results))
     print(f"Results written to {path}")

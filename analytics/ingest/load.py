@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -57,7 +57,7 @@ from analytics.ingest.detect import Plan, make_plan
 from analytics.ingest.read import FileSpec, Source, open_source
 from analytics.ingest.report import ValidationReport
 from analytics.ingest.sql import bound, phase_sql, select_sql
-from analytics.store import day_cells
+from analytics.store import day_cells, history
 from analytics.store.database import Store, cells_table_name, obs_table_name
 
 __all__ = [
@@ -269,12 +269,14 @@ def load_files(
     catalog_text: str | bytes | None = None,
     strict: bool = False,
     replace: int | None = None,
+    adapt: Callable[[Plan], Plan] | None = None,
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
     Raises ScalegateError (nothing stored) for a file that cannot be used. The same content
     loaded again changes nothing and returns already_loaded=True with the dataset that holds
-    it. `replace=ID` puts the new data in the place of dataset ID, under its name.
+    it. `replace=ID` puts the new data in the place of dataset ID, under its name. `adapt`
+    may change the plan before anything is read (an append reuses its dataset's date format).
     """
     if not sources:
         raise ScalegateError("Give at least one file to load.")
@@ -287,6 +289,7 @@ def load_files(
         for _ in range(MAX_ATTEMPTS):
             try:
                 plan = make_plan(con, files, mapping, phase_map, catalog_text)
+                plan = adapt(plan) if adapt is not None else plan
                 return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
             except Retry as retry:
                 files = retry.files
@@ -367,6 +370,7 @@ def _load(
                 },
             )
             save_catalog(cur, dataset_id, plan.catalog)
+            history.record_load(cur, dataset_id, plan, report, digest)
             store.rebuild_view(cur)
     except _AlreadyLoaded as twin:
         # Nothing changed; the report says what the file holds, the result names its twin.

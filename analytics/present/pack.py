@@ -21,9 +21,11 @@ from xml.sax.saxutils import escape
 from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
+from analytics.decide.watch_report import WatchReport
 from analytics.present import charts
 from analytics.present.charts import AnyChart, ChartContext, pct
 from analytics.present.export import chart_bytes, chart_png_svg
+from analytics.present.monitor_charts import outcome_watch_chart
 
 PPTX_NAME = "scalegate_board_pack.pptx"
 PDF_NAME = "scalegate_board_pack.pdf"
@@ -210,6 +212,45 @@ def _heatmap_metric(results: Results) -> str | None:
     return max(results.verdicts, key=lambda v: (counts[v.metric], v.verdict == "fix_first")).metric
 
 
+def _since_slides(since: WatchReport | None) -> list[Slide]:
+    """'Since the decision': the headline outcome's per-period effect, then the alerts."""
+    if since is None:
+        return []
+    alerted = {a.metric for a in since.open_alerts}
+    out = []
+    if since.outcomes:
+        shown = next((o for o in since.outcomes if o.metric in alerted), since.outcomes[0])
+        out.append(
+            Slide(
+                "since_decision",
+                "Since the decision",
+                chart=outcome_watch_chart(shown, alerted=shown.metric in alerted),
+                notes="\n".join(since.lines()),
+            )
+        )
+    rows = [["Alert", "Since", "What", "Acknowledged"]] + [
+        [
+            a.kind.replace("_", " "),
+            a.since.isoformat() if a.since else "—",
+            a.message,
+            f"{a.acknowledged['who']}: {a.acknowledged['action']}" if a.acknowledged else "open",
+        ]
+        for a in since.alerts
+    ]
+    out.append(
+        Slide(
+            "since_decision_alerts",
+            "Since the decision: alerts",
+            table=rows if len(rows) > 1 else None,
+            lines=() if len(rows) > 1 else tuple(since.lines()),
+            widths=(1.6, 1.1, 5.0, 2.0),
+            notes="Alerts from `python -m analytics watch`: false alarms are controlled over a "
+            "year of looks (docs/METHODS.md).",
+        )
+    )
+    return out
+
+
 def build_slides(
     results: Results,
     catalog: Catalog,
@@ -217,6 +258,7 @@ def build_slides(
     decision: dict[str, Any] | None = None,
     readiness: list[tuple[str, str]] | None = None,
     ctx: ChartContext | None = None,
+    since: WatchReport | None = None,
 ) -> list[Slide]:
     """The pack's slides, charts built but not yet rendered."""
     ctx = ctx or charts.context_from(results)
@@ -320,6 +362,7 @@ def build_slides(
             notes="The go / no-go log keeps every decision with the evidence it was taken on.",
         )
     )
+    slides += _since_slides(since)
     return _paginate(slides)
 
 
@@ -611,9 +654,10 @@ def pack_bytes(
     *,
     decision: dict[str, Any] | None = None,
     readiness: list[tuple[str, str]] | None = None,
+    since: WatchReport | None = None,
 ) -> tuple[bytes, bytes]:
     """The board pack in memory, (pptx, pdf)."""
-    slides = build_slides(results, catalog, decision=decision, readiness=readiness)
+    slides = build_slides(results, catalog, decision=decision, readiness=readiness, since=since)
     render(slides, svg=False)
     return to_pptx(slides), to_pdf(slides)
 
@@ -625,11 +669,12 @@ def write_pack(
     *,
     decision: dict[str, Any] | None = None,
     readiness: list[tuple[str, str]] | None = None,
+    since: WatchReport | None = None,
 ) -> list[Path]:
     """Write the PPTX, the PDF and each chart as PNG and SVG into `out`; return every path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    slides = build_slides(results, catalog, decision=decision, readiness=readiness)
+    slides = build_slides(results, catalog, decision=decision, readiness=readiness, since=since)
     render(slides, svg=True)
     written = [out / PPTX_NAME, out / PDF_NAME]
     written[0].write_bytes(to_pptx(slides))

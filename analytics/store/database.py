@@ -22,6 +22,7 @@ import duckdb
 
 from analytics.core.errors import ScalegateError
 from analytics.store.file_check import check_file, damaged, disk_full, in_use, locked
+from analytics.store.history import TABLES as HISTORY_TABLES
 from analytics.store.migrations import current_version
 from analytics.store.upgrade import upgrade_file
 
@@ -45,6 +46,7 @@ _SCHEMA = (
         id INTEGER NOT NULL, dataset_id INTEGER NOT NULL, decided_at TIMESTAMP NOT NULL,
         decision VARCHAR NOT NULL, owner VARCHAR NOT NULL, rationale VARCHAR, answers JSON,
         snapshot JSON)""",
+    *HISTORY_TABLES,
 )
 
 # The long view over no dataset at all: the right columns, no rows.
@@ -272,7 +274,7 @@ class Store:
     def delete_in(self, cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
         cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
         cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
-        for table in ("datasets", "metrics", "decisions"):
+        for table in ("datasets", "metrics", "decisions", "loads"):
             key = "id" if table == "datasets" else "dataset_id"
             cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)
 

@@ -41,6 +41,16 @@ def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
         day_cells.build_from_table(cur, dataset_id)
 
 
+def _watching(cur: duckdb.DuckDBPyConnection) -> None:
+    """4 -> 5: the load history (appends) and alert acknowledgements, with a record of each
+    dataset's first load."""
+    from analytics.store import history
+
+    for statement in history.TABLES:
+        cur.execute(statement)
+    history.backfill(cur)
+
+
 # version reached -> (what it changes, in a line; the step)
 LEDGER: dict[int, tuple[str, Step]] = {
     2: ("day cells stored per dataset (cells_<id>)", _day_cells),
@@ -48,6 +58,7 @@ LEDGER: dict[int, tuple[str, Step]] = {
         "weighted day cells (weight totals and the sums HC1 and clusters need)",
         _weighted_day_cells,
     ),
+    5: ("load history (appends) and alert acknowledgements", _watching),
 }
 SCHEMA_VERSION = max(LEDGER)
 
