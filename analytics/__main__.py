@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_inputs(load, files_required=True)
     load.add_argument("--name", help="dataset name (default: the first file's name)")
     load.add_argument("--strict", action="store_true", help="refuse any file with a bad row")
+    load.add_argument(
+        "--dates",
+        choices=("auto", "day-first", "month-first"),
+        default="auto",
+        help="how to read dates such as 03/04/2024 (default: decided from the whole column)",
+    )
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
@@ -76,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
             phase_map=_pairs(args.phase_map, "--phase-map"),
             catalog=Path(args.catalog) if args.catalog else None,
             strict=args.strict,
+            date_order=args.dates,
         )
     if args.command in ("report", "pack"):
         return commands.analyse(
