@@ -258,3 +258,34 @@ def test_the_cli_switches_the_date_order(tmp_path: Path) -> None:
     got = [r[0] for r in con.execute("SELECT date FROM obs_1 ORDER BY date").fetchall()]
     con.close()
     assert got == [date(2024, 2, 1), date(2024, 4, 3)]
+
+
+def test_a_refusal_says_where_the_table_was_found_below_a_title() -> None:
+    text = "Weekly export\r\nAll regions\r\n\r\nWeek,Region,Handle time\r\n2024-01-01,North,5\r\n"
+    with pytest.raises(ScalegateError) as caught:
+        load_files(Store(":memory:"), [Source.from_bytes("w.csv", text.encode())])
+    assert caught.value.sentence.startswith("No column says which phase")
+    assert caught.value.sentence.endswith(
+        "(the first 2 lines of w.csv look like a title; the table starts on line 4)."
+    )
+
+
+def test_a_volume_mapped_on_text_refuses_with_its_column() -> None:
+    text = "date,phase,site,Agent,Cost\n2024-01-01,baseline,A,Ann,5\n2024-01-02,pilot,A,Bo,6\n"
+    with pytest.raises(ScalegateError, match="No row of m.csv has a volume above zero in the "):
+        load_files(
+            Store(":memory:"),
+            [Source.from_bytes("m.csv", text.encode())],
+            mapping={"Agent": "weight"},
+        )
+
+
+def test_a_period_column_of_pre_and_post_is_the_phase(store: Store) -> None:
+    text = "Week,Period,Branch,Wait time\n" + "".join(
+        f"2024-01-{d:02d},{'Pre' if d < 15 else 'Post'},B{d % 3},{d}\n" for d in range(1, 29)
+    )
+    result = load_files(store, [Source.from_bytes("p.csv", text.encode())])
+    assert result.report.phases == {"baseline": 14, "pilot": 0, "production": 14}
+    assert any(
+        "taken for the phase because its values (Post, Pre)" in w for w in result.report.warnings
+    )

@@ -30,6 +30,7 @@ from analytics.ingest.report import (
     LONG_TEXT,
     NO_METRIC_NAME,
     NO_PHASE,
+    NO_VOLUME,
     STRAY_QUOTE,
     UNKNOWN_PHASE,
     UNREADABLE_LINE,
@@ -439,6 +440,11 @@ def refuse_unusable(plan: Plan, c: Counts, report: ValidationReport, strict: boo
             raise ScalegateError(
                 f"None of the values in the phase column {phase_col} is known (found {found}): "
                 "map each to baseline, pilot or production."
+            )
+        if c.rejected.get(NO_VOLUME) and plan.weight is not None:
+            raise ScalegateError(
+                f"No row of {what} has a volume above zero in the column "
+                f"{plan.headers[plan.weight]}: give that column another role, or fill it in."
             )
         if c.rejected.get(NO_METRIC_NAME):
             raise ScalegateError(

@@ -30,7 +30,7 @@ from analytics.core.catalog import (
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES, Phase
 from analytics.ingest.dates import DateOrder, choose_date_format
-from analytics.ingest.header import title_note
+from analytics.ingest.header import title_note, with_what_was_seen
 from analytics.ingest.read import (
     DATE_TYPES,
     INTEGER_TYPES,
@@ -335,7 +335,7 @@ def _assign_phase(
             cols.roles[k] = "phase"
             return facts
     for k in texts:
-        if not reads_as_phases(facts[k], phases_needed=1) or head_role(cols.norms[k]):
+        if not reads_as_phases(facts[k], phases_needed=1):
             continue
         if facts[k].phases < 2:
             filled, phased, phases = phases_in_files(con, files, positions, k, phase_keys)
@@ -554,7 +554,8 @@ def _as_text(
 
 
 def _refuse_no_phase(cols: _Columns, guesses: Mapping[str, str]) -> ScalegateError:
-    seen = "; ".join(list(guesses.values())[:3])
+    seen = "; ".join(list(guesses.values())[:2])
+    seen = seen if len(seen) <= 100 else seen[:99] + "…"
     return ScalegateError(
         "No column says which phase each row belongs to (baseline, pilot or production)"
         + (f"; the columns that could be it: {seen}" if seen else "")
@@ -628,6 +629,58 @@ def make_plan(
     require_phase: bool = True,
     date_order: DateOrder = "auto",
 ) -> Plan:
+    """Decide every column's role and cleaning from names and values of the files; a refusal
+    says where the table was found when title lines were set aside above it."""
+    try:
+        return _make_plan(
+            con,
+            files,
+            mapping,
+            phase_map,
+            catalog_text,
+            require_phase=require_phase,
+            date_order=date_order,
+        )
+    except ScalegateError as error:
+        titled = next((f for f in files if f.preamble), None)
+        if titled is None:
+            raise
+        raise ScalegateError(
+            with_what_was_seen(error, titled.name, titled.preamble, titled.skip + 1)
+        ) from error
+
+
+def _assign_by_sample(
+    con: duckdb.DuckDBPyConnection,
+    cols: _Columns,
+    files: Sequence[FileSpec],
+    positions: Sequence[Sequence[int]],
+    phase_keys: Mapping[str, Any],
+) -> dict[int, TextFacts]:
+    """Read the sample, place the dimensions (names, then the phase by values) and gather the
+    other columns' facts; returns the text columns' facts for the best guesses."""
+    take_sample(con, files, positions)
+    refuse_empty(con, files)
+    _assign_dimensions(cols)
+    texts = _assign_phase(con, cols, files, positions, phase_keys)
+    dated = [k for k, n in enumerate(cols.norms) if _date_named(n) or cols.roles.get(k) == "date"]
+    wanted = {
+        k for k in range(len(cols.headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
+    }
+    cols.facts = column_facts(con, cols.types, dated, wanted)
+    return texts
+
+
+def _make_plan(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[FileSpec],
+    mapping: Mapping[str, str] | None,
+    phase_map: Mapping[str, str] | None,
+    catalog_text: str | bytes | None,
+    *,
+    require_phase: bool = True,
+    date_order: DateOrder = "auto",
+) -> Plan:
     """Decide every column's role and cleaning from names and values of the files."""
     positions = align_files(files)
     headers = files[0].headers
@@ -641,15 +694,7 @@ def make_plan(
     )
     european = any(f.delimiter == ";" or f.decimal_comma for f in files)
     phase_keys = _phase_keys(con, phase_map or {})
-    take_sample(con, files, positions)
-    refuse_empty(con, files)
-    _assign_dimensions(cols)
-    texts = _assign_phase(con, cols, files, positions, phase_keys)
-    dated = [k for k, n in enumerate(cols.norms) if _date_named(n) or cols.roles.get(k) == "date"]
-    wanted = {
-        k for k in range(len(headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
-    }
-    cols.facts = column_facts(con, cols.types, dated, wanted)
+    texts = _assign_by_sample(con, cols, files, positions, phase_keys)
     date_format = _plan_dates(con, cols, files, positions, european, date_order)
     _assign_weight(con, cols, european)
     long = _long_form(cols)
@@ -674,8 +719,9 @@ def make_plan(
     renamed = _file_notes(files, cols)
     cols.warnings += [f"Not used: {g}; give it a role if it is one." for g in guesses.values()]
     text_cols = {k for k, r in cols.roles.items() if r in ("phase", "site", "channel")}
+    text_cols |= {long[0]} if long else set()
     return Plan(
-        files=tuple(_as_text(files, positions, text_cols | ({long[0]} if long else set()))),
+        files=tuple(_as_text(files, positions, text_cols)),
         positions=positions,
         headers=headers,
         roles={h: cols.roles.get(k, "ignore") for k, h in enumerate(headers)},

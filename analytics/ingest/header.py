@@ -38,11 +38,17 @@ def _cells(line: str, delimiter: str) -> list[str]:
         return line.split(delimiter)
 
 
+def _names(cells: Sequence[str]) -> int:
+    """How many filled cells of a row read as names (when the row reads as a header)."""
+    return sum(1 for c in cells if c and c.strip()) if looks_like_header(cells) else 0
+
+
 def looks_like_header(cells: Sequence[str]) -> bool:
-    """Names, not values: at least two filled cells, fewer than a third of them numbers or dates."""
+    """Names, not values: at least two filled cells and half the row, fewer than a third of
+    them numbers or dates."""
     filled = [c.strip() for c in cells if c and c.strip()]
     values = sum(1 for c in filled if _VALUE.match(c))
-    return len(filled) >= 2 and values * 3 < len(filled)
+    return len(filled) >= 2 and len(filled) * 2 >= len(cells) and values * 3 < len(filled)
 
 
 def _header_at(widths: list[int], rows: list[list[str]], width: int) -> int | None:
@@ -71,7 +77,11 @@ def _score(lines: Sequence[str], delimiter: str) -> tuple[float, int, int] | Non
     header = _header_at(widths, rows, width)
     if header is None:
         header = next(i for i, w in enumerate(widths) if w >= 2)
-        width = widths[header]
+    # A full row of names above it is the header of a ragged table, not a title.
+    header = next(
+        (i for i in range(header) if widths[i] * 2 >= width and _names(rows[i]) >= 3), header
+    )
+    width = widths[header]
     body = [w for w in widths[header + 1 :] if w]
     agree = sum(1 for w in body if w == width) / len(body) if body else 1.0
     return agree, width, header
@@ -115,4 +125,16 @@ def title_note(name: str, set_aside: Sequence[str], start_line: int) -> str:
     return (
         f"{first} of {name} {verb} like a title or notes ({shown}) and {'was' if n == 1 else 'were'} "
         f"set aside; the table starts on line {start_line}."
+    )
+
+
+def with_what_was_seen(error: Exception, name: str, set_aside: Sequence[str], start: int) -> str:
+    """A refusal's sentence, told where the table was found when lines above it were set
+    aside: "... (the first 3 lines look like a title; the table starts on line 4)."."""
+    sentence = str(error).rstrip(".")
+    n = len(set_aside)
+    lines = "the first line" if n == 1 else f"the first {n} lines"
+    return (
+        f"{sentence} ({lines} of {name} {'looks' if n == 1 else 'look'} like a title; "
+        f"the table starts on line {start})."
     )

@@ -165,6 +165,8 @@ def best_guess(header: str, facts: TextFacts | None, numeric: bool) -> str:
     shown = ", ".join(facts.examples)
     if facts.filled == 0:
         return f"{header}: empty"
+    if facts.phased and facts.phases < 2 and facts.phased >= PHASE_SHARE * facts.filled:
+        return f"{header}: text ({shown}); its values read as one phase only"
     if facts.phased:
         share = facts.phased / facts.filled
         return (
