@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics.core.errors import ScalegateError
 from ui import sidebar
+from ui.coverage_banner import coverage_banner
 from ui.notices import damage_sentence, opening_notice
 from ui.pages import REGISTRY
 from ui.text import plain
@@ -24,6 +25,7 @@ navigation = st.navigation(sections)
 
 try:
     opening_notice(sidebar.render().store)
+    coverage_banner()
     navigation.run()
 except ScalegateError as error:
     # Something the user can fix: one sentence, never a traceback.

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--replace-overlap", action="store_true", help="with --append: replace days already held"
     )
+    load.add_argument(
+        "--dates",
+        choices=("auto", "day-first", "month-first"),
+        default="auto",
+        help="how to read dates such as 03/04/2024 (default: decided from the whole column)",
+    )
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     watch = sub.add_parser("watch", help="compare production with the latest decision")
@@ -107,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             phase_map=_pairs(args.phase_map, "--phase-map"),
             catalog=Path(args.catalog) if args.catalog else None,
             strict=args.strict,
+            date_order=args.dates,
         )
     if args.command in ("report", "pack"):
         return commands.analyse(

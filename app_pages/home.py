@@ -27,6 +27,21 @@ if not ctx.ready:
     st.stop()
 
 alert_banner(ctx)  # open alerts since the decision come first
+assert ctx.catalog is not None
+guessed = sum(m.guessed for m in ctx.catalog.metrics)
+if guessed:
+    st.warning(
+        f"{guessed} metrics were guessed: check them"
+        if guessed > 1
+        else "1 metric was guessed: check it",
+        icon=":material/help:",
+    )
+    st.caption(
+        "Whether a metric is a business outcome or the AI's own performance, and which way is "
+        "better, were guessed from its name. Confirm them in the catalog on the Data page."
+    )
+    st.page_link(PAGES["data"], label="Check the guessed metrics", icon=":material/checklist:")
+
 found = ctx.results()
 counts = verdict_counts(found)
 st.write(
@@ -36,7 +51,6 @@ st.write(
     + "."
 )
 
-assert ctx.catalog is not None
 for answer in answers(found, ctx.catalog):
     with st.container(border=True, key=f"home_answer_{answer.metric}"):
         name, pilot, production, keeps = st.columns([3, 2, 2, 2], vertical_alignment="center")

@@ -26,26 +26,52 @@ def test_metric_ids_are_lower_snake_case_and_unique() -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "kind", "direction", "guessed"),
+    ("header", "kind", "direction"),
     [
-        ("Cost per case (EUR)", "outcome", "lower", False),
-        ("Cost saved", "outcome", "higher", False),  # "saved" is matched before "cost"
-        ("Time saved (min)", "outcome", "higher", False),
-        ("Error rate", "outcome", "lower", False),
-        ("Support tickets", "outcome", "lower", False),
-        ("Revenue", "outcome", "higher", False),
-        ("Model accuracy", "process", "higher", False),
-        ("Exception rate", "process", "lower", False),
-        ("Uptime", "process", "higher", False),
-        ("Latency ms", "process", "lower", False),
-        ("Widgets", "outcome", "higher", True),
+        ("Cost per case (EUR)", "outcome", "lower"),
+        ("Cost saved", "outcome", "higher"),  # "saved" is matched before "cost"
+        ("Time saved (min)", "outcome", "higher"),
+        ("Minutes saved by the assistant", "outcome", "higher"),  # a result, though the AI's
+        ("Error rate", "outcome", "lower"),
+        ("Support tickets", "outcome", "lower"),
+        ("Revenue", "outcome", "higher"),
+        # Business results an owner reads are outcomes (issue 11).
+        ("Resolution rate %", "outcome", "higher"),
+        ("Resolved first time", "outcome", "higher"),
+        ("First contact resolution", "outcome", "higher"),
+        ("Conversion rate", "outcome", "higher"),
+        ("CSAT", "outcome", "higher"),
+        ("NPS", "outcome", "higher"),
+        ("AHT (s)", "outcome", "lower"),
+        # The AI's own performance is process.
+        ("Chatbot resolution", "process", "higher"),
+        ("Bot containment rate", "process", "higher"),
+        ("AI accuracy", "process", "higher"),
+        ("Model accuracy", "process", "higher"),
+        ("Exception rate", "process", "lower"),
+        ("Escalation rate", "process", "lower"),
+        ("Override rate", "process", "lower"),
+        ("Uptime", "process", "higher"),
+        ("Latency ms", "process", "lower"),
+        ("Aim score", "outcome", "higher"),  # "ai" is a whole word only
+        ("Widgets", "outcome", "higher"),
     ],
 )
 def test_defaults_come_from_the_ordered_keyword_tables(
-    header: str, kind: str, direction: str, guessed: bool
+    header: str, kind: str, direction: str
 ) -> None:
     metric = infer_catalog([header]).metrics[0]
-    assert (metric.kind, metric.direction, metric.guessed) == (kind, direction, guessed)
+    # A default from the name, keyword or not, is a guess until a person confirms it.
+    assert (metric.kind, metric.direction, metric.guessed) == (kind, direction, True)
+
+
+def test_a_catalog_file_confirms_what_it_pins_and_keeps_guesses_marked() -> None:
+    catalog, _ = apply_overrides(
+        infer_catalog(["Cost", "Accuracy"]), parse_toml('[metrics.cost]\nkind = "outcome"\n')
+    )
+    assert [m.guessed for m in catalog.metrics] == [False, True]
+    again, _ = apply_overrides(infer_catalog(["Cost", "Accuracy"]), parse_toml(catalog.to_toml()))
+    assert [m.guessed for m in again.metrics] == [False, True]
 
 
 def test_toml_overrides_by_id_or_header_and_settings() -> None:

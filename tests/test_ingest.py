@@ -392,7 +392,8 @@ def test_decimal_commas_in_a_semicolon_file(store: Store) -> None:
         "production;-1.234.567,8;0,5;5\n"
     )
     report = load_text(store, text).report
-    got = store.cursor().execute("SELECT cost, rate, count FROM obs_1 ORDER BY rowid").fetchall()
+    # "count" (whole numbers above 1) is the rows' volume: stored as the weight, not a metric.
+    got = store.cursor().execute("SELECT cost, rate, weight FROM obs_1 ORDER BY rowid").fetchall()
     assert got == [(1000.5, 0.125, 3.0), (2.25, 3.5, 4.0), (-1234567.8, 0.5, 5.0)]
     assert report.delimiter == "semicolon"
 
@@ -426,11 +427,12 @@ def test_dates_in_several_formats_and_unreadable_dates(store: Store) -> None:
         "29/02/2024;pilot;3\n"
         "someday;production;4\n"
         ";production;5\n"
-    )
+    ) + "2024-03-01;production;6\n" * 100
     report = load_text(store, text).report
-    assert report.rows_loaded == 5
+    assert report.rows_loaded == 105
     assert report.unreadable_dates == 1 and report.date_lines == (5,)
-    got = store.cursor().execute("SELECT date FROM obs_1 ORDER BY rowid").fetchall()
+    assert report.blank_dates == 1
+    got = store.cursor().execute("SELECT date FROM obs_1 ORDER BY rowid LIMIT 5").fetchall()
     assert got == [
         (dt.date(2024, 1, 31),),
         (dt.date(2024, 2, 15),),
@@ -438,6 +440,9 @@ def test_dates_in_several_formats_and_unreadable_dates(store: Store) -> None:
         (None,),
         (None,),
     ]
+    # One unreadable date in five filled ones (more than 1%) means the format was misread.
+    with pytest.raises(ScalegateError, match=r"1 of the 4 dates in the column date \(25\.0%\)"):
+        load_text(Store(":memory:"), text.split("2024-03-01")[0])
 
 
 @pytest.mark.parametrize(

@@ -313,11 +313,11 @@ def test_a_failed_upload_says_what_to_fix_and_keeps_the_stored_data(own_db):
 def test_a_mapping_correction_is_checked_before_loading(own_db):
     at = app().run()
     at.switch_page(PAGES["data"]).run()
-    data = small_csv().replace(b"baseline", b"before_ai")
+    data = small_csv().replace(b"baseline", b"stage zero")
     at.file_uploader(key="data_upload_0").set_value(("odd.csv", data, "text/csv")).run()
     no_problem(at)
     phases = at.dataframe[1].value
-    assert dict(zip(phases["Value in the file"], phases["Phase"], strict=True))["before_ai"] == (
+    assert dict(zip(phases["Value in the file"], phases["Phase"], strict=True))["stage zero"] == (
         "(leave out)"
     )
 

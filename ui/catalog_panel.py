@@ -3,6 +3,8 @@ analysis re-runs under them; and the catalog as a TOML file to download or uploa
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from analytics.core.catalog import Catalog, apply_overrides, parse_toml, read_catalog, save_catalog
@@ -28,8 +30,15 @@ def _metrics_editor(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
     if guessed:
         st.warning(
             f"{guessed} metric(s) were guessed from their names (listed first): check their kind "
-            "and direction, then tick Confirmed."
+            "(an outcome is a business result that gets a verdict; a process metric is the AI's "
+            "own performance) and which way is better, then tick Confirmed and save."
         )
+        if st.button("The guesses are right: confirm them", key="data_catalog_confirm_guesses"):
+            confirmed = replace(
+                catalog, metrics=tuple(replace(m, guessed=False) for m in catalog.metrics)
+            )
+            _save(store, info.id, confirmed, "Catalog")
+            st.rerun()
     ids = list(catalog.ids)
     edited = st.data_editor(
         catalog_frame(catalog),

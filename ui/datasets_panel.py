@@ -8,6 +8,8 @@ from analytics.core.errors import ScalegateError
 from analytics.store.database import DatasetInfo, Store
 from ui.text import plain
 
+PENDING_MANAGE = "data_manage_pending"  # a dataset just loaded: manage it next
+
 
 def datasets_table(datasets: tuple[DatasetInfo, ...]) -> list[dict[str, object]]:
     return [
@@ -39,6 +41,9 @@ def datasets_panel(store: Store, datasets: tuple[DatasetInfo, ...]) -> DatasetIn
         },
     )
     by_id = {d.id: d for d in datasets}
+    pending = st.session_state.pop(PENDING_MANAGE, None)
+    if pending in by_id:
+        st.session_state["data_manage_dataset"] = pending
     chosen = by_id[
         st.selectbox(
             "Dataset to manage",

@@ -15,13 +15,30 @@ import pandas as pd
 import streamlit as st
 
 from analytics.core.errors import ScalegateError
-from analytics.ingest.load import Detection, Source, detect, load_files
+from analytics.ingest.load import DateOrder, Detection, Source, detect, load_files
 from analytics.ingest.read import expand_local
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
+from ui.datasets_panel import PENDING_MANAGE
 from ui.text import plain
 
-ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
+ROLES = ["phase", "site", "channel", "date", "metric", "value", "weight", "ignore"]
+# Each role in plain words, shown beside the grid and in it.
+ROLE_HELP = {
+    "phase": "which stage each row belongs to: before the AI (baseline), the pilot, production",
+    "site": "where the work was done: a plant, store, branch, region or office",
+    "channel": "how the work came in: phone, chat, email, web…",
+    "date": "when the row happened: a day, or the start or end of its week or month",
+    "metric": "a number to judge: a cost, a rate, a time, a score (Yes/No counts as 1/0)",
+    "value": "in a long file, the number; another column names its metric",
+    "weight": "how many cases each row stands for (contacts handled, tickets…): rows count by it",
+    "ignore": "not used",
+}
+DATE_ORDERS = {
+    "auto": "Decide from the whole column",
+    "day-first": "Day first (03/04/2024 is 3 April)",
+    "month-first": "Month first (03/04/2024 is 4 March)",
+}
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
 _REPORT = "data_last_report"  # the last load's report, kept across the rerun that follows it
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
@@ -59,12 +76,14 @@ def _pick_sources() -> tuple[list[Source], str]:
     return sources, key
 
 
-def _detect(sources: Sequence[Source], key: str, mapping: dict, phase_map: dict) -> Detection:
-    wanted = (key, tuple(sorted(mapping.items())), tuple(sorted(phase_map.items())))
+def _detect(
+    sources: Sequence[Source], key: str, mapping: dict, phase_map: dict, order: DateOrder
+) -> Detection:
+    wanted = (key, tuple(sorted(mapping.items())), tuple(sorted(phase_map.items())), order)
     held = st.session_state.get(_DETECTED)
     if held is None or held[0] != wanted:
         with st.spinner("Reading the files' columns…"):
-            held = (wanted, detect(sources, mapping, phase_map))
+            held = (wanted, detect(sources, mapping, phase_map, order))
         st.session_state[_DETECTED] = held
     return held[1]
 
@@ -74,11 +93,18 @@ def _role_table(detection: Detection) -> pd.DataFrame:
         found = detection.roles.get(header, "ignore")
         return "ignore" if found == "identifier" else found
 
+    def means(header: str) -> str:
+        found = detection.roles.get(header, "ignore")
+        if found == "identifier":
+            return "an identifier (a ticket or case number): not used"
+        guess = detection.guesses.get(header)
+        return guess.split(": ", 1)[-1] if guess else ROLE_HELP.get(found, "")
+
     return pd.DataFrame(
         {
             "Column": list(detection.headers),
             "Role": [role(h) for h in detection.headers],
-            "Detected as": [detection.roles.get(h, "ignore") for h in detection.headers],
+            "What Scalegate sees": [means(h) for h in detection.headers],
         }
     )
 
@@ -110,9 +136,15 @@ def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, An
             _role_table(detection),
             key=f"data_roles_editor_{round_key}",
             hide_index=True,
-            disabled=["Column", "Detected as"],
-            column_config={"Role": st.column_config.SelectboxColumn(options=ROLES, required=True)},
+            disabled=["Column", "What Scalegate sees"],
+            column_config={
+                "Role": st.column_config.SelectboxColumn(
+                    options=ROLES, required=True, help="Change a role where it is wrong."
+                )
+            },
         )
+        with st.expander("What each role means"):
+            st.markdown("\n".join(f"- **{r}**: {ROLE_HELP[r]}" for r in ROLES))
     with phases_col:
         st.markdown("**Phase values**")
         if detection.phase_column is None:
@@ -171,7 +203,13 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
             return
         mapping = st.session_state.get("data_mapping", {})
         phase_map = st.session_state.get("data_phase_map", {})
-        detection = _detect(sources, key, mapping, phase_map)
+        order = st.selectbox(
+            "How to read dates such as 03/04/2024",
+            list(DATE_ORDERS),
+            format_func=DATE_ORDERS.get,
+            key="data_date_order",
+        )
+        detection = _detect(sources, key, mapping, phase_map, order)
         round_key = str(abs(hash(st.session_state[_DETECTED][0])))
         changed, new_phase_map = _confirm_mapping(detection, round_key)
         new_mapping = {**mapping, **changed}
@@ -183,7 +221,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
                 st.session_state["data_mapping"] = new_mapping
                 st.session_state["data_phase_map"] = new_phase_map
                 st.rerun()
-        _load_form(store, datasets, sources, new_mapping, new_phase_map)
+        _load_form(store, datasets, sources, new_mapping, new_phase_map, order)
     except ScalegateError as error:
         st.error(plain(error))
 
@@ -194,6 +232,7 @@ def _load_form(
     sources: Sequence[Source],
     mapping: dict[str, Any],
     phase_map: dict[str, Any],
+    order: DateOrder,
 ) -> None:
     by_id = {d.id: d for d in datasets}
     name_col, target_col = st.columns(2)
@@ -224,6 +263,7 @@ def _load_form(
                 catalog_text=catalog_file.getvalue() if catalog_file else None,
                 strict=strict,
                 replace=target,
+                date_order=order,
             )
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
@@ -237,6 +277,7 @@ def _load_form(
         "text": result.report.to_text(),
     }
     st.session_state["f_pending_dataset"] = result.dataset_id
+    st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
     st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
     for key in ("data_mapping", "data_phase_map", _DETECTED):
         st.session_state.pop(key, None)

@@ -9,14 +9,14 @@ from typing import cast
 
 from analytics.core.errors import ScalegateError
 from analytics.core.types import Phase, Role
-from analytics.ingest.load import Source, load_files
+from analytics.ingest.load import DateOrder, Source, load_files
 from analytics.ingest.read import expand_local
 from analytics.store.database import Store
 from analytics.store.database import open_store as _open_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
 SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
-_ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
+_ROLES = ("phase", "site", "channel", "date", "metric", "value", "weight", "ignore")
 _PHASES = ("baseline", "pilot", "production")
 
 
@@ -65,6 +65,7 @@ def load(
     phase_map: Mapping[str, str],
     catalog: Path | None,
     strict: bool,
+    date_order: str = "auto",
 ) -> int:
     """Load files as one dataset and print the validation report."""
     check_mapping(mapping, phase_map)
@@ -78,8 +79,13 @@ def load(
         phase_map=cast(Mapping[str, Phase], phase_map),
         catalog_text=_catalog_text(catalog),
         strict=strict,
+        date_order=cast(DateOrder, date_order),
     )
     print(result.report.to_text())
+    if result.report.unknown_phases:
+        print("To use those rows, map each value: --phase-map VALUE=PHASE.")
+    if any("other date order" in w for w in result.report.warnings):
+        print("To read the dates the other way: --dates day-first or --dates month-first.")
     if result.already_loaded:
         print(f"This content is already loaded as dataset {result.name} (id {result.dataset_id}).")
     else:

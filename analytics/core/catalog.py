@@ -1,8 +1,9 @@
 """The metric catalog: what each metric is (outcome or process), which way is better, what
 effect is worth scaling for, and the thresholds of the verdict rules.
 
-Defaults are inferred from a metric's name by ordered first-match keyword tables; a name that
-matches nothing is an outcome where higher is better, flagged `guessed` until a user confirms it.
+Defaults are inferred from a metric's name by ordered first-match keyword tables (a name that
+matches nothing is an outcome where higher is better); every inferred entry is flagged `guessed`
+until a person confirms it or a catalog file pins it.
 """
 
 from __future__ import annotations
@@ -44,9 +45,15 @@ DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
     ("throughput", "higher"),
     ("yield", "higher"),
     ("retention", "higher"),
+    ("fcr", "higher"),
+    ("first contact", "higher"),
+    ("containment", "higher"),
+    ("deflection", "higher"),
     ("error", "lower"),
     ("exception", "lower"),
     ("escalation", "lower"),
+    ("escalated", "lower"),
+    ("override", "lower"),
     ("latency", "lower"),
     ("downtime", "lower"),
     ("cost", "lower"),
@@ -54,6 +61,8 @@ DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
     ("churn", "lower"),
     ("handle time", "lower"),
     ("handling time", "lower"),
+    ("aht", "lower"),
+    ("abandon", "lower"),
     ("defect", "lower"),
     ("complaint", "lower"),
     ("rework", "lower"),
@@ -62,17 +71,31 @@ DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
     ("delay", "lower"),
 )
 
+# Ordered like DIRECTION_RULES. What an owner reads as a business result is an outcome; the
+# AI's own performance (a name that mentions the AI, or model accuracy, exception, escalation,
+# override, uptime, latency) is a process metric. Savings come first ("minutes saved by the
+# assistant" is a result), then the mentions of the AI ("chatbot resolution" is the bot's own).
 KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("time saved", "outcome"),
     ("saved", "outcome"),
     ("saving", "outcome"),
+    ("chatbot", "process"),
+    ("bot", "process"),
+    ("model", "process"),
+    ("ai", "process"),
+    ("genai", "process"),
+    ("llm", "process"),
+    ("assistant", "process"),
+    ("copilot", "process"),
+    ("automation", "process"),
+    ("automated", "process"),
     ("revenue", "outcome"),
     ("profit", "outcome"),
     ("margin", "outcome"),
     ("sales", "outcome"),
     ("money", "outcome"),
     ("cost", "outcome"),
-    ("error rate", "outcome"),
+    ("error", "outcome"),
     ("ticket", "outcome"),
     ("satisfaction", "outcome"),
     ("csat", "outcome"),
@@ -81,23 +104,33 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("conversion", "outcome"),
     ("handle time", "outcome"),
     ("handling time", "outcome"),
+    ("aht", "outcome"),
+    ("resolution", "outcome"),
+    ("resolved", "outcome"),
+    ("first contact", "outcome"),
+    ("fcr", "outcome"),
     ("defect", "outcome"),
     ("complaint", "outcome"),
-    ("error", "outcome"),
+    ("rework", "outcome"),
     ("accuracy", "process"),
     ("precision", "process"),
     ("recall", "process"),
     ("exception", "process"),
+    ("escalation", "process"),
+    ("escalated", "process"),
+    ("override", "process"),
     ("uptime", "process"),
     ("availability", "process"),
     ("downtime", "process"),
     ("latency", "process"),
     ("throughput", "process"),
-    ("resolution", "process"),
-    ("resolved", "process"),
-    ("escalation", "process"),
     ("adoption", "process"),
+    ("containment", "process"),
+    ("deflection", "process"),
 )
+
+# Keywords matched as whole words only ("ai" is not the start of "aim").
+WHOLE_WORDS = frozenset({"ai", "bot", "llm", "aht", "fcr", "nps"})
 
 # A metric measured in money is worth its own amount per unit: value at scale works by default.
 CURRENCIES = frozenset(
@@ -215,6 +248,8 @@ class Catalog:
             lines.append(f"min_effect = {m.min_effect!r}")
             if m.value_per_unit is not None:
                 lines.append(f"value_per_unit = {m.value_per_unit!r}")
+            if m.guessed:
+                lines.append("guessed = true  # from the name: check, then remove this line")
             if m.guardrail is not None:
                 lines.append(f"guardrail = {m.guardrail!r}")
                 if m.guards:
@@ -245,7 +280,7 @@ def metric_id(header: str, taken: Iterable[str] = ()) -> str:
     base = normalise_header(header) or "metric"
     if base[0].isdigit():
         base = "m_" + base
-    used = set(taken) | set(DIMENSIONS)
+    used = set(taken) | set(DIMENSIONS) | {"weight"}  # weight: the rows' volume column
     candidate, k = base, 2
     while candidate in used:
         candidate, k = f"{base}_{k}", k + 1
@@ -254,7 +289,8 @@ def metric_id(header: str, taken: Iterable[str] = ()) -> str:
 
 def _first_match(words: str, rules: tuple[tuple[str, Any], ...]) -> Any | None:
     for keyword, answer in rules:
-        if re.search(r"\b" + re.escape(keyword), words):
+        end = r"\b" if keyword in WHOLE_WORDS else ""
+        if re.search(r"\b" + re.escape(keyword) + end, words):
             return answer
     return None
 
@@ -284,7 +320,8 @@ def infer_metric(header: str, taken: Iterable[str] = ()) -> Metric:
         direction=direction or "higher",
         unit=unit,
         value_per_unit=1.0 if unit.upper() in CURRENCIES else None,
-        guessed=kind is None or direction is None,
+        # Every default is a guess from the name (keywords or none) until a person confirms it.
+        guessed=True,
     )
 
 
@@ -299,7 +336,7 @@ def infer_catalog(headers: Iterable[str]) -> Catalog:
 # -- overrides from a TOML file -----------------------------------------------------------------
 
 _METRIC_KEYS = {"label", "kind", "direction", "unit", "min_effect", "value_per_unit", "guardrail"}
-_METRIC_KEYS |= {"guards"}
+_METRIC_KEYS |= {"guards", "guessed"}
 
 
 def _number(value: Any, what: str) -> float:
@@ -315,7 +352,7 @@ def _apply_metric(metric: Metric, spec: Mapping[str, Any], known: set[str]) -> M
             f"In the catalog, metric {metric.id} has unknown keys {sorted(unknown)}; "
             f"use {sorted(_METRIC_KEYS)}."
         )
-    changes: dict[str, Any] = {"guessed": False}
+    changes: dict[str, Any] = {"guessed": spec.get("guessed") is True}
     if "kind" in spec:
         if spec["kind"] not in ("outcome", "process"):
             raise ScalegateError(

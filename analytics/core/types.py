@@ -10,5 +10,5 @@ Kind = Literal["outcome", "process"]
 Direction = Literal["higher", "lower"]
 Grain = Literal["week", "month"]
 Verdict = Literal["scale", "fix_first", "do_not_scale", "need_more_data"]
-Role = Literal["phase", "site", "channel", "date", "metric", "value", "ignore"]
+Role = Literal["phase", "site", "channel", "date", "metric", "value", "weight", "ignore"]
 DIMENSIONS: tuple[str, ...] = ("date", "phase", "site", "channel")

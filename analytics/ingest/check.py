@@ -30,9 +30,11 @@ from analytics.ingest.report import (
     LONG_TEXT,
     NO_METRIC_NAME,
     NO_PHASE,
+    NO_VOLUME,
     STRAY_QUOTE,
     UNKNOWN_PHASE,
     UNREADABLE_LINE,
+    WHOLE_ROW_MARKS,
     WRONG_COLUMNS,
     MissingValues,
     Rejection,
@@ -44,7 +46,7 @@ from analytics.ingest.sql import (
     date_sql,
     is_empty_sql,
     number_sql,
-    phase_sql,
+    row_phase_sql,
     shared_params,
 )
 from analytics.store.database import quote_ident
@@ -204,6 +206,9 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
                 c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
             elif phase == "!metric":
                 c.rejected[NO_METRIC_NAME] = c.rejected.get(NO_METRIC_NAME, 0) + n
+            elif phase in WHOLE_ROW_MARKS:
+                reason = WHOLE_ROW_MARKS[phase]
+                c.rejected[reason] = c.rejected.get(reason, 0) + n
             else:
                 c.rejected[UNKNOWN_PHASE] = c.rejected.get(UNKNOWN_PHASE, 0) + n
                 c.unknown[phase[1:]] = c.unknown.get(phase[1:], 0) + n
@@ -235,12 +240,12 @@ def diagnose(
     dates = [0]
     ok = f"ph IN {CANONICAL}"
     for f, rel in enumerate(rels):
-        cols = [f"{phase_sql(f'CAST({plan.col(f, plan.phase)[0]} AS VARCHAR)')} AS ph"]  # type: ignore[arg-type]
+        cols = [f"{row_phase_sql(plan, f)} AS ph"]
         aggs = [
             f"min(rn, {EXAMPLES}) FILTER (WHERE ph IS NULL)",
             f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '!metric')",
             f"min(rn, {EXAMPLES}) FILTER (WHERE ph LIKE '?%')",
-        ]
+        ] + [f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '{mark}')" for mark in WHOLE_ROW_MARKS]
         if plan.form == "long":
             name_col = plan.col(f, plan.name_col)[0]  # type: ignore[arg-type]
             value_col, value_type = plan.col(f, plan.value_col)  # type: ignore[arg-type]
@@ -293,6 +298,9 @@ def diagnose(
         lines[NO_PHASE] += at(row[0])
         lines[NO_METRIC_NAME] += at(row[1])
         lines[UNKNOWN_PHASE] += at(row[2])
+        for i, reason in enumerate(WHOLE_ROW_MARKS.values()):
+            lines.setdefault(reason, []).extend(at(row[3 + i]))
+        row = row[len(WHOLE_ROW_MARKS) :]
         for j in range(n):
             missing[j][0] += int(row[3 + 3 * j])
             missing[j][1] += int(row[4 + 3 * j])
@@ -329,7 +337,7 @@ def build_report(
         if c.not_finite[j]:
             col = quote_ident(metric)
             cur.execute(f"UPDATE {table} SET {col} = NULL WHERE NOT isfinite({col})")  # noqa: S608
-    c.duplicates = count_repeats(cur, table, ids)
+    c.duplicates = count_repeats(cur, table, (*ids, "weight") if plan.weight is not None else ids)
     slow = plan.needs_cleaning() or c.table_rows > c.loaded or any(c.not_finite)
     example: dict[str, list[int]] = {}
     metric_lines: list[list[int]] = [[] for _ in ids]
@@ -353,7 +361,7 @@ def build_report(
         )
         for j, metric in enumerate(ids)
     }
-    labels = plan.metric_names if plan.form == "long" else [plan.headers[k] for k in plan.metrics]
+    labels = [m.label for m in plan.catalog.metrics]
     encoding, delimiter = describe_files(plan.files)
     rows_rejected = sum(r.count for r in rejected.values())
     by_site = dict(c.rejected_sites)
@@ -375,6 +383,8 @@ def build_report(
         metrics=dict(zip(ids, labels, strict=True)),
         missing_values=missing,
         unreadable_dates=dates[0],
+        blank_dates=_blank_dates(cur, table, plan, dates[0]),
+        volume=_volume(cur, table, plan),
         date_lines=tuple(sorted(dates[1:])[:EXAMPLES]),
         duplicate_rows=c.duplicates,
         sites_without_baseline=tuple(sorted(s for s, p in sites.items() if "baseline" not in p)),
@@ -387,6 +397,28 @@ def build_report(
         long_names=c.long_names,
         notes=plan.warnings,
     )
+
+
+def _blank_dates(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan, unreadable: int) -> int:
+    """Loaded rows with no date at all (unreadable dates are counted apart)."""
+    if plan.date is None:
+        return 0
+    row = cur.execute(f"SELECT count(*) FILTER (WHERE date IS NULL) FROM {table}").fetchone()  # noqa: S608
+    return max(0, int(row[0]) - unreadable) if row else 0
+
+
+def _volume(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> dict[str, Any]:
+    """The rows' volume: its column, total, smallest and largest row (empty when unweighted)."""
+    if plan.weight is None:
+        return {}
+    row = cur.execute(f"SELECT sum(weight), min(weight), max(weight) FROM {table}").fetchone()  # noqa: S608
+    assert row is not None
+    return {
+        "column": plan.headers[plan.weight],
+        "total": float(row[0] or 0.0),
+        "min": float(row[1] or 0.0),
+        "max": float(row[2] or 0.0),
+    }
 
 
 def refuse_unusable(plan: Plan, c: Counts, report: ValidationReport, strict: bool) -> None:
@@ -408,6 +440,11 @@ def refuse_unusable(plan: Plan, c: Counts, report: ValidationReport, strict: boo
             raise ScalegateError(
                 f"None of the values in the phase column {phase_col} is known (found {found}): "
                 "map each to baseline, pilot or production."
+            )
+        if c.rejected.get(NO_VOLUME) and plan.weight is not None:
+            raise ScalegateError(
+                f"No row of {what} has a volume above zero in the column "
+                f"{plan.headers[plan.weight]}: give that column another role, or fill it in."
             )
         if c.rejected.get(NO_METRIC_NAME):
             raise ScalegateError(

@@ -29,11 +29,22 @@ from analytics.core.catalog import (
 )
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES, Phase
+from analytics.ingest.dates import DateOrder, choose_date_format
+from analytics.ingest.header import title_note, with_what_was_seen
 from analytics.ingest.read import (
     DATE_TYPES,
     INTEGER_TYPES,
     NUMERIC_TYPES,
     FileSpec,
+)
+from analytics.ingest.roles import (
+    TextFacts,
+    best_guess,
+    looks_like_volume,
+    phases_in_files,
+    products_of_weight,
+    reads_as_phases,
+    text_facts,
 )
 from analytics.ingest.sample import (
     ColumnFacts,
@@ -47,64 +58,20 @@ from analytics.ingest.sql import (
     bound,
     norm_sql,
 )
+from analytics.ingest.vocab import (
+    PHASE_SYNONYMS,
+    ROLE_SYNONYMS,
+    head_role,
+    is_total_name,
+    is_weight_name,
+)
 
-# Column names, normalised (case-insensitive; spaces, dashes and underscores alike).
-ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "phase": ("phase", "stage", "deployment", "deployment_phase", "period_type"),
-    # DESIGN.md's names first, then the other ways business files name a place of work.
-    "site": (
-        "site",
-        "plant",
-        "location",
-        "branch",
-        "store",
-        "region",
-        "facility",
-        "state",
-        "country",
-        "city",
-        "market",
-        "territory",
-        "district",
-        "office",
-        "warehouse",
-        "depot",
-        "hospital",
-        "clinic",
-        "outlet",
-        "shop",
-        "factory",
-        "mill",
-        "centre",
-        "center",
-    ),
-    "channel": ("channel", "source", "medium", "touchpoint"),
-    "date": ("date", "day", "week", "month", "timestamp", "period_start"),
-}
-
-ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
+ROLES = ("phase", "site", "channel", "date", "metric", "value", "weight", "ignore")
 LONG_NAME = ("metric", "kpi", "measure")
 
 LONG_VALUE = ("value",)
 
 IDENTIFIER_NAMES = ("id", "uuid", "case", "year", "week_number")
-
-# Phase values, normalised the same way. "test" is deliberately absent (A/B files use it).
-PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
-    "baseline": (
-        "baseline",
-        "pre",
-        "pre_ai",
-        "before",
-        "control",
-        "legacy",
-        "manual",
-        "status_quo",
-    ),
-    "pilot": ("pilot", "poc", "proof_of_concept", "trial"),
-    "production": ("production", "prod", "rollout", "live", "scaled", "ga"),
-}
-
 
 Form = Literal["wide", "long"]
 
@@ -137,6 +104,9 @@ class Plan:
     renamed: dict[str, str]
     padded: frozenset[int] = frozenset()  # dimension columns whose cells need trimming
     warnings: tuple[str, ...] = ()
+    weight: int | None = None  # the rows' volume (contacts handled, cases, ...)
+    per_unit: frozenset[int] = frozenset()  # metric columns of row totals, divided by weight
+    guesses: dict[str, str] = field(default_factory=dict)  # unplaced column -> best guess
     params: dict[str, Any] = field(default_factory=dict)
 
     def col(self, f: int, k: int) -> tuple[str, str]:
@@ -146,7 +116,9 @@ class Plan:
 
     def needs_cleaning(self) -> bool:
         """Whether any value needs text cleaning or line-by-line accounting (the slow path)."""
-        cols = list(self.metrics) + [c for c in (self.date, self.value_col) if c is not None]
+        cols = list(self.metrics) + [
+            c for c in (self.date, self.value_col, self.weight) if c is not None
+        ]
         return self.form == "long" or any(
             self.col(f, k)[1] not in NUMERIC_TYPES | DATE_TYPES | {"BOOLEAN"}
             for k in cols
@@ -204,7 +176,7 @@ def _resolve_mapping(headers: Sequence[str], mapping: Mapping[str, str]) -> dict
                 f"(its columns are {', '.join(headers)})."
             )
         resolved[index] = role
-    for role in ("phase", "site", "channel", "date", "value"):
+    for role in ("phase", "site", "channel", "date", "value", "weight"):
         chosen = [headers[i] for i, r in resolved.items() if r == role]
         if len(chosen) > 1:
             raise ScalegateError(
@@ -301,6 +273,14 @@ class _Columns:
     def first(self, role: str) -> int | None:
         return next((k for k, r in self.roles.items() if r == role), None)
 
+    def text_columns(self) -> list[int]:
+        """The unassigned columns that are not numbers."""
+        return [
+            k
+            for k in range(len(self.headers))
+            if self.free(k) and not self.numeric(k) and self.types[k] != "BOOLEAN"
+        ]
+
     def named(self, words: Sequence[str], *, text: bool = False) -> int | None:
         """The first unassigned column with one of these names (and text values, if asked)."""
         return next(
@@ -321,20 +301,132 @@ def _norms(headers: Sequence[str]) -> list[str]:
 
 
 def _assign_dimensions(cols: _Columns) -> None:
+    """Phase, site and channel by their names: a synonym ("Region"), then for site and channel
+    a text column whose last word names the role ("Contact channel", "Sales region")."""
     for role in ("phase", "site", "channel"):
         if role not in cols.roles.values():
             k = cols.named(ROLE_SYNONYMS[role])
             if k is not None:
                 cols.roles[k] = role
+    for role in ("site", "channel"):
+        if role not in cols.roles.values():
+            k = next((k for k in cols.text_columns() if head_role(cols.norms[k]) == role), None)
+            if k is not None:
+                cols.roles[k] = role
+
+
+def _assign_phase(
+    con: duckdb.DuckDBPyConnection,
+    cols: _Columns,
+    files: Sequence[FileSpec],
+    positions: Sequence[Sequence[int]],
+    phase_keys: Mapping[str, Any],
+) -> dict[int, TextFacts]:
+    """When no column is named for the phase: a text column named like one ("Deployment
+    stage") whose values read as phases, else the first whose values (>= 95% of them, whole
+    values only) read as at least two phases over the whole file. Returns the text columns'
+    sample facts, for the best guesses."""
+    texts = [k for k in cols.text_columns() if cols.types[k] not in DATE_TYPES]
+    facts = text_facts(con, texts, phase_keys)
+    if cols.first("phase") is not None:
+        return facts
+    for k in texts:
+        if head_role(cols.norms[k]) == "phase" and reads_as_phases(facts[k], phases_needed=1):
+            cols.roles[k] = "phase"
+            return facts
+    for k in texts:
+        if not reads_as_phases(facts[k], phases_needed=1):
+            continue
+        if facts[k].phases < 2:
+            filled, phased, phases = phases_in_files(con, files, positions, k, phase_keys)
+            if phases < 2 or phased < 0.95 * filled:
+                continue
+        cols.roles[k] = "phase"
+        cols.warnings.append(
+            f"The column {cols.headers[k]} was taken for the phase because its values "
+            f"({', '.join(facts[k].examples)}) read as baseline, pilot and production."
+        )
+        return facts
+    return facts
+
+
+def _style(fk: ColumnFacts, european: bool) -> NumberStyle:
+    comma = fk.style_comma > fk.style_dot or (fk.style_comma == fk.style_dot and european)
+    return "comma" if comma else "dot"
+
+
+def _assign_weight(con: duckdb.DuckDBPyConnection, cols: _Columns, european: bool) -> None:
+    """The volume column, unless mapped: named like one (contacts handled, cases, volume...)
+    and holding whole numbers, none negative, some above 1."""
+    if cols.first("weight") is not None:
+        return
+    for k in range(len(cols.headers)):
+        norm = cols.norms[k]
+        if not cols.free(k) or not is_weight_name(norm) or _is_identifier_name(norm):
+            continue
+        if "_" not in norm and _names_a_metric(cols.headers[k]):
+            continue  # a bare "Tickets" is an outcome; "Tickets handled" is the volume
+        fk = cols.facts[k]
+        number = cols.numeric(k) or max(fk.numbers_dot, fk.numbers_comma) * 2 >= fk.non_empty > 0
+        if number and looks_like_volume(con, k, cols.types[k], _style(fk, european)):
+            cols.roles[k] = "weight"
+            return
+
+
+def _split_totals(
+    con: duckdb.DuckDBPyConnection,
+    cols: _Columns,
+    metrics: list[int],
+    styles: dict[int, NumberStyle],
+) -> tuple[list[int], frozenset[int], list[str]]:
+    """Row totals in a weighted file are never averaged: a column equal to another metric
+    times the weight is set aside (its per-unit twin is already there); another named as a
+    total (total, sum, number of) is offered per unit of the weight. Returns the metrics kept,
+    the per-unit ones and the headers set aside."""
+    weight = cols.first("weight")
+    if weight is None:
+        return metrics, frozenset(), []
+    twins = products_of_weight(con, metrics, weight, {**styles, weight: styles[weight]})
+    aside = []
+    for a, b in twins.items():
+        cols.roles[a] = "ignore"
+        aside.append(cols.headers[a])
+        cols.warnings.append(
+            f"{cols.headers[a]} equals {cols.headers[b]} times {cols.headers[weight]} on every "
+            f"row: a row total, set aside (its value per unit is {cols.headers[b]})."
+        )
+    kept = [k for k in metrics if k not in twins]
+    per_unit = frozenset(k for k in kept if is_total_name(cols.norms[k]))
+    for k in sorted(per_unit):
+        cols.warnings.append(
+            f"{cols.headers[k]} is a total per row, which is never averaged: it is analysed "
+            f"per unit of {cols.headers[weight]}, as {per_unit_label(cols, k, weight)}."
+        )
+    return kept, per_unit, aside
+
+
+def per_unit_label(cols: _Columns, k: int, weight: int) -> str:
+    volume = cols.headers[weight].strip()
+    return f"{cols.headers[k].strip()} per {volume[:1].lower() + volume[1:]}"
+
+
+def _date_named(norm: str) -> bool:
+    """A synonym of the date, or a name ending in one ("Week commencing" is a synonym;
+    "Contact date", "Reporting month" end in one)."""
+    return norm in ROLE_SYNONYMS["date"] or head_role(norm) == "date"
 
 
 def _assign_date(cols: _Columns, european: bool) -> str:
     """The date column (mapped, or the first date-named column whose values read as dates) and
     the format of its text values."""
-    candidates = [k for k, r in cols.roles.items() if r == "date"] or [
+    named = [
         k
         for k in range(len(cols.headers))
         if cols.free(k) and cols.norms[k] in ROLE_SYNONYMS["date"]
+    ]
+    candidates = [k for k, r in cols.roles.items() if r == "date"] or [
+        *named,
+        *(k for k in cols.text_columns() if k not in named and _date_named(cols.norms[k])),
     ]
     for k in candidates:
         fmt, hits = best_date_format(cols.facts[k], european)
@@ -346,7 +438,7 @@ def _assign_date(cols: _Columns, european: bool) -> str:
                 f"The column {cols.headers[k]} was mapped as the date, but none of its first "
                 "values reads as a date (such as 2024-01-31 or 31/01/2024)."
             )
-    for k in candidates:
+    for k in named:
         if cols.free(k) and not cols.numeric(k):
             cols.warnings.append(
                 f"The column {cols.headers[k]} is named like a date but its values are not "
@@ -461,6 +553,72 @@ def _as_text(
     ]
 
 
+def _refuse_no_phase(cols: _Columns, guesses: Mapping[str, str]) -> ScalegateError:
+    seen = "; ".join(list(guesses.values())[:2])
+    seen = seen if len(seen) <= 100 else seen[:99] + "…"
+    return ScalegateError(
+        "No column says which phase each row belongs to (baseline, pilot or production)"
+        + (f"; the columns that could be it: {seen}" if seen else "")
+        + ": name one phase, stage or deployment, or give one the role phase."
+    )
+
+
+def _guesses(
+    cols: _Columns, texts: Mapping[int, TextFacts], ignored: Sequence[str]
+) -> dict[str, str]:
+    """A best guess for every text column left unplaced (listed, never silently dropped)."""
+    out = {}
+    for k, header in enumerate(cols.headers):
+        if header in ignored and k in texts:
+            out[header] = best_guess(header, texts[k], numeric=False)
+    return out
+
+
+def _plan_dates(
+    con: duckdb.DuckDBPyConnection,
+    cols: _Columns,
+    files: Sequence[FileSpec],
+    positions: Sequence[Sequence[int]],
+    european: bool,
+    date_order: DateOrder,
+) -> str:
+    """The date column and its format: found on the sample, the format decided over the whole
+    column when its values are text."""
+    date_format = _assign_date(cols, european)
+    k = cols.first("date")
+    if k is None or cols.types[k] != "VARCHAR":
+        return date_format
+    choice = choose_date_format(
+        con, files, positions, k, cols.headers[k], european=european, order=date_order
+    )
+    if choice.note:
+        cols.warnings.append(choice.note)
+    return choice.format
+
+
+def _file_notes(files: Sequence[FileSpec], cols: _Columns) -> dict[str, str]:
+    """Renamed headers of all files, and the notes on how each file was read."""
+    renamed: dict[str, str] = {}
+    for spec in files:
+        renamed |= spec.renamed
+        if spec.preamble:
+            cols.warnings.append(title_note(spec.name, spec.preamble, spec.skip + 1))
+        if not spec.strict:
+            cols.warnings.append(
+                f"{spec.name} mixes line endings, so it was read leniently: a line with too "
+                "many columns is cut to the header's width instead of being set aside."
+            )
+    return renamed
+
+
+def _labels(cols: _Columns, metrics: Sequence[int], per_unit: frozenset[int]) -> list[str]:
+    weight = cols.first("weight")
+    return [
+        per_unit_label(cols, k, weight) if k in per_unit and weight is not None else cols.headers[k]
+        for k in metrics
+    ]
+
+
 def make_plan(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[FileSpec],
@@ -469,8 +627,61 @@ def make_plan(
     catalog_text: str | bytes | None,
     *,
     require_phase: bool = True,
+    date_order: DateOrder = "auto",
 ) -> Plan:
-    """Decide every column's role and cleaning from names and the first rows of the files."""
+    """Decide every column's role and cleaning from names and values of the files; a refusal
+    says where the table was found when title lines were set aside above it."""
+    try:
+        return _make_plan(
+            con,
+            files,
+            mapping,
+            phase_map,
+            catalog_text,
+            require_phase=require_phase,
+            date_order=date_order,
+        )
+    except ScalegateError as error:
+        titled = next((f for f in files if f.preamble), None)
+        if titled is None:
+            raise
+        raise ScalegateError(
+            with_what_was_seen(error, titled.name, titled.preamble, titled.skip + 1)
+        ) from error
+
+
+def _assign_by_sample(
+    con: duckdb.DuckDBPyConnection,
+    cols: _Columns,
+    files: Sequence[FileSpec],
+    positions: Sequence[Sequence[int]],
+    phase_keys: Mapping[str, Any],
+) -> dict[int, TextFacts]:
+    """Read the sample, place the dimensions (names, then the phase by values) and gather the
+    other columns' facts; returns the text columns' facts for the best guesses."""
+    take_sample(con, files, positions)
+    refuse_empty(con, files)
+    _assign_dimensions(cols)
+    texts = _assign_phase(con, cols, files, positions, phase_keys)
+    dated = [k for k, n in enumerate(cols.norms) if _date_named(n) or cols.roles.get(k) == "date"]
+    wanted = {
+        k for k in range(len(cols.headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
+    }
+    cols.facts = column_facts(con, cols.types, dated, wanted)
+    return texts
+
+
+def _make_plan(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[FileSpec],
+    mapping: Mapping[str, str] | None,
+    phase_map: Mapping[str, str] | None,
+    catalog_text: str | bytes | None,
+    *,
+    require_phase: bool = True,
+    date_order: DateOrder = "auto",
+) -> Plan:
+    """Decide every column's role and cleaning from names and values of the files."""
     positions = align_files(files)
     headers = files[0].headers
     cols = _Columns(
@@ -482,56 +693,40 @@ def make_plan(
         warnings=[],
     )
     european = any(f.delimiter == ";" or f.decimal_comma for f in files)
-    take_sample(con, files, positions)
-    refuse_empty(con, files)
-    _assign_dimensions(cols)
-    dated = [
-        k
-        for k, n in enumerate(cols.norms)
-        if n in ROLE_SYNONYMS["date"] or cols.roles.get(k) == "date"
-    ]
-    wanted = {
-        k for k in range(len(headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
-    }
-    cols.facts = column_facts(con, cols.types, dated, wanted)
-    date_format = _assign_date(cols, european)
+    phase_keys = _phase_keys(con, phase_map or {})
+    texts = _assign_by_sample(con, cols, files, positions, phase_keys)
+    date_format = _plan_dates(con, cols, files, positions, european, date_order)
+    _assign_weight(con, cols, european)
     long = _long_form(cols)
     metrics, identifiers, ignored = _classify_rest(cols, long)
-    phase = cols.first("phase")
-    if phase is None and require_phase:
-        raise ScalegateError(
-            "No column says which phase each row belongs to (baseline, pilot or production): "
-            "name one phase, stage or deployment, or map one as phase."
-        )
-    styles: dict[int, NumberStyle] = {}
-    for k in metrics + ([long[1]] if long else []):
-        fk = cols.facts[k]
-        comma = fk.style_comma > fk.style_dot or (fk.style_comma == fk.style_dot and european)
-        styles[k] = "comma" if comma else "dot"
+    weight = cols.first("weight")
+    styles = {
+        k: _style(cols.facts[k], european)
+        for k in metrics + [c for c in (long[1] if long else None, weight) if c is not None]
+    }
+    metrics, per_unit, aside = _split_totals(con, cols, metrics, styles)
+    guesses = _guesses(cols, texts, ignored)
+    if cols.first("phase") is None and require_phase:
+        raise _refuse_no_phase(cols, guesses)
     metric_names = _long_metric_names(con, files, positions, long[0]) if long else ()
-    labels = list(metric_names) if long else [headers[k] for k in metrics]
+    labels = list(metric_names) if long else _labels(cols, metrics, per_unit)
     if not labels:
         raise _refuse_no_metric(cols)
     catalog = infer_catalog(labels)
     if catalog_text is not None:
         catalog, notes = apply_overrides(catalog, parse_toml(catalog_text))
         cols.warnings += notes
-    renamed: dict[str, str] = {}
-    for spec in files:
-        renamed |= spec.renamed
-        if not spec.strict:
-            cols.warnings.append(
-                f"{spec.name} mixes line endings, so it was read leniently: a line with too "
-                "many columns is cut to the header's width instead of being set aside."
-            )
+    renamed = _file_notes(files, cols)
+    cols.warnings += [f"Not used: {g}; give it a role if it is one." for g in guesses.values()]
     text_cols = {k for k, r in cols.roles.items() if r in ("phase", "site", "channel")}
+    text_cols |= {long[0]} if long else set()
     return Plan(
-        files=tuple(_as_text(files, positions, text_cols | ({long[0]} if long else set()))),
+        files=tuple(_as_text(files, positions, text_cols)),
         positions=positions,
         headers=headers,
         roles={h: cols.roles.get(k, "ignore") for k, h in enumerate(headers)},
         form="long" if long else "wide",
-        phase=phase,
+        phase=cols.first("phase"),
         site=cols.first("site"),
         channel=cols.first("channel"),
         date=cols.first("date"),
@@ -542,10 +737,13 @@ def make_plan(
         catalog=catalog,
         styles=styles,
         date_format=date_format,
-        phase_keys=_phase_keys(con, phase_map or {}),
+        phase_keys=phase_keys,
         identifiers=tuple(identifiers),
-        ignored=tuple(ignored),
+        ignored=tuple(ignored) + tuple(aside),
         renamed=renamed,
         padded=frozenset(k for k in range(len(headers)) if cols.facts[k].padded),
         warnings=tuple(cols.warnings),
+        weight=weight,
+        per_unit=per_unit,
+        guesses=guesses,
     )

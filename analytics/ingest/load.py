@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +53,7 @@ from analytics.ingest.check import (
     refuse_unusable,
     relations,
 )
+from analytics.ingest.dates import DATE_ORDERS, DateOrder
 from analytics.ingest.detect import Plan, make_plan
 from analytics.ingest.read import FileSpec, Source, open_source
 from analytics.ingest.report import ValidationReport
@@ -61,6 +62,8 @@ from analytics.store import day_cells, history
 from analytics.store.database import Store, cells_table_name, obs_table_name
 
 __all__ = [
+    "DATE_ORDERS",
+    "DateOrder",
     "Detection",
     "LoadResult",
     "Source",
@@ -101,6 +104,8 @@ class Detection:
     metrics: dict[str, str]  # header (or, in a long file, metric name) -> metric id
     renamed_headers: dict[str, str]
     warnings: tuple[str, ...] = ()
+    weight_column: str | None = None  # the rows' volume, when each row is a group
+    guesses: dict[str, str] = field(default_factory=dict)  # unplaced column -> best guess
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +122,8 @@ class Detection:
             "metrics": dict(self.metrics),
             "renamed_headers": dict(self.renamed_headers),
             "warnings": list(self.warnings),
+            "weight_column": self.weight_column,
+            "guesses": dict(self.guesses),
         }
 
 
@@ -195,6 +202,7 @@ def detect(
     sources: Sequence[Source],
     mapping: Mapping[str, Role] | None = None,
     phase_map: Mapping[str, Phase] | None = None,
+    date_order: DateOrder = "auto",
 ) -> Detection:
     """What a load would do with these files, without storing anything."""
     if not sources:
@@ -205,7 +213,7 @@ def detect(
         files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
             try:
-                return _detect(con, files, sources, mapping, phase_map)
+                return _detect(con, files, sources, mapping, phase_map, date_order)
             except _UNREADABLE as exc:
                 files = _lenient(files, exc)
         raise ScalegateError("The files cannot be read: export them again as CSV.")
@@ -217,9 +225,12 @@ def _detect(
     sources: Sequence[Source],
     mapping: Mapping[str, Role] | None,
     phase_map: Mapping[str, Phase] | None,
+    date_order: DateOrder,
 ) -> Detection:
     """What a load would make of the files (one scan of the phase column)."""
-    plan = make_plan(con, files, mapping, phase_map, None, require_phase=False)
+    plan = make_plan(
+        con, files, mapping, phase_map, None, require_phase=False, date_order=date_order
+    )
     values: dict[str, Phase | None] = {}
     counts: dict[str, int] = {}
     if plan.phase is not None:
@@ -231,14 +242,15 @@ def _detect(
         sql = (
             f"SELECT v, {phase_sql('v')} AS p, count(*) AS n FROM ("  # noqa: S608
             + " UNION ALL ".join(parts)
-            + ") WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v"
+            + ") WHERE v IS NOT NULL AND v <> '' AND lower(v) <> $hdr_phase "
+            "AND NOT regexp_full_match(v, $total_re, 'i') GROUP BY v ORDER BY n DESC, v"
         )
         rows = con.execute(sql, bound(sql, params)).fetchall()
         for value, phase, n in rows:
             values[value] = phase if phase in PHASES else None
             counts[value] = int(n)
     encoding, delimiter = describe_files(plan.files)
-    labels = plan.metric_names if plan.form == "long" else [plan.headers[k] for k in plan.metrics]
+    labels = [m.label for m in plan.catalog.metrics]
     return Detection(
         files=tuple(s.name for s in sources),
         encoding=encoding,
@@ -253,6 +265,8 @@ def _detect(
         metrics=dict(zip(labels, plan.catalog.ids, strict=True)),
         renamed_headers=dict(plan.renamed),
         warnings=plan.warnings,
+        weight_column=plan.headers[plan.weight] if plan.weight is not None else None,
+        guesses=dict(plan.guesses),
     )
 
 
@@ -270,6 +284,7 @@ def load_files(
     strict: bool = False,
     replace: int | None = None,
     adapt: Callable[[Plan], Plan] | None = None,
+    date_order: DateOrder = "auto",
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
@@ -288,7 +303,9 @@ def load_files(
         files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
             try:
-                plan = make_plan(con, files, mapping, phase_map, catalog_text)
+                plan = make_plan(
+                    con, files, mapping, phase_map, catalog_text, date_order=date_order
+                )
                 plan = adapt(plan) if adapt is not None else plan
                 return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
             except Retry as retry:

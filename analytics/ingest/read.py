@@ -34,9 +34,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analytics.core.errors import ScalegateError
+from analytics.ingest.header import find_sheet_header, find_table
 
 HEAD_BYTES = 1 << 16
-DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 NUMERIC_TYPES = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER"}
@@ -110,7 +110,8 @@ class FileSpec:
     renamed: dict[str, str] = field(default_factory=dict)  # new header -> header as written
     strict: bool = True  # False after DuckDB met mixed line endings: read leniently
     data_lines: int = -1  # non-blank lines after the header in the first 64 KB (CSV only)
-    skip: int = 0  # blank lines above the header
+    skip: int = 0  # lines above the header (blank, titles, notes)
+    preamble: tuple[str, ...] = ()  # the non-blank lines above the header, set aside
 
     @property
     def internal(self) -> tuple[str, ...]:
@@ -262,23 +263,6 @@ def _field_counts(lines: list[str], delimiter: str) -> list[int]:
         return []
 
 
-def sniff_delimiter(lines: list[str]) -> str | None:
-    """The delimiter among comma, semicolon, tab and pipe that splits the header into the most
-    columns consistently with the lines below it; None when no candidate splits the header."""
-    best: tuple[float, int, int] | None = None
-    choice = None
-    for rank, delimiter in enumerate(DELIMITERS):
-        counts = _field_counts(lines, delimiter)
-        if not counts or counts[0] < 2:
-            continue
-        rows = counts[1:] or [counts[0]]
-        agree = sum(1 for n in rows if n == counts[0]) / len(rows)
-        score = (agree, counts[0], -rank)
-        if best is None or score > best:
-            best, choice = score, delimiter
-    return choice
-
-
 def dedupe_headers(raw: Sequence[str]) -> tuple[tuple[str, ...], dict[str, str]]:
     """Headers stripped, blanks named column_N, repeats (case-insensitive) suffixed _2, _3."""
     seen: set[str] = set()
@@ -380,8 +364,9 @@ def _arrow_column(values: list[Any]) -> pa.Array:
     return array
 
 
-def _excel_to_parquet(source: Source, folder: Path) -> tuple[str, list[str]]:
-    """The first sheet as a Parquet file: its path and the header row as written."""
+def _excel_to_parquet(source: Source, folder: Path) -> tuple[str, list[str], tuple[str, ...], int]:
+    """The first sheet as a Parquet file: its path, the header row as written (found below any
+    title rows), the rows set aside above it and the header's row index."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -394,14 +379,22 @@ def _excel_to_parquet(source: Source, folder: Path) -> tuple[str, list[str]]:
         raise _refuse(source.name, "a damaged or protected spreadsheet") from exc
     if not rows:
         raise ScalegateError(f"The first sheet of {source.name} is empty: put the table there.")
-    header = [_cell_text(v) if v not in ("", None) else "" for v in rows[0]]
-    body = rows[1:]
-    columns = list(zip(*body, strict=True)) if body else [() for _ in header]
-    arrays = [_arrow_column(list(col)) for col in columns]
+    texts = [[_cell_text(v) if v not in ("", None) else "" for v in row] for row in rows[:200]]
+    at = find_sheet_header(texts)
+    header = texts[at]
+    # Columns with neither a header nor a value (beside a merged title) are dropped.
+    body = rows[at + 1 :]
+    keep = [
+        i for i, h in enumerate(header) if h or any(r[i] not in ("", None) for r in body[:1000])
+    ]
+    header = [header[i] for i in keep]
+    columns = [[r[i] for r in body] for i in keep]
+    arrays = [_arrow_column(col) for col in columns]
     table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(header))])
     path = folder / "sheet.parquet"
     pq.write_table(table, path)
-    return str(path), header
+    above = tuple(" ".join(c for c in row if c) for row in texts[:at] if any(row))
+    return str(path), header, above, at
 
 
 # -- opening a file -------------------------------------------------------------------------
@@ -447,8 +440,9 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         if head.startswith(b"PK") and not _is_spreadsheet_zip(source):
             raise _refuse(source.name, "a ZIP archive")
-        path, header = _excel_to_parquet(source, _temp_folder(stack))
-        return _parquet_spec(con, source, path, "excel", header)
+        path, header, above, at = _excel_to_parquet(source, _temp_folder(stack))
+        spec = _parquet_spec(con, source, path, "excel", header)
+        return replace(spec, preamble=above, skip=at)
     compression = "none"
     truncated = len(head) == HEAD_BYTES
     if head.startswith(b"\x1f\x8b"):
@@ -463,14 +457,16 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
     encoding, label, text = _text_encoding(head)
     _check_text(source.name, text)
     lines = _complete_lines(text, truncated)
-    skip = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    lines = lines[skip:]
-    delimiter = sniff_delimiter(lines)
-    if delimiter is None:
+    start = find_table(lines)
+    if start is None:
+        first = next((line.strip() for line in lines if line.strip()), "")
         raise ScalegateError(
-            f"The file {source.name} has a single column: a CSV needs its columns separated "
-            "by commas, semicolons, tabs or pipes."
+            f"The file {source.name} has a single column (its first line reads "
+            f'"{first[:60]}"): a CSV needs its columns separated by commas, semicolons, tabs '
+            "or pipes."
         )
+    skip, delimiter = start.header, start.delimiter
+    lines = lines[skip:]
     raw = next(csv.reader(lines, delimiter=delimiter))
     headers, renamed = dedupe_headers(raw)
     suffix = ".csv.gz" if compression == "gzip" else ".csv"
@@ -488,6 +484,7 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
         renamed=renamed,
         data_lines=sum(1 for line in lines[1:] if line.strip()),
         skip=skip,
+        preamble=start.set_aside,
     )
     return _sniff_types(con, spec)
 

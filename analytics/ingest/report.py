@@ -14,6 +14,12 @@ WRONG_COLUMNS = "wrong number of columns"
 LINE_TOO_LONG = "line too long"
 BAD_CHARACTERS = "unreadable characters"
 STRAY_QUOTE = "misplaced quote"
+REPEATED_HEADER = "the header repeated mid-file"
+TOTAL_ROW = "a total or subtotal row"
+NO_VOLUME = "volume missing, zero or negative"
+
+# The marks a load gives rows it sets aside whole (sql.row_phase_sql), and their reasons.
+WHOLE_ROW_MARKS = {"!header": REPEATED_HEADER, "!total": TOTAL_ROW, "!weight": NO_VOLUME}
 
 # The key of ValidationReport.rejected_by_site for lines DuckDB could not parse into columns
 # (wrong number of columns, too long, bad characters, stray quote): such a line has no site.
@@ -98,6 +104,8 @@ class ValidationReport:
     missing_values: dict[str, MissingValues] = field(default_factory=dict)
     unreadable_dates: int = 0
     date_lines: tuple[int, ...] = ()
+    blank_dates: int = 0  # loaded rows whose date cell is empty
+    volume: dict[str, Any] = field(default_factory=dict)  # column, total, min, max
     duplicate_rows: int = 0
     sites_without_baseline: tuple[str, ...] = ()
     sites_only_in_production: tuple[str, ...] = ()
@@ -124,7 +132,7 @@ class ValidationReport:
             values = [f"{v} ({n:,})" for v, n in self.unknown_phases.items()]
             out.append(
                 f"Unknown phase values {_names(values)}: map each to baseline, pilot or "
-                "production (--phase-map VALUE=PHASE) to use those rows."
+                "production to use those rows."
             )
         for metric, miss in self.missing_values.items():
             if miss.unreadable:
@@ -143,6 +151,11 @@ class ValidationReport:
                 f"{_plural(self.unreadable_dates, 'date')} could not be read and "
                 f"{_is(self.unreadable_dates, 'is', 'are')} left empty"
                 f"{_lines(self.date_lines)}."
+            )
+        if self.blank_dates:
+            out.append(
+                f"{_plural(self.blank_dates, 'row')} {_is(self.blank_dates, 'has', 'have')} "
+                "no date: kept, but left out of every analysis over time."
             )
         if self.duplicate_rows:
             out.append(
@@ -195,6 +208,8 @@ class ValidationReport:
             "missing_values": {k: v.to_dict() for k, v in self.missing_values.items()},
             "unreadable_dates": self.unreadable_dates,
             "date_lines": list(self.date_lines),
+            "blank_dates": self.blank_dates,
+            "volume": dict(self.volume),
             "duplicate_rows": self.duplicate_rows,
             "sites_without_baseline": list(self.sites_without_baseline),
             "sites_only_in_production": list(self.sites_only_in_production),
@@ -217,6 +232,12 @@ class ValidationReport:
         if self.rejected_by_site:
             by_site = [f"{site} {n:,}" for site, n in self.rejected_by_site.items()]
             lines.append(f"Set aside by site: {_names(by_site)}.")
+        if self.volume:
+            v = self.volume
+            lines.append(
+                f"Each row is a group: its volume is {v['column']} ({v['total']:,.0f} in all, "
+                f"{v['min']:,.0f} to {v['max']:,.0f} a row)."
+            )
         if self.phases:
             lines.append("Phases: " + ", ".join(f"{p} {n:,}" for p, n in self.phases.items()) + ".")
         if self.metrics:

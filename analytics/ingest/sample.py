@@ -15,7 +15,14 @@ import duckdb
 
 from analytics.core.errors import ScalegateError
 from analytics.ingest.read import INTEGER_TYPES, FileSpec, unclosed_quote
-from analytics.ingest.sql import NULL_MARKERS, bound, is_empty_sql, stripped_sql
+from analytics.ingest.sql import (
+    NO_WORDS,
+    NULL_MARKERS,
+    YES_WORDS,
+    bound,
+    is_empty_sql,
+    stripped_sql,
+)
 
 SAMPLE_ROWS = 10_000
 
@@ -99,13 +106,15 @@ def column_facts(
         ok = f"NOT {is_empty_sql(x)}"
         dot = f"replace(rtrim({s}, '%'), ',', '')"
         comma = f"replace(replace(rtrim({s}, '%'), '.', ''), ',', '.')"
+        yes_no = f"list_contains($yes_no, lower(trim({x})))"
         text = duck_type == "VARCHAR" and k in wanted
         exprs += [
             f"count(*) FILTER (WHERE {ok})" if k in wanted else "0",
-            f"count(*) FILTER (WHERE {ok} AND TRY_CAST({dot} AS DOUBLE) IS NOT NULL)"
+            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({dot} AS DOUBLE) IS NOT NULL OR {yes_no}))"
             if text
             else "0",
-            f"count(*) FILTER (WHERE {ok} AND TRY_CAST({comma} AS DOUBLE) IS NOT NULL)"
+            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({comma} AS DOUBLE) IS NOT NULL "
+            f"OR {yes_no}))"
             if text
             else "0",
             f"count(*) FILTER (WHERE regexp_full_match({s}, $dot_re))" if text else "0",
@@ -126,6 +135,7 @@ def column_facts(
     sql = "SELECT count(*), " + ", ".join(exprs) + " FROM sample"  # noqa: S608
     params = {
         "null_markers": NULL_MARKERS,
+        "yes_no": YES_WORDS + NO_WORDS,
         "dot_re": _STYLE_DOT,
         "comma_re": _STYLE_COMMA,
         **{f"fmt{i}": fmt for i, fmt in enumerate(formats) if i},

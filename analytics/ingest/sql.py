@@ -8,11 +8,12 @@ Expressions are text made by code from allow-listed pieces; the values they comp
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from analytics.core.types import PHASES
 from analytics.ingest.read import DATE_TYPES, NUMERIC_TYPES
+from analytics.ingest.vocab import PHASE_PATTERNS, TOTAL_ROW
 from analytics.store.database import quote_ident
 
 if TYPE_CHECKING:
@@ -23,7 +24,12 @@ NumberStyle = Literal["dot", "comma"]
 CANONICAL = "('baseline', 'pilot', 'production')"  # the stored phases, as SQL text made by code
 
 # Cells that mean "no value" in business files; compared lower-cased and trimmed.
-NULL_MARKERS = ["", "na", "n/a", "n.a.", "null", "none", "-", "--", "#n/a", "nil", "?"]
+NULL_MARKERS = ["", "na", "n/a", "n.a.", "null", "none", "-", "--", "#n/a", "nil", "?", "—", "–"]
+NULL_MARKERS += ["#value!", "#div/0!", "#ref!"]
+
+# Yes/No, Y/N, True/False cells read as 1 and 0.
+YES_WORDS = ["yes", "y", "true"]
+NO_WORDS = ["no", "n", "false"]
 
 # -- SQL expressions (text made by code; values are parameters) ------------------------------
 
@@ -47,8 +53,8 @@ def phase_sql(x: str) -> str:
     """A raw phase cell -> 'baseline' | 'pilot' | 'production'; NULL when blank; '?' || value when
     unknown (rows so marked are counted, then removed before the load commits).
 
-    The plain lower-cased cell is looked up first, so the regular expression runs only on
-    unusual spellings.
+    The plain lower-cased cell is looked up first, so the regular expressions run only on
+    unusual spellings; whole values only ("Live chat" is not "live"), the user's map first.
     """
     lowered = f"lower(trim({x}))"
     normed = norm_sql(x)
@@ -61,6 +67,9 @@ def phase_sql(x: str) -> str:
         f"WHEN list_contains($ph_baseline, {normed}) THEN 'baseline' "
         f"WHEN list_contains($ph_pilot, {normed}) THEN 'pilot' "
         f"WHEN list_contains($ph_production, {normed}) THEN 'production' "
+        f"WHEN regexp_full_match({normed}, $ph_re_baseline) THEN 'baseline' "
+        f"WHEN regexp_full_match({normed}, $ph_re_pilot) THEN 'pilot' "
+        f"WHEN regexp_full_match({normed}, $ph_re_production) THEN 'production' "
         f"ELSE '?' || trim({x}) END"
     )
 
@@ -77,7 +86,8 @@ def stripped_sql(x: str) -> str:
 
 def number_sql(x: str, duck_type: str, style: NumberStyle) -> str:
     """A cell -> DOUBLE. Typed numbers are cast; text loses thousands separators, currency and
-    percent signs (12.5% -> 0.125) before TRY_CAST; what still fails is NULL (and counted)."""
+    percent signs (12.5% -> 0.125) before TRY_CAST, Yes/No, Y/N and True/False read as 1 and 0;
+    what still fails is NULL (and counted)."""
     if duck_type in NUMERIC_TYPES or duck_type == "BOOLEAN" or duck_type.startswith("DECIMAL"):
         return f"CAST({x} AS DOUBLE)"
     if duck_type != "VARCHAR":
@@ -91,6 +101,8 @@ def number_sql(x: str, duck_type: str, style: NumberStyle) -> str:
     return (
         f"CASE WHEN {is_empty_sql(x)} THEN NULL "
         f"WHEN suffix({s}, '%') THEN TRY_CAST({body} AS DOUBLE) / 100 "
+        f"WHEN list_contains($yes_words, lower(trim({x}))) THEN 1.0 "
+        f"WHEN list_contains($no_words, lower(trim({x}))) THEN 0.0 "
         f"ELSE TRY_CAST({body} AS DOUBLE) END"
     )
 
@@ -116,20 +128,46 @@ def text_sql(x: str, blank: str, trim: bool) -> str:
     return f"COALESCE(NULLIF({cell}, ''), '{blank}')"
 
 
+def phase_params(phase_keys: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The parameters of phase_sql: the lookup lists and the whole-value patterns."""
+    return {
+        "ph_baseline": list(phase_keys.get("baseline", ())),
+        "ph_pilot": list(phase_keys.get("pilot", ())),
+        "ph_production": list(phase_keys.get("production", ())),
+        # The canonical spellings skip every lookup unless the user mapped one of them.
+        "ph_custom": any(w not in phase_keys[w] for w in PHASES),
+        **{f"ph_re_{p}": PHASE_PATTERNS[p] for p in PHASES},
+    }
+
+
+def _header_as_written(plan: Plan, k: int | None) -> str:
+    if k is None:
+        return ""
+    header = plan.headers[k]
+    return plan.renamed.get(header, header)
+
+
 def shared_params(plan: Plan) -> dict[str, Any]:
     """The parameters every expression of a plan refers to."""
     params: dict[str, Any] = {
         "null_markers": NULL_MARKERS,
         "date_format": plan.date_format,
-        "ph_baseline": list(plan.phase_keys.get("baseline", ())),
-        "ph_pilot": list(plan.phase_keys.get("pilot", ())),
-        "ph_production": list(plan.phase_keys.get("production", ())),
-        # The canonical spellings skip every lookup unless the user mapped one of them.
-        "ph_custom": any(w not in plan.phase_keys[w] for w in PHASES),
+        "total_re": TOTAL_ROW,
+        "hdr_phase": _header_as_written(plan, plan.phase).strip().lower(),
+        "yes_words": YES_WORDS,
+        "no_words": NO_WORDS,
+        **phase_params(plan.phase_keys),
     }
     for j, name in enumerate(plan.metric_names):
         params[f"m{j}"] = name
     return params
+
+
+def _per_unit(plan: Plan, f: int, k: int, value: str) -> str:
+    """A row total divided by the row's volume; any other metric as it is."""
+    if k not in plan.per_unit:
+        return value
+    return f"({value}) / NULLIF({weight_sql(plan, f)}, 0)"
 
 
 def select_sql(plan: Plan, f: int) -> str:
@@ -143,7 +181,7 @@ def select_sql(plan: Plan, f: int) -> str:
         return plan.col(f, k) if k is not None else ("NULL", "VARCHAR")
 
     date = date_sql(*c(plan.date)) if plan.date is not None else "CAST(NULL AS DATE)"
-    phase = phase_sql(f"CAST({c(plan.phase)[0]} AS VARCHAR)")
+    phase = row_phase_sql(plan, f)
     site, channel = "'all'", "'all'"
     if plan.site is not None:
         site = text_sql(c(plan.site)[0], "(blank)", plan.site in plan.padded)
@@ -165,8 +203,37 @@ def select_sql(plan: Plan, f: int) -> str:
         ]
     else:
         metrics = [
-            f"{number_sql(*c(k), plan.styles[k])} AS {quote_ident(ids[j])}"
+            f"{_per_unit(plan, f, k, number_sql(*c(k), plan.styles[k]))} AS {quote_ident(ids[j])}"
             for j, k in enumerate(plan.metrics)
         ]
-    out += [f"{phase} AS phase", f"{site} AS site", f"{channel} AS channel", *metrics]
-    return ", ".join(out)
+    out += [f"{phase} AS phase", f"{site} AS site", f"{channel} AS channel"]
+    if plan.weight is not None:
+        out.append(f"{weight_sql(plan, f)} AS weight")
+    return ", ".join(out + metrics)
+
+
+def weight_sql(plan: Plan, f: int) -> str:
+    """The row's volume as a DOUBLE (the weight column cleaned like a metric)."""
+    assert plan.weight is not None
+    return number_sql(*plan.col(f, plan.weight), plan.styles[plan.weight])
+
+
+def row_phase_sql(plan: Plan, f: int) -> str:
+    """A row's phase (phase_sql), or the mark of a row set aside whole: '!header' for a header
+    repeated mid-file, '!total' for a Total/Subtotal row, '!weight' for a row without a
+    volume (missing, zero or negative). The cheap LIKE runs before the pattern."""
+    raw = f"CAST({plan.col(f, plan.phase)[0]} AS VARCHAR)" if plan.phase is not None else "NULL"
+    marks = [f"WHEN lower(trim({raw})) = $hdr_phase THEN '!header'"]
+    for k in (plan.phase, plan.site, plan.channel, plan.date):
+        if k is None:
+            continue
+        col, duck_type = plan.col(f, k)
+        if duck_type == "VARCHAR":
+            x = f"trim({col})"
+            marks.append(
+                f"WHEN lower({x}) LIKE '%total%' AND regexp_full_match({x}, $total_re, 'i') "
+                "THEN '!total'"
+            )
+    if plan.weight is not None:
+        marks.append(f"WHEN coalesce({weight_sql(plan, f)}, -1) <= 0 THEN '!weight'")
+    return f"CASE {' '.join(marks)} ELSE {phase_sql(raw)} END"

@@ -274,8 +274,21 @@ class Answer:
 
 def _moved(label: str, lift: float | None, where: str) -> str:
     if not _finite(lift):
-        return f"{label}: no {where} estimate"
+        return f"{label}: no estimate {where}"
     return f"{label} {'rose' if lift > 0 else 'fell'} {abs(lift) * 100:.1f}% {where}"
+
+
+def _story(label: str, production: float | None, pilot: float | None) -> str:
+    """What production and the pilot did, as one sentence whatever is missing."""
+    if not _finite(production) and not _finite(pilot):
+        return f"{label}: no estimate in production or in the pilot"
+    if not _finite(pilot):
+        return f"{_moved(label, production, 'in production')} (no pilot estimate)"
+    if not _finite(production):
+        return (
+            f"{label}: no estimate in production (it {_moved('', pilot, 'in the pilot').strip()})"
+        )
+    return f"{_moved(label, production, 'in production')} ({_moved('', pilot, 'in the pilot').strip()})"
 
 
 def _good_ci(sign: int, ci: Sequence[float]) -> str:
@@ -309,8 +322,7 @@ def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
                 delivered=delivered,
                 delivered_ci=delivered_ci,
                 retention=fmt_pct(v.retention, signed=False) if v.retention is not None else "n/a",
-                plain=f"{_moved(v.label, v.estimate, 'in production')} "
-                f"({_moved('', v.pilot_estimate, 'in the pilot').strip()}); {better} is better.",
+                plain=f"{_story(v.label, v.estimate, v.pilot_estimate)}; {better} is better.",
                 reason=v.reasons[0] if v.reasons else "",
             )
         )

@@ -57,10 +57,15 @@ _EMPTY_TELEMETRY = (
 )
 
 
+# The columns of an observation table that are not metrics (SQL text made by code).
+_NOT_METRICS = "['date', 'phase', 'site', 'channel', 'weight']"
+
+
 def rebuild_view(cur: duckdb.DuckDBPyConnection) -> None:
     """The long view of every dataset, built from the wide tables with UNPIVOT.
 
-    Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions.
+    Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions
+    and the rows' volume (`weight`, present in weighted datasets only).
     """
     ids = [r[0] for r in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall()]
     parts = []
@@ -69,7 +74,7 @@ def rebuild_view(cur: duckdb.DuckDBPyConnection) -> None:
         parts.append(
             f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
             "metric, value FROM (UNPIVOT "
-            f"{table} ON COLUMNS(* EXCLUDE (date, phase, site, channel)) "
+            f"{table} ON COLUMNS(lambda c: NOT list_contains({_NOT_METRICS}, c)) "
             "INTO NAME metric VALUE value)"
         )
     body = " UNION ALL ".join(parts) if parts else _EMPTY_TELEMETRY
