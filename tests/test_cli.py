@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample.csv"
-CATALOG = ROOT / "data" / "sample_catalog.toml"
+CATALOG = ROOT / "data" / "sample.catalog.toml"
 SCHEMA = json.loads((ROOT / "docs" / "results.schema.json").read_text())
 
 

@@ -23,7 +23,7 @@ from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample_catalog.toml"
+SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample.catalog.toml"
 DB_FIXTURES = ["schema2.duckdb"]
 
 

@@ -14,7 +14,7 @@ from analytics.ingest.read import expand_local
 from analytics.store.database import Store, open_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
-SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
+SAMPLE_CATALOG = SAMPLE.with_name("sample.catalog.toml")
 _ROLES = ("phase", "site", "channel", "date", "metric", "value", "ignore")
 _PHASES = ("baseline", "pilot", "production")
 

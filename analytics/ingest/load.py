@@ -269,12 +269,14 @@ def load_files(
     catalog_text: str | bytes | None = None,
     strict: bool = False,
     replace: int | None = None,
+    catalog_name: str | None = None,
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
     Raises ScalegateError (nothing stored) for a file that cannot be used. The same content
     loaded again changes nothing and returns already_loaded=True with the dataset that holds
     it. `replace=ID` puts the new data in the place of dataset ID, under its name.
+    `catalog_name` names the catalog file given as `catalog_text`, stored with the dataset.
     """
     if not sources:
         raise ScalegateError("Give at least one file to load.")
@@ -287,6 +289,7 @@ def load_files(
         for _ in range(MAX_ATTEMPTS):
             try:
                 plan = make_plan(con, files, mapping, phase_map, catalog_text)
+                plan = _named_catalog(plan, catalog_text, catalog_name)
                 return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
             except Retry as retry:
                 files = retry.files
@@ -295,6 +298,14 @@ def load_files(
         raise ScalegateError(
             "The file keeps changing type part way through its rows: save it again as CSV."
         )
+
+
+def _named_catalog(plan: Plan, text: str | bytes | None, name: str | None) -> Plan:
+    """The plan with its catalog's source named: the file given, or keyword guesses."""
+    if text is None:
+        return plan
+    source = name or "a catalog file"
+    return dc_replace(plan, catalog=dc_replace(plan.catalog, source=source))
 
 
 def _load(
