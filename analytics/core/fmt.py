@@ -147,6 +147,7 @@ METHOD_NAMES: dict[str, str] = {
     "welch": "plain before/after comparison (Welch)",
     "local_linear_trend": "projection of the baseline trend (local linear trend)",
     "local_linear_trend_weekly": "projection of the weekly baseline trend (local linear trend)",
+    "period means, normal band": "period means with a normal 95% band",
     "none": "no estimate",
 }
 
@@ -157,6 +158,7 @@ METHOD_SECTIONS: dict[str, str] = {
     "site_fe": "3. The adjusted model",
     "welch": "2. Unadjusted comparisons (describe, do not decide)",
     "local_linear_trend": "7. Forecast counterfactual",
+    "period means": "1. From rows to cells",
 }
 
 

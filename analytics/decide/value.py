@@ -208,9 +208,7 @@ def _total_interval(
     if not counted:
         return (NAN, NAN), ""
     delivered = sum(rows[m].delivered for m in counted)
-    clustered = all(
-        methods.get(m, "").endswith("cluster_site") and scores.get(m) for m in counted
-    )
+    clustered = all(methods.get(m, "").endswith("cluster_site") and scores.get(m) for m in counted)
     if clustered:
         weights = {m: _scale(catalog.get(m), catalog) or 0.0 for m in counted}
         sites = {s for m in counted for s in scores[m]}
