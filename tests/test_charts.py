@@ -52,7 +52,13 @@ def make_catalog() -> Catalog:
                 adds_to_total=True,
             ),
             Metric(
-                "minutes_saved", "Minutes saved", "outcome", "higher", "min", 0.05, 0.75,
+                "minutes_saved",
+                "Minutes saved",
+                "outcome",
+                "higher",
+                "min",
+                0.05,
+                0.75,
                 adds_to_total=True,
             ),  # fmt: skip
             Metric("error_rate", "Error rate", "outcome", "lower", "share", 0.05),
@@ -545,7 +551,7 @@ def test_charts_carry_no_more_rows_than_aggregates(
     cells = sum(1 for e in results.effects if e.slice_type == "site_channel")
     built = [
         (charts.scorecard_chart(results, catalog, ctx), len(results.verdicts)),
-        (charts.value_chart(results, catalog, ctx), len(results.value_at_scale)),
+        (charts.value_chart(results, catalog, ctx), len(results.value_at_scale) + 1),  # + total
         (charts.pilot_vs_production_chart(results, "minutes_saved", ctx), 2),
         (charts.site_verdict_chart(results, "minutes_saved", ctx), len(SITES)),
         (charts.site_heatmap(results, "minutes_saved", ctx), cells),
