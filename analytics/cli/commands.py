@@ -38,6 +38,22 @@ def _sources(files: Sequence[str]) -> list[Source]:
     return [Source.from_path(path) for name in files for path in expand_local(name)]
 
 
+_DATA_SUFFIXES = (".gz", ".csv", ".tsv", ".txt", ".parquet", ".xlsx")
+
+
+def catalog_beside(files: Sequence[str]) -> Path | None:
+    """`<stem>.catalog.toml` beside the first file, when there is one: data/sample.csv ->
+    data/sample.catalog.toml (export.csv.gz -> export.catalog.toml)."""
+    if not files:
+        return None
+    path = Path(files[0])
+    name = path.name
+    while Path(name).suffix.lower() in _DATA_SUFFIXES:
+        name = name[: -len(Path(name).suffix)]
+    beside = path.with_name(f"{name}.catalog.toml")
+    return beside if beside.is_file() else None
+
+
 def _catalog_text(catalog: Path | None) -> str | None:
     if catalog is None:
         return None
@@ -56,9 +72,11 @@ def load(
     catalog: Path | None,
     strict: bool,
 ) -> int:
-    """Load files as one dataset and print the validation report."""
+    """Load files as one dataset and print the validation report (with the catalog given, else
+    the one beside the first file, stored with the dataset)."""
     check_mapping(mapping, phase_map)
     sources = _sources(files)
+    catalog = catalog or catalog_beside(files)
     store = open_store(db)
     result = load_files(
         store,
@@ -68,8 +86,10 @@ def load(
         phase_map=cast(Mapping[str, Phase], phase_map),
         catalog_text=_catalog_text(catalog),
         strict=strict,
+        catalog_name=catalog.name if catalog else None,
     )
     print(result.report.to_text())
+    print(f"Catalog: {catalog.name if catalog else 'keyword guesses'}.")
     if result.already_loaded:
         print(f"This content is already loaded as dataset {result.name} (id {result.dataset_id}).")
     else:
@@ -96,6 +116,7 @@ def load_sample_if_empty(store: Store) -> None:
         [Source.from_path(SAMPLE)],
         name="Sample: 12 plants, AI rollout",
         catalog_text=SAMPLE_CATALOG.read_text(encoding="utf-8"),
+        catalog_name=SAMPLE_CATALOG.name,
     )
 
 
@@ -112,11 +133,14 @@ def analyse(
     annual_volume: float | None,
     run_cost: float | None,
     pack: bool,
+    value_per_unit: Mapping[str, str] | None = None,
 ) -> int:
     """`report` and `pack`: analyse files in memory (nothing stored) or a stored dataset."""
     from analytics.cli.report import write_report
 
     check_mapping(mapping, phase_map)
+    if files:
+        catalog = catalog or catalog_beside(files)
     catalog_text = _catalog_text(catalog)
     if files:
         store = Store(":memory:")
@@ -126,9 +150,10 @@ def analyse(
             mapping=cast(Mapping[str, Role], mapping),
             phase_map=cast(Mapping[str, Phase], phase_map),
             catalog_text=catalog_text,
+            catalog_name=catalog.name if catalog else None,
         )
         dataset_id = loaded.dataset_id
-        catalog_text = None  # already applied by the load
+        catalog_text = None  # already applied (and named) by the load
     else:
         store = open_store(db)
         dataset_id = store.dataset(dataset).id
@@ -137,6 +162,8 @@ def analyse(
         dataset_id,
         out,
         catalog_text=catalog_text,
+        catalog_name=catalog.name if catalog else None,
+        value_per_unit=value_per_unit,
         grain=grain,
         annual_volume=annual_volume,
         run_cost=run_cost,

@@ -120,8 +120,9 @@ def interval_words(ci_level: float, family: int) -> str:
         )
     return (
         f"{level(ci_level)} intervals: {number_word(family)} outcomes are judged together, so "
-        f"each interval is widened (Bonferroni) so that all {number_word(family)} hold together "
-        f"with {level(1 - (1 - ci_level) * family)} confidence."
+        f"each interval is widened (Bonferroni) so that "
+        f"{'both' if family == 2 else 'all ' + number_word(family)} hold together with "
+        f"{level(1 - (1 - ci_level) * family)} confidence."
     )
 
 
