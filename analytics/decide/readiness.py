@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide.analysis import time_series
 from analytics.decide.decisions import DecisionRecord
@@ -149,26 +150,30 @@ def _managers(
 
 
 def _money(results: Results, catalog: Catalog) -> tuple[tuple[str, ...], Signal]:
-    evidence: list[str] = []
-    signal: Signal = "unknown"
-    for row in results.value_at_scale:
-        label = catalog.get(row.metric).label
-        lo, hi = row.delivered_ci
-        if math.isfinite(row.delivered):
-            evidence.append(
-                f"{label}: {row.delivered:,.0f} a year delivered at scale "
-                f"(interval {lo:,.0f} to {hi:,.0f}), {row.net:,.0f} net of running cost."
-            )
-            signal = "good" if math.isfinite(lo) and lo - row.run_cost > 0 else "concern"
-    if not evidence:
+    """The value delivered, counted only on outcomes that justify scaling and add up, net of the
+    running cost once; or what value at scale still needs."""
+    total = results.value_total
+    if total is None or total.needs:
         money = _find(catalog, "cost", "revenue", "saved", "saving", "error", "risk", "margin")
         named = ", ".join(m.label for m in money if m.kind == "outcome")
-        evidence.append(
-            "No outcome has a value per unit, so nothing is priced yet"
-            + (f"; {named} could be." if named else ".")
-            + " Set a value per unit in the catalog on the Data page."
-        )
-    return tuple(evidence), signal
+        needs = "; and ".join(total.needs) if total is not None else "inputs"
+        return (
+            f"Nothing is priced yet: value at scale needs {needs}"
+            + (f" ({named} could be priced)." if named else "."),
+        ), "unknown"
+    cur = total.currency
+    if not total.counted:
+        return (
+            "No outcome both justifies scaling and adds to a total, so no value is counted.",
+        ), "concern"
+    lo, hi = total.net_ci
+    evidence = (
+        f"Counted ({', '.join(catalog.get(m).label for m in total.counted)}): "
+        f"{fmt.money(total.delivered, cur)} a year delivered at scale, "
+        f"{fmt.money(total.net, cur)} net of the running cost "
+        f"({fmt.level(total.ci_level)} interval {fmt.money_interval((lo, hi), cur)}).",
+    )
+    return evidence, "good" if math.isfinite(lo) and lo > 0 else "concern"
 
 
 def _support(
