@@ -258,9 +258,13 @@ def metric_from(results: Results, metric_id: str, catalog: Catalog | None = None
     return Metric(**spec)
 
 
-def _framed(chart: AnyChart, finding: str, ctx: ChartContext, detail: str = "") -> alt.VConcatChart:
-    """The chart under its finding and subtitle, with the footnote beneath it."""
-    subtitle = [ctx.subtitle] + ([detail] if detail else [])
+def _framed(
+    chart: AnyChart, finding: str, ctx: ChartContext, detail: str | list[str] = ""
+) -> alt.VConcatChart:
+    """The chart under its finding and subtitle (one or more lines of detail), with the
+    footnote beneath it."""
+    lines = [detail] if isinstance(detail, str) else list(detail)
+    subtitle = [ctx.subtitle] + [line for line in lines if line]
     footnote = alt.Title(
         ctx.footnote_lines,
         orient="bottom",
@@ -485,12 +489,15 @@ PROMISED, DELIVERED = "Promised (pilot)", "Delivered (production)"
 
 
 def value_frame(results: Results, catalog: Catalog | None = None) -> pd.DataFrame:
-    """One row per priced outcome and the counted total: promised, delivered and its interval."""
+    """One row per counted outcome and their total: promised, delivered and its interval. With
+    nothing counted, every priced outcome, each saying why it is not counted."""
     total = results.value_total
     counted = set(total.counted) if total is not None else set()
     why = dict(total.not_counted) if total is not None else {}
     rows = []
     for r in results.value_at_scale:
+        if counted and r.metric not in counted:
+            continue  # listed under the chart: an inconclusive outcome must not set its scale
         label = metric_from(results, r.metric, catalog).label
         note = "counted" if r.metric in counted else f"not counted: {why.get(r.metric, '')}"
         rows.append(
@@ -569,6 +576,10 @@ def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyCha
         f"Black line: the delivered value's {_level(total.ci_level)} interval (the verdicts' "
         "level). The total counts only outcomes that justify scaling and are separate benefits."
     )
+    left_out = not_counted_lines(results)
+    details = [detail]
+    if total.counted and left_out:
+        details.append("Not counted: " + "; ".join(left_out).replace(": not counted:", ":"))
     if total.run_cost:
         net = alt.Chart().transform_filter("datum.net != null")
         layers.append(
@@ -576,11 +587,15 @@ def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyCha
             .mark_tick(color=INK, thickness=3, size=26, opacity=1)
             .encode(y=y, yOffset=y_offset, x=alt.X("net:Q"))
         )
-        detail += f" Black tick: the total net of the running cost ({money(total.run_cost, currency)}), counted once."
+        details[0] += (
+            f" Black tick: the total net of the running cost ({money(total.run_cost, currency)}),"
+            " counted once."
+        )
+    # Tall enough to fill a slide: a few outcomes would otherwise give a thin strip.
     chart = alt.layer(*layers, _zero_rule(), data=frame).properties(
-        width=WIDTH + 120, height=alt.Step(40)
+        width=WIDTH + 120, height=max(300, 64 * len(frame))
     )
-    return _framed(chart, value_title(results, currency), ctx, detail)
+    return _framed(chart, value_title(results, currency), ctx, details)
 
 
 # -- pilot against production --------------------------------------------------------------------
