@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from analytics.core.catalog import Catalog, Metric, Settings
+from analytics.decide import value as value_mod
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -27,7 +28,6 @@ from analytics.decide.results import (
     ValueRow,
 )
 from analytics.decide.verdict import VERDICT_LABELS
-from analytics.decide import value as value_mod
 from analytics.present import charts
 
 NAN = float("nan")
