@@ -44,6 +44,7 @@ REGISTRY: tuple[Page, ...] = (
     Page("baseline", "app_pages/baseline.py", "Baseline", ":material/timeline:", "The evidence"),
     Page("decision", "app_pages/decision.py", "Decision", ":material/gavel:", "The decision"),
     Page("data", "app_pages/data.py", "Data", ":material/database:", "The decision"),
+    Page("methods", "app_pages/methods.py", "Methods", ":material/menu_book:", "The decision"),
 )
 
 # key -> file, for st.page_link and AppTest's switch_page.
