@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -652,3 +653,24 @@ def test_sample_charts_state_the_engines_numbers() -> None:
             assert charts.pilot_vs_production_title(results, v.metric).startswith(
                 f"Production keeps {retention.retention:.0%} of the pilot's improvement"
             )
+
+
+def test_axis_labels_never_use_si_prefixes_for_small_numbers(ctx: charts.ChartContext) -> None:
+    """0.52 reads 0.52 on an axis, never 520m (d3's "~s" format); large amounts keep k / M."""
+    from analytics.present.export import chart_bytes
+
+    metric = Metric("score", "Score", "outcome", "higher", "points")
+    series = pd.DataFrame(
+        {
+            "metric": "score",
+            "phase": ["baseline", "baseline", "production"],
+            "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "n": [100, 100, 100],
+            "mean": [0.50, 0.52, 0.56],
+            "se": [0.01, 0.01, 0.01],
+        }
+    )
+    svg = chart_bytes(charts.trend_chart(series, metric, ctx), "svg").decode()
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "0.52" in labels or "0.5" in labels
+    assert not [t for t in labels if re.fullmatch(r"-?\d+(\.\d+)?[mµu]", t)], labels

@@ -5,6 +5,7 @@ the joint site-clustered covariance (checked against statsmodels on row-level da
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -209,3 +210,67 @@ def test_the_sample_counts_cost_per_case_alone() -> None:
     assert total.delivered_ci == pytest.approx(cost.delivered_ci, rel=1e-9)
     assert total.share_of_promise is None  # the pilot alone would have counted three outcomes
     assert np.isfinite(total.delivered_ci).all()
+
+
+# -- no money without given inputs: CLI, pages and pack --------------------------------------------
+
+
+def test_the_cli_prices_nothing_without_inputs_and_everything_with_flags(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    helpdesk = ROOT / "tests" / "fixtures" / "helpdesk_weekly.csv"
+
+    def report(*args: str) -> tuple[str, dict]:
+        out = tmp_path / str(len(args))
+        run = subprocess.run(
+            [sys.executable, "-m", "analytics", "report", str(helpdesk), "--out", str(out), *args],
+            capture_output=True, text=True, cwd=ROOT, env=dict(os.environ), timeout=300,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout, json.loads((out / "results.json").read_text())
+
+    stdout, doc = report()
+    assert doc["value_at_scale"] == [] and doc["meta"]["settings"]["annual_volume"] is None
+    assert "Value at scale needs the annual volume" in stdout
+    assert "Catalog: keyword guesses" in stdout
+    stdout, doc = report("--annual-volume", "52000", "--value-per-unit", "handle_time_min=0.9")
+    (row,) = doc["value_at_scale"]
+    verdict = next(v for v in doc["verdicts"] if v["metric"] == "handle_time_min")
+    effect = next(
+        e
+        for e in doc["effects"]
+        if (e["metric"], e["comparison"], e["adjusted"], e["slice_type"])
+        == ("handle_time_min", "production_vs_baseline", True, "overall")
+    )
+    # Handle time: lower is better, so the value is -diff x 0.9 x 52,000 a year.
+    assert row["delivered"] == pytest.approx(-effect["diff"] * 0.9 * 52_000)
+    assert row["ci_level"] == verdict["ci_level"]
+    assert doc["value_total"]["counted"] == []  # inconclusive and not a separate benefit
+    assert "not counted: inconclusive" in stdout
+
+
+def test_the_pack_and_the_home_page_say_what_is_needed_instead_of_money(tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.present import pack
+
+    db = tmp_path / "scalegate.duckdb"
+    store = Store(db)
+    loaded = load_files(store, [Source.from_path(SAMPLE)], name="No inputs")
+    found = analyse(store, loaded.dataset_id, read_catalog(store.cursor(), loaded.dataset_id))
+    store.close()
+    lines = " ".join(pack.title_lines(found, pack.charts.context_from(found)))
+    assert "Value at scale needs the annual volume" in lines
+    assert " EUR" not in lines  # no amount anywhere on the first slide
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCALEGATE_DB", str(db))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        assert not at.exception
+        infos = " ".join(i.value for i in at.info).replace("\\", "")
+        assert "Value at scale needs the annual volume" in infos
+        # Every number Home shows is a percentage or a count: no amount of money.
+        for metric in at.metric:
+            assert not re.search(r"\d[kMB]\b|EUR", metric.value), metric.value
