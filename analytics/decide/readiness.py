@@ -65,7 +65,7 @@ class ReadinessItem:
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
+    return fmt.pct(x, signed=False)
 
 
 def _find(catalog: Catalog, *words: str) -> tuple[Metric, ...]:
@@ -185,11 +185,13 @@ def _support(
         effect = results.effect(metric.id, "production_vs_baseline")
         if effect is not None and math.isfinite(effect.lift):
             lo, hi = effect.lift_ci
-            evidence.append(
-                f"{metric.label}: {effect.lift * 100:+.1f}% in production against the "
-                f"baseline (interval {lo * 100:+.1f}% to {hi * 100:+.1f}%)."
-            )
             good_lo, good_hi = sorted((metric.sign * lo, metric.sign * hi))
+            evidence.append(
+                f"{metric.label}: an improvement of {fmt.pct(metric.sign * effect.lift)} in "
+                f"production against the baseline (change {fmt.pct(effect.lift)}; "
+                f"{fmt.level(1 - results.meta.get('settings', {}).get('alpha', 0.05))} interval "
+                f"{fmt.pct_interval((good_lo, good_hi))})."
+            )
             if good_hi < 0:
                 signal = "concern"
             elif good_lo > 0 and signal != "concern":
@@ -237,7 +239,7 @@ def _scale(
             continue
         change = (float(at_peak.iloc[0]) - overall) / abs(overall)
         if worst is None or metric.sign * change < worst[0]:
-            worst = (metric.sign * change, f"{metric.label} {change * 100:+.1f}%")
+            worst = (metric.sign * change, f"{metric.label} (change {fmt.pct(change)})")
     peak = pd.Timestamp(busiest).strftime("%Y-%m-%d")
     if worst is not None and worst[0] < -0.02:
         evidence.append(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.charts import AnyChart
@@ -114,6 +115,7 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
                 "channel": _slice_columns(e.slice_type, e.slice)[1],
                 "adjusted": e.adjusted,
                 "method": e.method,
+                "method_name": fmt.method_name(e.method),
                 "n_a": e.n_a,
                 "n_b": e.n_b,
                 "mean_a": e.mean_a,
@@ -149,6 +151,7 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
                 "ci_high": v.ci[1],
                 "ci_level": v.ci_level,
                 "method": v.method,
+                "method_name": fmt.method_name(v.method),
                 "pilot_verdict": v.pilot_verdict,
                 "pilot_estimate": v.pilot_estimate,
                 "pilot_ci_low": v.pilot_ci[0],

@@ -685,7 +685,7 @@ def projection_note(
     lo, hi = row.ci
     return "caption", (
         f"Projected from {row.baseline_periods:,} baseline {unit}s before the AI "
-        f"({str(row.method).replace('_', ' ')}). Observed minus projected, summed over the "
+        f"({fmt.method_name(row.method)}). Observed minus projected, summed over the "
         f"production {unit}s: {row.cumulative_effect:,.4g} (interval {lo:,.4g} to {hi:,.4g})."
         + (f" {row.note}" if row.note else "")
     )
