@@ -50,6 +50,12 @@ def _add_analysis(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grain", choices=("week", "month"))
     p.add_argument("--annual-volume", type=float, metavar="N")
     p.add_argument("--run-cost", type=float, metavar="MONEY", help="running cost per year")
+    p.add_argument(
+        "--value-per-unit",
+        action="append",
+        metavar="METRIC=AMOUNT",
+        help="money per unit of an outcome per case, for value at scale",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,6 +134,7 @@ def _run(args: argparse.Namespace) -> int:
             annual_volume=args.annual_volume,
             run_cost=args.run_cost,
             pack=args.command == "pack",
+            value_per_unit=_pairs(args.value_per_unit, "--value-per-unit"),
         )
     if args.command == "decisions":
         if args.verb == "export":

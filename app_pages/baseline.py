@@ -4,12 +4,14 @@ import inspect
 
 import streamlit as st
 
+from analytics.core import fmt
+from analytics.core.fmt import term
 from analytics.engine.stats import forecast_counterfactual
 from analytics.present import charts
 from analytics.present.charts import context_from
 from analytics.present.ui_state import periods_before_ai, projection_note
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.show import chart, need_dataset, rule_level
 from ui.text import plain
 
 # The engine's own minimum of periods before the AI for a projection (its default argument).
@@ -37,7 +39,11 @@ for metric in shown:
     row = projections.get(metric.id)
     periods = periods_before_ai(series, metric.id)
     with st.container(border=True, key=f"baseline_{metric.id}"):
-        chart(charts.baseline_chart(series, row, metric, cctx), key=f"baseline_chart_{metric.id}")
+        chart(
+            charts.baseline_chart(series, row, metric, cctx),
+            key=f"baseline_chart_{metric.id}",
+            method="local_linear_trend",
+        )
         kind, text = projection_note(
             metric.label,
             row,
@@ -47,4 +53,7 @@ for metric in shown:
             dated=found.dataset["date_min"] is not None,
         )
         (st.warning if kind == "warning" else st.caption)(plain(text))
-interval_caption(rule_level(found))
+st.caption(
+    f"Bands are {fmt.level(rule_level(found))} intervals of the projection without the AI.",
+    help=term("counterfactual"),
+)

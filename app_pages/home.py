@@ -3,12 +3,13 @@
 import streamlit as st
 
 from analytics.cli.commands import load_sample_if_empty
+from analytics.core.fmt import term
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.ui_state import answers, status_items, verdict_counts
 from ui.context import current
 from ui.monitor_panel import alert_banner
 from ui.pages import PAGES
-from ui.show import verdict_badge
+from ui.show import catalog_caption, interval_caption, value_block, verdict_badge
 from ui.text import plain
 
 ctx = current()
@@ -51,25 +52,32 @@ st.write(
     + "."
 )
 
+assert ctx.catalog is not None
+interval_caption(found)
 for answer in answers(found, ctx.catalog):
     with st.container(border=True, key=f"home_answer_{answer.metric}"):
         name, pilot, production, keeps = st.columns([3, 2, 2, 2], vertical_alignment="center")
         with name:
             st.markdown(f"**{plain(answer.label)}**")
             verdict_badge(answer.verdict)
-        pilot.metric("Pilot promised", answer.promised, help="Improvement the pilot showed.")
+        pilot.metric("Pilot promised", answer.promised, help=term("improvement"))
         pilot.caption(f"Pilot alone: {answer.pilot_label}")
-        production.metric(
-            "Production delivers", answer.delivered, help="Improvement production shows."
+        production.metric("Production delivers", answer.delivered, help=term("adjusted"))
+        production.caption(
+            f"Interval {answer.delivered_ci}; change {answer.change}", help=term("interval")
         )
-        production.caption(f"Interval {answer.delivered_ci}")
-        keeps.metric(
-            "Retention", answer.retention, help="The share of the pilot's lift production keeps."
-        )
-        st.caption(f"{plain(answer.plain)} {plain(answer.reason)}")
+        keeps.metric("Retention", answer.retention, help=term("retention"))
+        st.caption(plain(answer.plain))
+        for reason in answer.reasons:  # whole: the decisive fact first
+            st.markdown(f"- {plain(reason)}")
 st.caption(
-    "Improvements are signed so that positive is better: a cost that falls 14% shows as +14%."
+    "Improvements are signed so that positive is better: a cost that falls 14% shows as +14%, "
+    "its change as -14%.",
+    help=term("change"),
 )
+st.subheader("Value at scale")
+value_block(found)
+catalog_caption(found)
 
 if found.notes:
     st.caption("Some metrics could not be estimated everywhere: see Scorecard for the notes.")

@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from analytics.core import fmt
+from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
-from analytics.present.ui_state import fmt_ci, fmt_pct, pilot_production_table
+from analytics.present.ui_state import pilot_production_table
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.show import chart, interval_caption, need_dataset
 from ui.text import plain
 
 ctx = current()
@@ -27,31 +29,30 @@ metric = catalog.get(metric_id)
 
 found = ctx.results()
 cctx = context_from(found)
-pilot = found.effect(metric_id, "pilot_vs_baseline")
-production = found.effect(metric_id, "production_vs_baseline")
+phases = {p.phase: p for p in charts.phase_effects(found, metric_id)}
 retention = next(
     (r for r in found.retention if r.metric == metric_id and r.slice_type == "overall"), None
 )
 left, middle, right = st.columns(3)
-left.metric(
-    "Pilot lift",
-    fmt_pct(pilot.lift if pilot else None),
-    help=f"Interval {fmt_ci(pilot.lift_ci if pilot else None)}",
-)
-middle.metric(
-    "Production lift",
-    fmt_pct(production.lift if production else None),
-    help=f"Interval {fmt_ci(production.lift_ci if production else None)}",
-)
+for column, phase, label in ((left, "pilot", "Pilot"), (middle, "production", "Production")):
+    p = phases.get(phase)
+    column.metric(
+        f"{label} improvement", fmt.pct(p.improvement if p else None), help=term("adjusted")
+    )
+    column.caption(
+        f"Change {fmt.pct(p.change)}; interval {fmt.pct_interval((p.low, p.high))} "
+        f"({fmt.level(p.level)})"
+        if p
+        else "No estimate."
+    )
 right.metric(
     "Retention",
-    fmt_pct(retention.retention if retention else None, signed=False),
-    help="The share of the pilot's lift that production keeps; reported only where the pilot "
-    "clearly promised something.",
+    fmt.pct(retention.retention if retention else None, signed=False, digits=0),
+    help=term("retention"),
 )
 st.caption(
-    f"Changes in {plain(metric.label)} against the baseline, from the adjusted model; "
-    f"{metric.direction} is better."
+    f"Improvements in {plain(metric.label)} against the baseline (positive = better; "
+    f"{metric.direction} {plain(metric.label)} is better), from the adjusted model."
 )
 if retention is None:
     st.caption(
@@ -61,8 +62,10 @@ if retention is None:
 elif retention.note:
     st.caption(plain(retention.note))
 
-chart(charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart")
-interval_caption(rule_level(found))
+chart(
+    charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart", method=cctx.method
+)
+interval_caption(found)
 
 st.subheader("Over time")
 chart(charts.trend_chart(ctx.series(), metric, cctx), key="pilot_trend_chart")

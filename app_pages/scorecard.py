@@ -2,11 +2,20 @@
 
 import streamlit as st
 
+from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
 from ui import exports
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset, notes, verdict_badge
+from ui.show import (
+    catalog_caption,
+    chart,
+    interval_caption,
+    need_dataset,
+    notes,
+    value_block,
+    verdict_badge,
+)
 from ui.text import plain
 
 ctx = current()
@@ -17,10 +26,11 @@ st.title("Scorecard")
 found = ctx.results()
 cctx = context_from(found)
 figure = charts.scorecard_chart(found, ctx.catalog, cctx)
-chart(figure, key="scorecard_chart")
-interval_caption(cctx.ci_level)
+chart(figure, key="scorecard_chart", method=cctx.method)
+interval_caption(found)
+catalog_caption(found)
 
-st.subheader("Why each verdict")
+st.subheader("Why each verdict", help=term("verdict"))
 for v in found.verdicts:
     with st.container(border=True, key=f"scorecard_reason_{v.metric}"):
         production, pilot = st.columns([3, 2])
@@ -33,21 +43,16 @@ for v in found.verdicts:
                 st.caption(plain(v.worse_summary))
         with pilot:
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
-            for reason in v.pilot_reasons[:2]:
+            for reason in v.pilot_reasons:  # whole, never cut
                 st.caption(plain(reason))
 notes(found)
 
-st.subheader("Value at scale")
-if found.value_at_scale:
+st.subheader("Value at scale", help=term("value"))
+value = None
+if found.value_total is not None and found.value_total.priced:
     value = charts.value_chart(found, ctx.catalog, cctx)
     chart(value, key="scorecard_value_chart")
-    interval_caption(cctx.ci_level)
-else:
-    st.info(
-        "No outcome has a value per unit yet, so nothing is priced. Set one in the metric "
-        "catalog on the Data page to see what the pilot promised and production delivers a year."
-    )
-    value = None
+value_block(found)
 
 st.subheader("Downloads")
 exports.chart_downloads(figure, "scorecard", key="scorecard_dl_chart")

@@ -3,6 +3,7 @@ quality behind each site."""
 
 import streamlit as st
 
+from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
 from analytics.present.ui_state import (
@@ -14,7 +15,7 @@ from analytics.present.ui_state import (
     worst_slices,
 )
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset, rule_level
+from ui.show import chart, need_dataset, site_interval_caption
 from ui.text import plain
 
 ctx = current()
@@ -36,13 +37,13 @@ measure = right.radio(
     ["lift", "retention"],
     key="sites_measure",
     horizontal=True,
-    format_func={"lift": "Production lift", "retention": "Retention of the pilot's lift"}.get,
+    format_func={"lift": "Improvement", "retention": "Retention of the pilot's improvement"}.get,
 )
 
 found = ctx.results()
 cctx = context_from(found)
-chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart")
-interval_caption(rule_level(found))
+chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart", method="twfe")
+site_interval_caption(found)
 chart(charts.site_heatmap(found, metric_id, cctx, measure=measure), key="sites_heatmap")
 st.caption(
     "Cells are plain before/after comparisons of one site and channel, to spot where to look; "
@@ -63,7 +64,7 @@ with bad.container(border=True):
         ", ".join(map(plain, must_fix)) if must_fix else "No site needs fixing on this metric."
     )
 
-st.subheader("Worst slices")
+st.subheader("Worst slices", help=term("improvement"))
 st.dataframe(worst_slices(found, catalog, metric_id), hide_index=True, key="sites_worst")
 
 st.subheader("Data quality per site")

@@ -31,7 +31,7 @@ from bench.common import OUT, RESULT_MARK, ROOT, machine, rows_label
 from bench.data import SEED, ensure_csv
 
 P95_TARGET = 2.0  # seconds from click to chart
-CATALOG = ROOT / "data" / "sample_catalog.toml"
+CATALOG = ROOT / "data" / "sample.catalog.toml"
 MARKS = ("<!-- loadtest:start -->", "<!-- loadtest:end -->")
 
 

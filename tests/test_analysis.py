@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats as scipy_stats
 
 from analytics.core.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
 from analytics.decide.analysis import analyse
@@ -68,6 +70,7 @@ CATALOG_TOML = """
 kind = "outcome"
 direction = "lower"
 value_per_unit = 1.0
+adds_to_total = true
 [metrics.saved]
 kind = "outcome"
 direction = "higher"
@@ -186,8 +189,17 @@ def test_value_at_scale_is_effect_times_value_times_volume(staggered) -> None:
     pilot = results.effect("cost", "pilot_vs_baseline")
     assert value.delivered == pytest.approx(-prod.diff * 1.0 * 10000)
     assert value.promised == pytest.approx(-pilot.diff * 1.0 * 10000)
-    assert value.net == pytest.approx(value.delivered - 20000)
-    assert sorted(value.delivered_ci) == pytest.approx(sorted(-x * 10000 for x in prod.diff_ci))
+    # The interval is the verdict's: Bonferroni over the two outcomes, t on G - 1 = 9 df.
+    df = 9
+    se = (prod.diff_ci[1] - prod.diff_ci[0]) / 2 / scipy_stats.t.ppf(0.975, df)
+    half = scipy_stats.t.ppf(1 - 0.05 / 2 / 2, df) * se * 10000
+    assert value.ci_level == pytest.approx(0.975)
+    assert value.delivered_ci == pytest.approx((value.delivered - half, value.delivered + half))
+    # The running cost is netted once, from the total, never from the outcome's own row.
+    assert math.isnan(value.net) and math.isnan(value.run_cost)
+    total = results.value_total
+    assert results.verdict("cost").verdict == "scale" and total.counted == ("cost",)
+    assert total.run_cost == 20000 and total.net == pytest.approx(value.delivered - 20000)
 
 
 def test_hiding_a_metric_does_not_change_another_verdict(staggered) -> None:

@@ -150,3 +150,55 @@ def test_catalog_round_trips_through_the_database_and_toml() -> None:
     )
     assert again.metrics == tuple(m for m in catalog.metrics) and not warnings
     assert again.settings == catalog.settings
+
+
+def test_money_columns_have_no_value_per_unit_until_someone_gives_one() -> None:
+    catalog = infer_catalog(["Cost per case (EUR)", "Total cost (£)", "Revenue (USD)"])
+    assert [m.value_per_unit for m in catalog.metrics] == [None, None, None]
+    assert catalog.settings.annual_volume is None and catalog.source == "keyword guesses"
+
+
+def test_adds_to_total_and_overlaps_survive_a_toml_round_trip() -> None:
+    base = infer_catalog(["Cost per case (EUR)", "Minutes saved"])
+    doc = parse_toml(
+        "[metrics.cost_per_case_eur]\nadds_to_total = true\nvalue_per_unit = 1.0\n"
+        '[metrics.minutes_saved]\noverlaps = ["cost_per_case_eur"]\n'
+        '[settings]\nannual_volume = 5000\ncurrency = "EUR"\n'
+    )
+    catalog, _ = apply_overrides(base, doc)
+    assert catalog.get("cost_per_case_eur").adds_to_total
+    assert catalog.get("minutes_saved").overlaps == ("cost_per_case_eur",)
+    again, _ = apply_overrides(base, parse_toml(catalog.to_toml()))
+    assert again.metrics == catalog.metrics and again.settings == catalog.settings
+    unpriced, _ = apply_overrides(base, parse_toml(infer_catalog(["x"]).to_toml()))
+    assert "annual_volume" not in infer_catalog(["x"]).to_toml()  # not given: left out
+    assert unpriced.settings.annual_volume is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ('[metrics.minutes_saved]\noverlaps = ["nothing"]\n', "lacks"),
+        ("[metrics.minutes_saved]\nadds_to_total = 1\n", "true or false"),
+        ("[settings]\nannual_volume = -5\n", "at least 0"),
+    ],
+)
+def test_bad_money_inputs_are_one_sentence(spec: str, words: str) -> None:
+    base = infer_catalog(["Cost per case (EUR)", "Minutes saved"])
+    with pytest.raises(ScalegateError, match=words):
+        apply_overrides(base, parse_toml(spec))
+
+
+@pytest.mark.parametrize(
+    ("name", "beside"),
+    [("sample.csv", "sample.catalog.toml"), ("export.csv.gz", "export.catalog.toml"),
+     ("week 3.xlsx", "week 3.catalog.toml")],
+)  # fmt: skip
+def test_report_finds_the_catalog_beside_the_file(tmp_path, name: str, beside: str) -> None:
+    from analytics.cli.commands import catalog_beside
+
+    data = tmp_path / name
+    data.write_text("x")
+    assert catalog_beside([str(data)]) is None
+    (tmp_path / beside).write_text("")
+    assert catalog_beside([str(data)]) == tmp_path / beside

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 
 from analytics.core.catalog import Catalog, Metric, Settings
+from analytics.decide import value as value_mod
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -41,14 +43,30 @@ def make_catalog() -> Catalog:
     return Catalog(
         (
             Metric(
-                "cost_per_case_eur", "Cost per case (EUR)", "outcome", "lower", "EUR", 0.05, 1.0
+                "cost_per_case_eur",
+                "Cost per case (EUR)",
+                "outcome",
+                "lower",
+                "EUR",
+                0.05,
+                1.0,
+                adds_to_total=True,
             ),
-            Metric("minutes_saved", "Minutes saved", "outcome", "higher", "min", 0.05),
+            Metric(
+                "minutes_saved",
+                "Minutes saved",
+                "outcome",
+                "higher",
+                "min",
+                0.05,
+                0.75,
+                adds_to_total=True,
+            ),  # fmt: skip
             Metric("error_rate", "Error rate", "outcome", "lower", "share", 0.05),
             Metric("revenue_per_case_eur", "Revenue per case (EUR)", "outcome", "higher", "EUR"),
             Metric("accuracy", "Maintenance model accuracy", "process", "higher", guardrail=0.8),
         ),
-        Settings(run_cost_per_year=100_000.0),
+        Settings(run_cost_per_year=100_000.0, annual_volume=120_000.0, currency="EUR"),
     )
 
 
@@ -229,7 +247,12 @@ def make_results(**changes: Any) -> Results:
         trends=(),
         notes=(),
     )
-    return dataclasses.replace(results, **changes)
+    results = dataclasses.replace(results, **changes)
+    if "value_total" in changes:
+        return results
+    # No site scores: the total's interval is the upper bound (intervals added).
+    total = value_mod.value_total(results.value_at_scale, results.verdicts, catalog, {}, {})
+    return dataclasses.replace(results, value_total=total)
 
 
 def make_series() -> pd.DataFrame:
@@ -321,9 +344,12 @@ def test_context_subtitle_and_footnote(ctx: charts.ChartContext) -> None:
     assert (
         ctx.subtitle == "Hand-built · 2024-01-01 to 2025-01-31 · all sites, all channels, by month"
     )
-    assert ctx.footnote == (
-        "n = 12,345 rows · 98.8% intervals · twfe_cluster_site · Scalegate 0.1.0 · data abcdef01"
-    )
+    # The method is named in words with the Methods page section, never as a code.
+    assert ctx.footnote_lines == [
+        "n = 12,345 rows · 98.8% intervals · Scalegate 0.1.0 · data abcdef01",
+        "Method: site and period adjusted, clustered by site (Methods page, section 3. The "
+        "adjusted model)",
+    ]
 
 
 def test_context_names_filters_and_dates() -> None:
@@ -355,7 +381,7 @@ def test_scorecard(results: Results, catalog: Catalog, ctx: charts.ChartContext)
     # 1 of 4 is scale; the pilot alone said scale for cost, minutes and errors.
     assert title_of(spec) == "1 of 4 outcomes justifies scaling (the pilot alone said 3)"
     assert spec["title"]["subtitle"][0] == ctx.subtitle
-    assert spec["vconcat"][0]["title"]["text"] == ctx.footnote
+    assert spec["vconcat"][0]["title"]["text"] == ctx.footnote_lines
     rows = data_of(spec)
     assert len(rows) == len(results.verdicts)
     for row, v in zip(rows, results.verdicts, strict=True):
@@ -376,34 +402,66 @@ def test_scorecard_grammar_and_pilot_contrast() -> None:
 
 def test_value_chart(results: Results, catalog: Catalog, ctx: charts.ChartContext) -> None:
     spec = charts.value_chart(results, catalog, ctx).to_dict()
-    # 720k / 960k = 75%; net = 720k - 100k.
+    # Cost per case scales and the pilot alone would have scaled it: both sides count the same
+    # outcome, so the share is given. 720k / 960k = 75%; net = 720k - 100k, once.
     assert title_of(spec) == (
-        "Production delivers 75% of the value the pilot promised: 720k EUR of 960k EUR a year; "
-        "620k EUR net of run cost"
+        "Production delivers 75% of the value the pilot promised on the same outcomes (Cost per "
+        "case (EUR)): 720k EUR of 960k EUR a year (98.8% interval 528k to 912k EUR); 620k EUR "
+        "net of the running cost"
     )
-    (row,) = data_of(spec)
+    row, total = data_of(spec)
     assert (row["promised"], row["delivered"]) == (960_000.0, 720_000.0)
-    assert (row["delivered_low"], row["delivered_high"], row["run_cost"]) == (528e3, 912e3, 1e5)
+    assert (row["delivered_low"], row["delivered_high"], row["net"]) == (528e3, 912e3, None)
+    assert row["label"] == "Cost per case (EUR) (counted)"
+    assert (total["label"], total["delivered"], total["net"]) == (charts.TOTAL, 720e3, 620e3)
 
 
-def test_value_chart_totals_several_outcomes_and_nets_the_cost_once(
+def test_value_chart_totals_only_scaling_outcomes_and_nets_the_cost_once(
     catalog: Catalog, ctx: charts.ChartContext
 ) -> None:
     rows = (
-        ValueRow("cost_per_case_eur", 900e3, 600e3, (500e3, 700e3), 250e3, 350e3),
-        ValueRow("minutes_saved", 300e3, 400e3, (100e3, 700e3), 250e3, 150e3),
+        ValueRow("cost_per_case_eur", 900e3, 600e3, (500e3, 700e3), NAN, NAN),
+        ValueRow("minutes_saved", 300e3, 400e3, (100e3, 700e3), NAN, NAN),
+    )
+    costly = dataclasses.replace(
+        catalog, settings=dataclasses.replace(catalog.settings, run_cost_per_year=250e3)
     )
     results = make_results(value_at_scale=rows)
-    spec = charts.value_chart(results, catalog, ctx).to_dict()
-    # Delivered 1.0M of 1.2M promised; the run cost comes off the total once: 1.0M - 250k.
-    assert title_of(spec) == (
-        "Production delivers 83% of the value the pilot promised: 1M EUR of 1.2M EUR a year; "
-        "750k EUR net of run cost"
+    results = dataclasses.replace(
+        results,
+        value_total=value_mod.value_total(rows, results.verdicts, costly, {}, {}),
     )
-    assert rows_of(spec) == 2  # the total row is summed by Vega from the same two rows
-    layers = spec["vconcat"][0]["layer"]
-    sums = [t for layer in layers for t in layer.get("transform", []) if "aggregate" in t]
-    assert sums and {a["op"] for a in sums[0]["aggregate"]} == {"sum", "max"}
+    spec = charts.value_chart(results, costly, ctx).to_dict()
+    # Minutes saved is "fix first": not counted, so the total is cost per case alone, and no
+    # share of the promise is given (the pilot alone would have counted both).
+    assert title_of(spec) == (
+        "Cost per case (EUR) justifies scaling: 600k EUR a year (98.8% interval 500k to 700k "
+        "EUR); 350k EUR net of the running cost"
+    )
+    frame = data_of(spec)
+    # The chart draws what counts; the rest is listed under it, so an inconclusive outcome's
+    # wide interval never sets the scale.
+    assert [r["label"] for r in frame] == ["Cost per case (EUR) (counted)", charts.TOTAL]
+    assert (frame[1]["delivered"], frame[1]["net"], frame[1]["promised"]) == (600e3, 350e3, None)
+    assert spec["title"]["subtitle"][2].startswith(
+        "Not counted: Minutes saved: fix first; Error rate: no value per unit given; no "
+        "meaningful effect; not marked as a separate benefit (adds_to_total); "
+    )
+
+
+def test_value_chart_says_what_it_needs_without_inputs(
+    catalog: Catalog, ctx: charts.ChartContext
+) -> None:
+    unpriced = dataclasses.replace(
+        catalog, settings=dataclasses.replace(catalog.settings, annual_volume=None)
+    )
+    results = make_results(value_at_scale=())
+    results = dataclasses.replace(
+        results, value_total=value_mod.value_total((), results.verdicts, unpriced, {}, {})
+    )
+    spec = charts.value_chart(results, unpriced, ctx).to_dict()
+    assert title_of(spec) == charts.NO_DATA
+    assert "annual volume" in spec["title"]["subtitle"][1]
 
 
 def test_pilot_vs_production(results: Results, ctx: charts.ChartContext) -> None:
@@ -411,12 +469,16 @@ def test_pilot_vs_production(results: Results, ctx: charts.ChartContext) -> None
     assert title_of(spec) == "Production keeps 50% of the pilot's improvement on Minutes saved"
     rows = data_of(spec)
     assert [r["phase"] for r in rows] == ["Pilot", "Production"]
+    # The verdict's numbers, improvements: the same interval as on the scorecard.
     assert [r["lift"] for r in rows] == [0.30, 0.15]
     assert [(r["low"], r["high"]) for r in rows] == [(0.20, 0.40), (0.08, 0.22)]
+    cost = data_of(charts.pilot_vs_production_chart(results, "cost_per_case_eur", ctx).to_dict())
+    assert [(r["lift"], r["change"]) for r in cost] == [(0.20, -0.20), (0.15, -0.15)]
+    assert [(r["low"], r["high"]) for r in cost] == [(0.14, 0.26), (0.11, 0.19)]
     assert "Verdict: Fix first; the pilot alone said Scale." in spec["title"]["subtitle"][1]
     # Without a clear pilot promise there is no retention: the title says what stands instead.
     assert charts.pilot_vs_production_title(results, "error_rate") == (
-        "The pilot showed no clear improvement on Error rate to keep; production: -1.0%"
+        "The pilot showed no clear improvement on Error rate to keep; production: +1.0%"
     )
 
 
@@ -433,7 +495,7 @@ def test_site_verdict_chart(results: Results, ctx: charts.ChartContext) -> None:
         assert by_site[site]["lift"] == lift
         assert (by_site[site]["low"], by_site[site]["high"]) == ci
         assert by_site[site]["verdict"] == VERDICT_LABELS[verdict]
-    assert "twfe_hc1_cells" in spec["vconcat"][0]["title"]["text"]
+    assert "cell-level errors (few sites)" in spec["vconcat"][0]["title"]["text"][1]
 
 
 def test_site_heatmap_lift_and_retention(results: Results, ctx: charts.ChartContext) -> None:
@@ -466,7 +528,7 @@ def test_trend_chart(catalog: Catalog, ctx: charts.ChartContext) -> None:
     assert len(rows) == 6  # only this metric's periods
     first = rows[0]
     assert first["low"] == pytest.approx(40.0 - 1.959963984540054 * 0.2)
-    assert "n = 500 rows · 95% intervals" in spec["vconcat"][0]["title"]["text"]
+    assert "n = 500 rows · 95% intervals" in spec["vconcat"][0]["title"]["text"][0]
 
 
 def test_baseline_chart(results: Results, catalog: Catalog, ctx: charts.ChartContext) -> None:
@@ -492,7 +554,7 @@ def test_charts_carry_no_more_rows_than_aggregates(
     cells = sum(1 for e in results.effects if e.slice_type == "site_channel")
     built = [
         (charts.scorecard_chart(results, catalog, ctx), len(results.verdicts)),
-        (charts.value_chart(results, catalog, ctx), len(results.value_at_scale)),
+        (charts.value_chart(results, catalog, ctx), len(results.value_at_scale) + 1),  # + total
         (charts.pilot_vs_production_chart(results, "minutes_saved", ctx), 2),
         (charts.site_verdict_chart(results, "minutes_saved", ctx), len(SITES)),
         (charts.site_heatmap(results, "minutes_saved", ctx), cells),
@@ -593,3 +655,24 @@ def test_sample_charts_state_the_engines_numbers() -> None:
             assert charts.pilot_vs_production_title(results, v.metric).startswith(
                 f"Production keeps {retention.retention:.0%} of the pilot's improvement"
             )
+
+
+def test_axis_labels_never_use_si_prefixes_for_small_numbers(ctx: charts.ChartContext) -> None:
+    """0.52 reads 0.52 on an axis, never 520m (d3's "~s" format); large amounts keep k / M."""
+    from analytics.present.export import chart_bytes
+
+    metric = Metric("score", "Score", "outcome", "higher", "points")
+    series = pd.DataFrame(
+        {
+            "metric": "score",
+            "phase": ["baseline", "baseline", "production"],
+            "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "n": [100, 100, 100],
+            "mean": [0.50, 0.52, 0.56],
+            "se": [0.01, 0.01, 0.01],
+        }
+    )
+    svg = chart_bytes(charts.trend_chart(series, metric, ctx), "svg").decode()
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "0.52" in labels or "0.5" in labels
+    assert not [t for t in labels if re.fullmatch(r"-?\d+(\.\d+)?[mµu]", t)], labels

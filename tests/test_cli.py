@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample.csv"
-CATALOG = ROOT / "data" / "sample_catalog.toml"
+CATALOG = ROOT / "data" / "sample.catalog.toml"
 SCHEMA = json.loads((ROOT / "docs" / "results.schema.json").read_text())
 
 
@@ -81,8 +81,14 @@ def test_report_options_reach_the_settings(tmp_path: Path) -> None:
         5000,
         1000,
     )
+    # The catalog beside the file (data/sample.catalog.toml) prices the outcomes; the run cost
+    # comes off the counted total once, never off each outcome.
+    assert document["meta"]["catalog_source"] == "sample.catalog.toml"
     cost = next(v for v in document["value_at_scale"] if v["metric"] == "cost_per_case_eur")
-    assert cost["net"] == pytest.approx(cost["delivered"] - 1000)
+    assert (cost["run_cost"], cost["net"]) == (None, None)
+    total = document["value_total"]
+    counted = [v for v in document["value_at_scale"] if v["metric"] in total["counted"]]
+    assert total["net"] == pytest.approx(sum(v["delivered"] for v in counted) - 1000)
 
 
 def test_load_then_report_a_stored_dataset_by_name(tmp_path: Path) -> None:

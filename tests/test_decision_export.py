@@ -27,7 +27,7 @@ from analytics.store.database import Store
 ROOT = Path(__file__).resolve().parent.parent
 HELPDESK = ROOT / "tests" / "fixtures" / "helpdesk_weekly.csv"
 SAMPLE = ROOT / "tests" / "fixtures" / "sample_every25th.csv.gz"
-CATALOG = (ROOT / "data" / "sample_catalog.toml").read_text(encoding="utf-8")
+CATALOG = (ROOT / "data" / "sample.catalog.toml").read_text(encoding="utf-8")
 
 # Text a spreadsheet would evaluate, text already starting with an apostrophe, accents, quotes,
 # a comma and a line break: each must come back exactly as typed.

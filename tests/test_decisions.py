@@ -263,35 +263,38 @@ def test_readiness_flags_a_site_whose_feed_has_gaps(found, loaded):
     assert "East: 12.0% of values missing and 9 days without data." in pipeline.evidence
 
 
-def test_readiness_prices_the_outcome_when_it_has_a_value_per_unit(loaded):
+def test_readiness_prices_the_counted_total_net_of_the_running_cost_once(loaded):
     store, dataset_id = loaded
     catalog = read_catalog(store.cursor(), dataset_id)
-    cost = replace(catalog.get("cost_per_case_eur"), value_per_unit=1.0)
-    priced = catalog.with_metric(cost)
+    cost = replace(catalog.get("cost_per_case_eur"), value_per_unit=1.0, adds_to_total=True)
+    settings = replace(catalog.settings, annual_volume=10_000.0, run_cost_per_year=5_000.0)
+    priced = replace(catalog.with_metric(cost), settings=settings)
     results = analyse(store, dataset_id, priced, Filters())
     money = next(
         i for i in readiness(store, dataset_id, priced, Filters(), results) if i.key == "money"
     )
+    total = results.value_total
+    assert results.verdict("cost_per_case_eur").verdict == "scale"
+    # Minutes saved also scales but is not marked as a separate benefit: not counted.
+    assert total.counted == ("cost_per_case_eur",)
     value = next(v for v in results.value_at_scale if v.metric == "cost_per_case_eur")
-    assert money.evidence[0].startswith(f"Cost per case (EUR): {value.delivered:,.0f} a year")
-    assert money.signal == ("good" if value.delivered_ci[0] - value.run_cost > 0 else "concern")
+    assert total.net == pytest.approx(value.delivered - 5_000.0)
+    assert money.evidence[0].startswith("Counted (Cost per case (EUR)): ")
+    assert money.signal == ("good" if total.net_ci[0] > 0 else "concern")
 
 
-def test_readiness_says_when_nothing_is_priced(loaded):
+def test_readiness_says_what_value_at_scale_needs(loaded):
     store, dataset_id = loaded
     catalog = read_catalog(store.cursor(), dataset_id)
-    unpriced = replace(
-        catalog, metrics=tuple(replace(m, value_per_unit=None) for m in catalog.metrics)
-    )
-    results = analyse(store, dataset_id, unpriced, Filters())
+    assert catalog.settings.annual_volume is None  # no default volume
+    results = analyse(store, dataset_id, catalog, Filters())
+    assert results.value_at_scale == ()
     money = next(
-        i for i in readiness(store, dataset_id, unpriced, Filters(), results) if i.key == "money"
+        i for i in readiness(store, dataset_id, catalog, Filters(), results) if i.key == "money"
     )
     assert money.signal == "unknown"
-    assert money.evidence == (
-        "No outcome has a value per unit, so nothing is priced yet; Cost per case (EUR), "
-        "Minutes saved could be. Set a value per unit in the catalog on the Data page.",
-    )
+    assert money.evidence[0].startswith("Nothing is priced yet: value at scale needs the annual")
+    assert "Cost per case (EUR), Minutes saved could be priced" in money.evidence[0]
 
 
 def test_a_sparsely_recorded_metric_is_not_counted_as_a_broken_feed():

@@ -200,8 +200,13 @@ def test_pptx_slides_pictures_and_notes(written: dict[str, Any], results: Result
     printed = {table.cell(i, 0).text: i for i in range(1, len(table.rows))}
     for v in results.verdicts:
         i = printed[v.label]
+        sign = make_catalog().get(v.metric).sign
         assert table.cell(i, 1).text == VERDICT_LABELS[v.verdict]
-        assert table.cell(i, 2).text == charts.pct(v.estimate)
+        # The improvement (positive = better) first, the raw change beside it.
+        assert (table.cell(i, 3).text, table.cell(i, 4).text) == (
+            charts.pct(sign * v.estimate),
+            charts.pct(v.estimate),
+        )
     readiness = next(s for s in slides["Readiness to scale"].shapes if s.has_table).table
     assert readiness.cell(2, 1).text == pack.NOT_ANSWERED
     decision = " ".join(s.text_frame.text for s in slides["Latest decision"].shapes)
@@ -210,11 +215,14 @@ def test_pptx_slides_pictures_and_notes(written: dict[str, Any], results: Result
 
 def test_pdf_prints_the_engines_numbers(written: dict[str, Any], results: Results) -> None:
     reader = PdfReader(str(written["out"] / pack.PDF_NAME))
-    assert len(reader.pages) >= 13  # one page per slide, notes may continue on more
+    deck = Presentation(str(written["out"] / pack.PPTX_NAME))
+    # One page per slide: the speaker notes stay in the PPTX, out of the PDF.
+    assert len(reader.pages) == len(deck.slides)
     text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "The pilot alone said" not in text  # a sentence only the notes carry
     for v in results.verdicts:
         assert VERDICT_LABELS[v.verdict] in text
-        assert charts.pct(v.estimate) in text  # e.g. "-15.0%", as the table prints it
+        assert charts.pct(v.estimate) in text  # e.g. "-15.0%", the change as the table prints it
         assert charts.pct(v.pilot_estimate) in text
     assert "Porto" in text and "significantly worse" in text
     assert pack.NOT_ANSWERED in text
@@ -266,10 +274,10 @@ def test_sample_pack_lists_the_sample_verdicts(tmp_path: Path) -> None:
         for s in slide.shapes
         if s.has_table
     ).table
-    printed = {table.cell(i, 0).text: table.cell(i, 2).text for i in range(1, len(table.rows))}
+    printed = {table.cell(i, 0).text: table.cell(i, 4).text for i in range(1, len(table.rows))}
     for v in results.verdicts:
         expected = charts.pct(v.estimate) if math.isfinite(v.estimate) else "n/a"
-        assert printed[v.label] == expected
+        assert printed[v.label] == expected  # the raw change, beside the improvement
 
 
 def test_long_tables_continue_on_further_slides(results: Results) -> None:

@@ -270,6 +270,12 @@ def test_names_from_a_file_never_render_as_markdown_on_any_page(own_db):
 
     for name, page in PAGES.items():
         at.switch_page(page).run()
+        if name == "methods":
+            # Our own document (docs/METHODS.md, with its own bold words such as **pilot**),
+            # rendered as Markdown on purpose: it must show nothing from the file.
+            texts = markdown_texts(at)
+            assert not [t for t in texts for n in (COST, MINUTES, DATASET) if plain(n) in t]
+            continue
         seen += assert_inert(at, name)
 
     # The decision's owner, rationale and a readiness answer are the user's too.

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -182,17 +183,18 @@ def shown_delivery(at: AppTest, metric: str) -> str:
     return next(m.value for m in row.metric if m.label == "Production delivers")
 
 
-def engine_delivery(db: Path, metric: str, filters: Filters, **settings: float) -> str:
-    """What production delivers according to the engine, called directly: money a year where
-    the metric has a value per unit, else the improvement (positive = better)."""
+def engine_found(db: Path, filters: Filters, **settings: float) -> Any:
     store = open_store(db)
     dataset = store.datasets()[0]
     catalog = read_catalog(store.cursor(), dataset.id)
     catalog = replace(catalog, settings=replace(catalog.settings, **settings))
-    found = analyse(store, dataset.id, catalog, filters)
-    value = next((v for v in found.value_at_scale if v.metric == metric), None)
-    if value is not None:
-        return fmt_money(value.delivered)
+    return analyse(store, dataset.id, catalog, filters), catalog
+
+
+def engine_delivery(db: Path, metric: str, filters: Filters, **settings: float) -> str:
+    """What production delivers according to the engine, called directly: the improvement
+    (positive = better), never money (value at scale has its own panel)."""
+    found, catalog = engine_found(db, filters, **settings)
     return fmt_pct(catalog.get(metric).sign * found.verdict(metric).estimate)
 
 
@@ -207,12 +209,15 @@ def test_a_site_filter_changes_the_number_to_what_the_engine_computes(sample_db)
     assert at.query_params["site"] in (["Aarhus"], "Aarhus")
 
 
-def test_the_annual_volume_reprices_what_production_delivers(sample_db):
+def test_the_annual_volume_reprices_the_counted_total(sample_db):
     at = app().run()
     at.sidebar.number_input(key="f_volume").set_value(240_000.0).run()
     no_problem(at)
-    expected = engine_delivery(sample_db, "cost_per_case_eur", Filters(), annual_volume=240_000.0)
-    assert shown_delivery(at, "cost_per_case_eur") == expected
+    found, _ = engine_found(sample_db, Filters(), annual_volume=240_000.0)
+    total = found.value_total
+    assert total.counted == ("cost_per_case_eur",)
+    shown = " ".join(m.value for m in at.markdown)
+    assert f"{fmt_money(total.delivered, 'EUR')} a year" in shown.replace("\\", "")
     assert at.query_params["volume"] == "240000"
 
 

@@ -28,7 +28,7 @@ from analytics.store.database import Store
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLE = ROOT / "data" / "sample.csv"
-SAMPLE_CATALOG = (ROOT / "data" / "sample_catalog.toml").read_text(encoding="utf-8")
+SAMPLE_CATALOG = (ROOT / "data" / "sample.catalog.toml").read_text(encoding="utf-8")
 RECORD = os.environ.get("SCALEGATE_RECORD_GOLDEN") == "1"
 # The counterfactual's state-space optimiser is not bit-reproducible across processes.
 LOOSE = ("counterfactual",)

@@ -57,6 +57,9 @@ def test_value_at_scale_and_counterfactual_exist_for_the_sample(sample) -> None:
     cost = next(v for v in results.value_at_scale if v.metric == "cost_per_case_eur")
     effect = results.effect("cost_per_case_eur", "production_vs_baseline")
     assert cost.delivered == pytest.approx(-effect.diff * 1.0 * 120_000)
-    assert cost.net == pytest.approx(cost.delivered - 150_000)
+    # The running cost comes off the counted total once (cost per case is the one outcome that
+    # scales and is marked as a separate benefit), never off the outcome's own row.
+    assert results.value_total.counted == ("cost_per_case_eur",)
+    assert results.value_total.net == pytest.approx(cost.delivered - 150_000)
     assert {c.metric for c in results.counterfactual} >= {"cost_per_case_eur"}
     assert all(c.method.endswith("_weekly") for c in results.counterfactual)

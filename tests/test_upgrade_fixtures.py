@@ -31,7 +31,7 @@ from analytics.store import day_cells
 from analytics.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample_catalog.toml"
+SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample.catalog.toml"
 DB_FIXTURES = ["schema2.duckdb", "schema3.duckdb"]
 WEIGHTED = "Helpdesk by contacts (weighted)"
 
@@ -164,3 +164,66 @@ def test_the_weighted_dataset_of_schema_3_keeps_its_weights_and_decision(tmp_pat
         for key, value in a.items():
             numeric = isinstance(value, float) or key.endswith("_ci")
             assert b[key] == (pytest.approx(value, rel=1e-9) if numeric else value)
+
+
+def test_money_nobody_gave_is_marked_not_given_on_upgrade(old_db: Path) -> None:
+    """Schema 2 stored an annual volume of 120,000 for every dataset. The sample was loaded with
+    its catalog (which gives that volume and the values): kept. The helpdesk file was loaded
+    without one: its volume becomes "not given", and no money is shown for it."""
+    store = Store(old_db)
+    assert store.cursor().execute("SELECT max(version) FROM schema_info").fetchone()[0] >= 4
+    sample = store.dataset("Sample every 25th row")
+    helpdesk = store.dataset("Helpdesk weekly (no catalog)")
+    kept = read_catalog(store.cursor(), sample.id)
+    assert kept.settings.annual_volume == 120_000 and kept.settings.run_cost_per_year == 150_000
+    assert kept.source != "keyword guesses"
+    assert kept.get("minutes_saved").value_per_unit == 0.75
+    assert not any(m.adds_to_total for m in kept.metrics)  # nobody said they add up
+    cleared = read_catalog(store.cursor(), helpdesk.id)
+    assert cleared.settings.annual_volume is None and cleared.source == "keyword guesses"
+    found = analyse(store, helpdesk.id, cleared)
+    assert found.value_at_scale == () and found.value_total.needs
+    priced = analyse(store, sample.id, kept)
+    assert {r.metric for r in priced.value_at_scale} == {
+        "cost_per_case_eur",
+        "minutes_saved",
+        "error_rate",
+        "revenue_per_case_eur",
+        "support_tickets",
+    }
+    assert priced.value_total.counted == ()  # no outcome is marked as a separate benefit yet
+
+
+def test_the_automatic_value_of_a_money_column_goes_without_a_catalog() -> None:
+    """A schema-2 dataset loaded without a catalog had value 1 per unit on its money columns:
+    step 4 clears it; a value a catalog gave (not 1, or not a money column) stays."""
+    import duckdb
+
+    from analytics.store.migrations import LEDGER
+
+    con = duckdb.connect(":memory:")
+    con.execute(
+        "CREATE TABLE datasets (id INTEGER, settings JSON); CREATE TABLE metrics (dataset_id "
+        "INTEGER, position INTEGER, metric_id VARCHAR, label VARCHAR, unit VARCHAR, kind VARCHAR,"
+        " direction VARCHAR, min_effect DOUBLE, value_per_unit DOUBLE, guardrail DOUBLE, guards "
+        "JSON, guessed BOOLEAN)"
+    )
+    defaults = json.dumps({"alpha": 0.05, "grain": "month", "annual_volume": 120000.0})
+    catalogued = json.dumps({"alpha": 0.05, "grain": "month", "annual_volume": 120000.0,
+                             "run_cost_per_year": 9.0})  # fmt: skip
+    con.execute("INSERT INTO datasets VALUES (1, $a), (2, $b)", {"a": defaults, "b": catalogued})
+    for ds in (1, 2):
+        con.execute(
+            "INSERT INTO metrics VALUES ($ds, 0, 'cost_eur', 'Cost (EUR)', 'EUR', 'outcome', "
+            "'lower', 0.05, 1.0, NULL, NULL, false)",
+            {"ds": ds},
+        )
+    LEDGER[4][1](con)
+    rows = con.execute(
+        "SELECT dataset_id, value_per_unit, adds_to_total FROM metrics ORDER BY 1"
+    ).fetchall()
+    assert rows == [(1, None, False), (2, 1.0, False)]
+    stored = con.execute("SELECT settings FROM datasets ORDER BY id").fetchall()
+    settings = [json.loads(r[0]) for r in stored]
+    assert settings[0]["annual_volume"] is None and settings[1]["annual_volume"] == 120000.0
+    assert settings[0]["catalog_source"] == "keyword guesses"

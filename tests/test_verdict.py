@@ -58,9 +58,15 @@ def test_lower_is_better_metrics_are_signed_before_the_rules() -> None:
 
 def test_rule3_worse_slices_or_low_retention_mean_fix_first() -> None:
     d = decide(evidence(worse_slices=("Porto", "Lyon")), SETTINGS)
-    assert d.verdict == "fix_first" and "Porto, Lyon" in d.reasons[1]
+    # The decisive fact comes first: the worse sites by name, then the numbers.
+    assert d.verdict == "fix_first"
+    assert d.reasons[0] == (
+        "Fix first: Porto and Lyon are significantly worse than their own counterfactual."
+    )
+    assert "+10.0%" in d.reasons[1]
     low = decide(evidence(retention=0.3, retention_high=0.45), SETTINGS)
-    assert low.verdict == "fix_first" and "30%" in low.reasons[1]
+    assert low.verdict == "fix_first" and "keeps 30%" in low.reasons[0]
+    assert "at most 45%" in low.reasons[0] and "floor of 50%" in low.reasons[0]
     fine = decide(evidence(retention=0.6, retention_high=0.8), SETTINGS)
     assert fine.verdict == "scale"
     # Rule 2 comes first: a confidently small effect is not "fix first".
@@ -76,7 +82,8 @@ def test_rule4_scale_unless_a_guardrail_is_breached() -> None:
         evidence(breached=("Accuracy is 0.61 in production, where it must be at least 0.8",)),
         SETTINGS,
     )
-    assert d.verdict == "fix_first" and "0.61" in d.reasons[0]
+    assert d.verdict == "fix_first" and d.reasons[0].startswith("Fix first: a guardrail")
+    assert "0.61" in d.reasons[0] and "would justify scaling" in d.reasons[1]
     # Significant but below the threshold is not scale.
     assert (
         decide(evidence(lift=0.04, lift_low=0.01, lift_high=0.07), SETTINGS).verdict
@@ -90,6 +97,7 @@ def test_rule5_inconclusive_says_how_many_rows_would_settle_it() -> None:
     assert d.verdict == "need_more_data"
     assert d.rows_needed == 563  # ceil(1562.5 - 1000)
     assert "563 more production rows" in d.reasons[0]
+    assert d.reasons[0].startswith("Inconclusive: the 99% interval (-2.0% to +18.0%)")
     # est 0.02 < δ: rule 2 needs half-width < 0.03 -> 1000*(0.05/0.03)^2 - 1000 = 1777.8.
     assert rows_needed(1000, 0.02, -0.03, 0.07, 0.05) == 1778
 

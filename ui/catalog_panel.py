@@ -18,14 +18,18 @@ from analytics.present.ui_state import (
 from analytics.store.database import DatasetInfo, Store
 from ui.text import plain
 
+EDITED = ", edited on the Data page"
+
 
 def _save(store: Store, dataset_id: int, catalog: Catalog, what: str) -> None:
+    source = catalog.source if catalog.source.endswith(EDITED) else catalog.source + EDITED
     with store.transaction() as cur:
-        save_catalog(cur, dataset_id, catalog)
+        save_catalog(cur, dataset_id, replace(catalog, source=source))
     st.toast(f"{what} saved: the analysis re-runs under it.", icon=":material/check:")
 
 
 def _metrics_editor(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
+    st.caption(f"This dataset's catalog: {plain(catalog.source)}.")
     guessed = sum(m.guessed for m in catalog.metrics)
     if guessed:
         st.warning(
@@ -71,6 +75,11 @@ def _metrics_editor(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
             ),
             "value_per_unit": st.column_config.NumberColumn(
                 "Value per unit", help="Money per unit of the metric per case, for value at scale."
+            ),
+            "adds_to_total": st.column_config.CheckboxColumn(
+                "Adds to total",
+                help="A separate benefit: its value may be added to the others' in the total "
+                "(leave it off where it overlaps another outcome, e.g. minutes saved inside cost).",
             ),
             "guardrail": st.column_config.NumberColumn(
                 "Guardrail", help="A process metric's acceptable limit in production."
@@ -130,9 +139,11 @@ def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
             "annual_volume": c.number_input(
                 "Annual volume (cases)",
                 0.0,
-                value=float(s.annual_volume),
+                value=None if s.annual_volume is None else float(s.annual_volume),
                 step=1000.0,
+                placeholder="not given",
                 key=f"data_settings_{info.id}_volume",
+                help="Cases a year at full scale. No default: without it, no money is shown.",
             ),
             "run_cost_per_year": a.number_input(
                 "Running cost a year",
@@ -143,6 +154,8 @@ def _settings_form(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
             ),
         }
         if st.form_submit_button("Save the settings"):
+            if values["annual_volume"] is None:
+                values.pop("annual_volume")  # not given stays not given
             try:
                 _save(store, info.id, catalog_with_settings(catalog, values), "Settings")
             except ScalegateError as error:
@@ -168,7 +181,8 @@ def _toml_files(store: Store, info: DatasetInfo, catalog: Catalog) -> None:
             updated, warnings = apply_overrides(catalog, parse_toml(uploaded.getvalue()))
             for warning in warnings:
                 st.warning(plain(warning))
-            _save(store, info.id, updated, "Catalog file")
+            named = replace(updated, source=f"{catalog.source}, then {uploaded.name}")
+            _save(store, info.id, named, "Catalog file")
         except ScalegateError as error:
             st.error(plain(error))
 

@@ -261,6 +261,7 @@ def _load_form(
                 mapping=mapping,  # type: ignore[arg-type]
                 phase_map=phase_map,  # type: ignore[arg-type]
                 catalog_text=catalog_file.getvalue() if catalog_file else None,
+                catalog_name=catalog_file.name if catalog_file else None,
                 strict=strict,
                 replace=target,
                 date_order=order,

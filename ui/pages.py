@@ -45,6 +45,7 @@ REGISTRY: tuple[Page, ...] = (
     Page("decision", "app_pages/decision.py", "Decision", ":material/gavel:", "The decision"),
     Page("data", "app_pages/data.py", "Data", ":material/database:", "The decision"),
     Page("monitor", "app_pages/monitor.py", "Monitor", ":material/monitoring:", "The decision"),
+    Page("methods", "app_pages/methods.py", "Methods", ":material/menu_book:", "The decision"),
 )
 
 # key -> file, for st.page_link and AppTest's switch_page.

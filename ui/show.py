@@ -11,7 +11,10 @@ from typing import Any
 
 import streamlit as st
 
+from analytics.core import fmt
+from analytics.core.fmt import term
 from analytics.decide.verdict import VERDICT_LABELS
+from analytics.present.ui_state import catalog_sentence, interval_sentence, value_lines
 from ui.context import Context
 from ui.pages import PAGES
 from ui.text import plain
@@ -41,19 +44,48 @@ def verdict_text(verdict: str) -> str:
     return f"{VERDICT_STYLE[verdict][1]} {VERDICT_LABELS[verdict]}"
 
 
-def chart(figure: Any, key: str | None = None) -> None:
-    """Draw an Altair chart as the export draws it (the engine's theme, not Streamlit's)."""
+def chart(figure: Any, key: str | None = None, method: str = "") -> None:
+    """Draw an Altair chart as the export draws it (the engine's theme, not Streamlit's), with
+    a link to the Methods section that explains it when its method is given."""
     # "content": the chart's own width, as exported; stretching a concatenated chart clips it.
     st.altair_chart(figure, theme=None, width="content", key=key)
+    if method:
+        st.page_link(
+            PAGES["methods"],
+            label=f"How this is computed: Methods, section {fmt.method_section(method)}",
+            icon=":material/menu_book:",
+        )
 
 
-def interval_caption(level: float) -> None:
-    level_text = f"{level:.0%}"
+def interval_caption(found: Any) -> None:
+    """The level of the verdicts' intervals, in words, once per view."""
+    st.caption(plain(interval_sentence(found)), help=term("bonferroni"))
+
+
+def site_interval_caption(found: Any) -> None:
+    """The level of per-site and per-channel intervals, in words."""
     st.caption(
-        f"Whiskers and bands are {level_text} intervals: the range of effects this data cannot "
-        "rule out. Where an interval crosses zero, the data cannot tell the AI's effect from "
-        "none; a narrower interval needs more rows."
+        f"{fmt.level(rule_level(found))} intervals for each site or channel, against its own "
+        "counterfactual; a site is called significantly worse only after Holm's correction "
+        "for judging many sites at once.",
+        help=term("holm"),
     )
+
+
+def catalog_caption(found: Any) -> None:
+    st.caption(plain(catalog_sentence(found)))
+
+
+def value_block(found: Any) -> None:
+    """Value at scale in words: the counted total and what is not counted, or what is needed."""
+    headline, not_counted = value_lines(found)
+    total = found.value_total
+    if total is None or total.needs:
+        st.info(plain(headline), icon=":material/payments:")
+        return
+    st.markdown(plain(headline), help=term("value"))
+    for line in not_counted:
+        st.caption(plain(line))
 
 
 def need_dataset(ctx: Context) -> None:

@@ -54,9 +54,8 @@ def _setup_widgets(view: View, options: Options, catalog: Catalog) -> None:
     ss["f_metrics"] = list(v.metrics)
     settings = catalog.settings
     ss["f_grain"] = v.grain or settings.grain
-    ss["f_volume"] = float(
-        v.annual_volume if v.annual_volume is not None else settings.annual_volume
-    )
+    volume = v.annual_volume if v.annual_volume is not None else settings.annual_volume
+    ss["f_volume"] = None if volume is None else float(volume)
     ss["f_cost"] = float(v.run_cost if v.run_cost is not None else settings.run_cost_per_year)
 
 
@@ -150,7 +149,13 @@ def render() -> Context:
         grain = st.radio("Time grain", GRAINS, key="f_grain", horizontal=True)
         st.subheader("Value at scale")
         volume = st.number_input(
-            "Annual volume (cases a year)", min_value=0.0, step=1000.0, key="f_volume"
+            "Annual volume (cases a year)",
+            min_value=0.0,
+            step=1000.0,
+            key="f_volume",
+            placeholder="not given",
+            help="Cases a year at full scale. There is no default: without it, value at scale "
+            "says what it needs instead of an amount.",
         )
         cost = st.number_input(
             "Running cost a year",

@@ -15,7 +15,7 @@ from analytics.store.database import Store
 from analytics.store.database import open_store as _open_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
-SAMPLE_CATALOG = SAMPLE.with_name("sample_catalog.toml")
+SAMPLE_CATALOG = SAMPLE.with_name("sample.catalog.toml")
 _ROLES = ("phase", "site", "channel", "date", "metric", "value", "weight", "ignore")
 _PHASES = ("baseline", "pilot", "production")
 
@@ -48,6 +48,22 @@ def _sources(files: Sequence[str]) -> list[Source]:
     return [Source.from_path(path) for name in files for path in expand_local(name)]
 
 
+_DATA_SUFFIXES = (".gz", ".csv", ".tsv", ".txt", ".parquet", ".xlsx")
+
+
+def catalog_beside(files: Sequence[str]) -> Path | None:
+    """`<stem>.catalog.toml` beside the first file, when there is one: data/sample.csv ->
+    data/sample.catalog.toml (export.csv.gz -> export.catalog.toml)."""
+    if not files:
+        return None
+    path = Path(files[0])
+    name = path.name
+    while Path(name).suffix.lower() in _DATA_SUFFIXES:
+        name = name[: -len(Path(name).suffix)]
+    beside = path.with_name(f"{name}.catalog.toml")
+    return beside if beside.is_file() else None
+
+
 def _catalog_text(catalog: Path | None) -> str | None:
     if catalog is None:
         return None
@@ -67,9 +83,11 @@ def load(
     strict: bool,
     date_order: str = "auto",
 ) -> int:
-    """Load files as one dataset and print the validation report."""
+    """Load files as one dataset and print the validation report (with the catalog given, else
+    the one beside the first file, stored with the dataset)."""
     check_mapping(mapping, phase_map)
     sources = _sources(files)
+    catalog = catalog or catalog_beside(files)
     store = open_store(db)
     result = load_files(
         store,
@@ -80,8 +98,10 @@ def load(
         catalog_text=_catalog_text(catalog),
         strict=strict,
         date_order=cast(DateOrder, date_order),
+        catalog_name=catalog.name if catalog else None,
     )
     print(result.report.to_text())
+    print(f"Catalog: {catalog.name if catalog else 'keyword guesses'}.")
     if result.report.unknown_phases:
         print("To use those rows, map each value: --phase-map VALUE=PHASE.")
     if any("other date order" in w for w in result.report.warnings):
@@ -164,6 +184,7 @@ def load_sample_if_empty(store: Store) -> None:
         [Source.from_path(SAMPLE)],
         name="Sample: 12 plants, AI rollout",
         catalog_text=SAMPLE_CATALOG.read_text(encoding="utf-8"),
+        catalog_name=SAMPLE_CATALOG.name,
     )
 
 
@@ -180,11 +201,14 @@ def analyse(
     annual_volume: float | None,
     run_cost: float | None,
     pack: bool,
+    value_per_unit: Mapping[str, str] | None = None,
 ) -> int:
     """`report` and `pack`: analyse files in memory (nothing stored) or a stored dataset."""
     from analytics.cli.report import write_report
 
     check_mapping(mapping, phase_map)
+    if files:
+        catalog = catalog or catalog_beside(files)
     catalog_text = _catalog_text(catalog)
     if files:
         store = Store(":memory:")
@@ -194,9 +218,10 @@ def analyse(
             mapping=cast(Mapping[str, Role], mapping),
             phase_map=cast(Mapping[str, Phase], phase_map),
             catalog_text=catalog_text,
+            catalog_name=catalog.name if catalog else None,
         )
         dataset_id = loaded.dataset_id
-        catalog_text = None  # already applied by the load
+        catalog_text = None  # already applied (and named) by the load
     else:
         store = open_store(db)
         dataset_id = store.dataset(dataset).id
@@ -205,6 +230,8 @@ def analyse(
         dataset_id,
         out,
         catalog_text=catalog_text,
+        catalog_name=catalog.name if catalog else None,
+        value_per_unit=value_per_unit,
         grain=grain,
         annual_volume=annual_volume,
         run_cost=run_cost,

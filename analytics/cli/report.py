@@ -4,16 +4,35 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog, apply_overrides, parse_toml, read_catalog
 from analytics.core.errors import ScalegateError
 from analytics.decide.analysis import analyse
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.engine.aggregate import Filters
+from analytics.present.ui_state import catalog_sentence, interval_sentence, value_lines
 from analytics.store.database import Store
+
+
+def _values(pairs: Mapping[str, str] | None) -> dict[str, dict[str, float]]:
+    """--value-per-unit METRIC=AMOUNT pairs as catalog overrides."""
+    specs = {}
+    for metric, amount in (pairs or {}).items():
+        try:
+            value = float(amount)
+        except ValueError as exc:
+            raise ScalegateError(
+                f"--value-per-unit {metric}={amount}: the amount must be a number."
+            ) from exc
+        if not math.isfinite(value):
+            raise ScalegateError(f"--value-per-unit {metric}={amount}: give a finite amount.")
+        specs[metric] = {"value_per_unit": value}
+    return specs
 
 
 def effective_catalog(
@@ -21,6 +40,8 @@ def effective_catalog(
     dataset_id: int,
     *,
     catalog_text: str | None = None,
+    catalog_name: str | None = None,
+    value_per_unit: Mapping[str, str] | None = None,
     grain: str | None = None,
     annual_volume: float | None = None,
     run_cost: float | None = None,
@@ -29,6 +50,12 @@ def effective_catalog(
     catalog = read_catalog(store.cursor(), dataset_id)
     if catalog_text:
         catalog, _ = apply_overrides(catalog, parse_toml(catalog_text))
+        catalog = replace(catalog, source=catalog_name or "a catalog file")
+    if value_per_unit:
+        catalog, unknown = apply_overrides(catalog, {"metrics": _values(value_per_unit)})
+        if unknown:
+            raise ScalegateError(unknown[0].replace("The catalog names", "--value-per-unit names"))
+        catalog = replace(catalog, source=f"{catalog.source}, with --value-per-unit")
     settings = catalog.settings
     if grain:
         settings = replace(settings, grain=grain)
@@ -37,19 +64,39 @@ def effective_catalog(
             raise ScalegateError("--annual-volume must be a positive number of cases a year.")
         settings = replace(settings, annual_volume=annual_volume)
     if run_cost is not None:
+        if not math.isfinite(run_cost) or run_cost < 0:
+            raise ScalegateError("--run-cost must be a positive amount a year.")
         settings = replace(settings, run_cost_per_year=run_cost)
     return replace(catalog, settings=settings)
 
 
 def verdict_table(results: Results) -> str:
-    """The short verdict table the CLI prints: one line per outcome metric."""
-    lines = [f"{'metric':<32} {'verdict':<36} {'production lift':>16} {'pilot said':<14}"]
+    """The short verdict table the CLI prints: one line per outcome metric, the improvement
+    (positive = better) beside the raw change, with the verdict's interval and its level."""
+    lines = [
+        f"{'metric':<28} {'verdict':<36} {'improvement':>11} {'change':>8} "
+        f"{'interval (improvement)':<26} {'pilot said':<14}"
+    ]
+    signs = {m: -1 if spec.get("direction") == "lower" else 1 for m, spec in _catalog(results)}
     for v in results.verdicts:
-        lift = "n/a" if not math.isfinite(v.estimate) else f"{v.estimate:+.1%}"
+        s = signs.get(v.metric, 1)
+        ci = f"{fmt.pct_interval((s * v.ci[0], s * v.ci[1]))} ({fmt.level(v.ci_level)})"
         lines.append(
-            f"{v.label[:32]:<32} {VERDICT_LABELS[v.verdict]:<36} {lift:>16} {v.pilot_verdict:<14}"
+            f"{v.label[:28]:<28} {VERDICT_LABELS[v.verdict]:<36} "
+            f"{fmt.pct(s * v.estimate):>11} {fmt.pct(v.estimate):>8} {ci:<26} "
+            f"{v.pilot_verdict:<14}"
         )
     return "\n".join(lines)
+
+
+def _catalog(results: Results) -> list[tuple[str, dict]]:
+    return list((results.meta.get("catalog") or {}).items())
+
+
+def summary_lines(results: Results) -> list[str]:
+    """What the CLI says under the table: the intervals in words, the catalog, the value."""
+    headline, not_counted = value_lines(results)
+    return [interval_sentence(results), catalog_sentence(results), headline, *not_counted]
 
 
 def write_results(results: Results, out: Path) -> Path:
@@ -65,6 +112,8 @@ def write_report(
     out: Path,
     *,
     catalog_text: str | None = None,
+    catalog_name: str | None = None,
+    value_per_unit: Mapping[str, str] | None = None,
     grain: str | None = None,
     annual_volume: float | None = None,
     run_cost: float | None = None,
@@ -74,6 +123,8 @@ def write_report(
         store,
         dataset_id,
         catalog_text=catalog_text,
+        catalog_name=catalog_name,
+        value_per_unit=value_per_unit,
         grain=grain,
         annual_volume=annual_volume,
         run_cost=run_cost,
@@ -91,5 +142,7 @@ def write_report(
         written = write_pack(results, catalog, out, since=since_decision(store, dataset_id))
         print(f"Board pack written: {', '.join(p.name for p in written)}")
     print(verdict_table(results))
+    for line in summary_lines(results):
+        print(line)
     print(f"Results written to {path}")
     return 0

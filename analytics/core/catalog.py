@@ -9,6 +9,7 @@ until a person confirms it or a catalog file pins it.
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 import unicodedata
@@ -132,7 +133,9 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
 # Keywords matched as whole words only ("ai" is not the start of "aim").
 WHOLE_WORDS = frozenset({"ai", "bot", "llm", "aht", "fcr", "nps"})
 
-# A metric measured in money is worth its own amount per unit: value at scale works by default.
+# Money units a metric's unit may name: the currency value at scale is shown in when the catalog
+# gives none. A money column is NOT worth its own amount per unit by default: money is shown only
+# from inputs a person gave (DESIGN.md).
 CURRENCIES = frozenset(
     {"EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN"}
 )
@@ -168,6 +171,8 @@ class Metric:
     guardrail: float | None = None
     guards: tuple[str, ...] = ()  # outcome ids this guardrail guards; empty = all outcomes
     guessed: bool = False
+    adds_to_total: bool = False  # a separate benefit: its value may be added to others'
+    overlaps: tuple[str, ...] = ()  # outcomes whose value already holds this one's
 
     @property
     def sign(self) -> int:
@@ -195,8 +200,12 @@ class Settings:
     min_production_sites: int = 2
     retention_floor: float = 0.5
     grain: Grain = "month"
-    annual_volume: float = 120_000.0
+    annual_volume: float | None = None  # cases a year at full scale; None: not given
     run_cost_per_year: float = 0.0
+    currency: str = ""  # "" : the money columns' own unit, when they share one
+
+
+KEYWORD_GUESSES = "keyword guesses"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +214,7 @@ class Catalog:
 
     metrics: tuple[Metric, ...]
     settings: Settings = field(default_factory=Settings)
+    source: str = KEYWORD_GUESSES  # the catalog file it came from, or "keyword guesses"
 
     def get(self, metric_id: str) -> Metric:
         for metric in self.metrics:
@@ -231,8 +241,12 @@ class Catalog:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "metrics": {m.id: {**asdict(m), "guards": list(m.guards)} for m in self.metrics},
+            "metrics": {
+                m.id: {**asdict(m), "guards": list(m.guards), "overlaps": list(m.overlaps)}
+                for m in self.metrics
+            },
             "settings": asdict(self.settings),
+            "source": self.source,
         }
 
     def to_toml(self) -> str:
@@ -254,10 +268,15 @@ class Catalog:
                 lines.append(f"guardrail = {m.guardrail!r}")
                 if m.guards:
                     lines.append(f"guards = {json.dumps(list(m.guards))}")
+            if m.adds_to_total:
+                lines.append("adds_to_total = true")
+            if m.overlaps:
+                lines.append(f"overlaps = {json.dumps(list(m.overlaps))}")
             lines.append("")
         lines.append("[settings]")
         for key, value in asdict(self.settings).items():
-            lines.append(f"{key} = {json.dumps(value)}")
+            if value is not None:  # TOML has no null: an input not given is left out
+                lines.append(f"{key} = {json.dumps(value)}")
         return "\n".join(lines) + "\n"
 
 
@@ -319,7 +338,6 @@ def infer_metric(header: str, taken: Iterable[str] = ()) -> Metric:
         kind=kind or "outcome",
         direction=direction or "higher",
         unit=unit,
-        value_per_unit=1.0 if unit.upper() in CURRENCIES else None,
         # Every default is a guess from the name (keywords or none) until a person confirms it.
         guessed=True,
     )
@@ -336,13 +354,22 @@ def infer_catalog(headers: Iterable[str]) -> Catalog:
 # -- overrides from a TOML file -----------------------------------------------------------------
 
 _METRIC_KEYS = {"label", "kind", "direction", "unit", "min_effect", "value_per_unit", "guardrail"}
-_METRIC_KEYS |= {"guards", "guessed"}
+_METRIC_KEYS |= {"guards", "guessed", "adds_to_total", "overlaps"}
 
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScalegateError(f"In the catalog, {what} must be a number, not {value!r}.")
     return float(value)
+
+
+def _names(value: Any, what: str, known: set[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise ScalegateError(f"In the catalog, {what} must be a list of names.")
+    missing = [g for g in value if g not in known]
+    if missing:
+        raise ScalegateError(f"In the catalog, {what} names {missing}, which this dataset lacks.")
+    return tuple(value)
 
 
 def _apply_metric(metric: Metric, spec: Mapping[str, Any], known: set[str]) -> Metric:
@@ -378,6 +405,12 @@ def _apply_metric(metric: Metric, spec: Mapping[str, Any], known: set[str]) -> M
     for key in ("value_per_unit", "guardrail"):
         if key in spec:
             changes[key] = _number(spec[key], f"{key} of {metric.id}")
+    if "adds_to_total" in spec:
+        if not isinstance(spec["adds_to_total"], bool):
+            raise ScalegateError(f"In the catalog, adds_to_total of {metric.id} is true or false.")
+        changes["adds_to_total"] = spec["adds_to_total"]
+    if "overlaps" in spec:
+        changes["overlaps"] = _names(spec["overlaps"], f"overlaps of {metric.id}", known)
     if "guards" in spec:
         guards = spec["guards"]
         if not isinstance(guards, list) or not all(isinstance(g, str) for g in guards):
@@ -404,12 +437,19 @@ def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
             if value not in ("week", "month"):
                 raise ScalegateError('In the catalog, grain must be "week" or "month".')
             changes[key] = value
+        elif key == "currency":
+            if not isinstance(value, str) or len(value.strip()) > 12:
+                raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
+            changes[key] = value.strip()
         elif key in ("min_production_rows", "min_production_sites"):
             changes[key] = int(_number(value, key))
         else:
             changes[key] = _number(value, key)
     if "alpha" in changes and not 0 < changes["alpha"] < 0.5:
         raise ScalegateError("In the catalog, alpha must lie between 0 and 0.5, such as 0.05.")
+    for key in ("annual_volume", "run_cost_per_year"):
+        if key in changes and not (math.isfinite(changes[key]) and changes[key] >= 0):
+            raise ScalegateError(f"In the catalog, {key} must be a number of at least 0.")
     return replace(settings, **changes)
 
 
@@ -434,7 +474,7 @@ def apply_overrides(catalog: Catalog, document: Mapping[str, Any]) -> tuple[Cata
             raise ScalegateError(f"In the catalog, metrics.{key} must be a table.")
         metrics[target.id] = _apply_metric(metrics[target.id], spec, known)
     settings = _apply_settings(catalog.settings, document.get("settings", {}))
-    new = Catalog(tuple(metrics[m.id] for m in catalog.metrics), settings)
+    new = Catalog(tuple(metrics[m.id] for m in catalog.metrics), settings, catalog.source)
     return new, warnings
 
 
@@ -454,13 +494,18 @@ def parse_toml(text: str | bytes) -> dict[str, Any]:
 # -- persistence --------------------------------------------------------------------------------
 
 
+SOURCE_KEY = "catalog_source"  # in a dataset's stored settings: where its catalog came from
+
+
 def save_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int, catalog: Catalog) -> None:
     """Store a dataset's catalog, inside the caller's transaction."""
     cur.execute("DELETE FROM metrics WHERE dataset_id = $id", {"id": dataset_id})
     for position, m in enumerate(catalog.metrics):
         cur.execute(
-            "INSERT INTO metrics VALUES ($ds, $pos, $id, $label, $unit, $kind, $direction, "
-            "$min_effect, $vpu, $guardrail, $guards, $guessed)",
+            "INSERT INTO metrics (dataset_id, position, metric_id, label, unit, kind, direction, "
+            "min_effect, value_per_unit, guardrail, guards, guessed, adds_to_total, overlaps_with) "
+            "VALUES ($ds, $pos, $id, $label, $unit, $kind, $direction, $min_effect, $vpu, "
+            "$guardrail, $guards, $guessed, $adds, $overlaps)",
             {
                 "ds": dataset_id,
                 "pos": position,
@@ -474,11 +519,14 @@ def save_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int, catalog: Catal
                 "guardrail": m.guardrail,
                 "guards": json.dumps(list(m.guards)),
                 "guessed": m.guessed,
+                "adds": m.adds_to_total,
+                "overlaps": json.dumps(list(m.overlaps)),
             },
         )
+    settings = {**asdict(catalog.settings), SOURCE_KEY: catalog.source}
     cur.execute(
         "UPDATE datasets SET settings = $s WHERE id = $id",
-        {"s": json.dumps(asdict(catalog.settings)), "id": dataset_id},
+        {"s": json.dumps(settings), "id": dataset_id},
     )
 
 
@@ -486,7 +534,8 @@ def read_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> Catalog:
     """A stored dataset's catalog."""
     rows = cur.execute(
         "SELECT metric_id, label, kind, direction, unit, min_effect, value_per_unit, guardrail, "
-        "guards, guessed FROM metrics WHERE dataset_id = $id ORDER BY position",
+        "guards, guessed, adds_to_total, overlaps_with FROM metrics WHERE dataset_id = $id "
+        "ORDER BY position",
         {"id": dataset_id},
     ).fetchall()
     metrics = tuple(
@@ -501,6 +550,8 @@ def read_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> Catalog:
             guardrail=r[7],
             guards=tuple(json.loads(r[8]) if r[8] else ()),
             guessed=bool(r[9]),
+            adds_to_total=bool(r[10]),
+            overlaps=tuple(json.loads(r[11]) if r[11] else ()),
         )
         for r in rows
     )
@@ -508,4 +559,4 @@ def read_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> Catalog:
     stored = json.loads(row[0]) if row and row[0] else {}
     known = {f.name for f in fields(Settings)}
     settings = Settings(**{k: v for k, v in stored.items() if k in known})
-    return Catalog(metrics, settings)
+    return Catalog(metrics, settings, str(stored.get(SOURCE_KEY) or KEYWORD_GUESSES))

@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from analytics import __version__
 from analytics.core.catalog import Catalog, Metric
+from analytics.decide import value as value_mod
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -29,7 +30,7 @@ from analytics.decide.results import (
 )
 from analytics.decide.verdict import Decision, Evidence, decide
 from analytics.decide.volumes import with_volumes
-from analytics.engine import stats
+from analytics.engine import influence, stats
 from analytics.engine.aggregate import (
     Filters,
     cells_from_days,
@@ -323,29 +324,6 @@ def _decide_metric(
     return verdict, site_verdicts
 
 
-def _value_at_scale(metric: Metric, fit: MetricFit, catalog: Catalog) -> ValueRow | None:
-    if metric.value_per_unit is None:
-        return None
-    settings = catalog.settings
-    scale = metric.sign * metric.value_per_unit * settings.annual_volume
-    pilot, production = fit.overall.pilot, fit.overall.production
-    promised = scale * pilot.estimate if pilot else NAN
-    delivered = scale * production.estimate if production else NAN
-    ci = (
-        sorted((scale * production.ci_low, scale * production.ci_high))
-        if production
-        else [NAN, NAN]
-    )
-    return ValueRow(
-        metric=metric.id,
-        promised=promised,
-        delivered=delivered,
-        delivered_ci=_pair(*ci),
-        run_cost=settings.run_cost_per_year,
-        net=delivered - settings.run_cost_per_year,
-    )
-
-
 _BLAS_LIMITED = False
 
 
@@ -415,6 +393,8 @@ def _analyse(
     counterfactuals: list[CounterfactualRow] = []
     trends: list[TrendRow] = []
     notes: list[str] = []
+    scores: dict[str, influence.Scores] = {}  # production site scores of the priced outcomes
+    methods: dict[str, str] = {}
     by_metric = {m: g for m, g in cells.groupby("metric")} if not cells.empty else {}
     weekly: pd.DataFrame | None = None
     for metric in catalog.metrics:
@@ -500,9 +480,11 @@ def _analyse(
         )
         verdicts.append(verdict)
         site_verdicts.extend(per_site)
-        value = _value_at_scale(metric, fit, catalog)
+        value = value_mod.metric_value(metric, fit.overall, catalog)
         if value:
             values.append(value)
+            scores[metric.id] = influence.site_scores(prepared)
+            methods[metric.id] = verdict.method
         if with_counterfactual:
             cf = stats.forecast_counterfactual(prepared, alpha=alpha)
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
@@ -538,6 +520,7 @@ def _analyse(
         "settings": catalog.to_dict()["settings"],
         "filters": filters.to_dict(),
         "catalog": catalog.to_dict()["metrics"],
+        "catalog_source": catalog.source,
     }
     return Results(
         meta=meta,
@@ -549,6 +532,7 @@ def _analyse(
         value_at_scale=tuple(values),
         counterfactual=tuple(c for c in counterfactuals if math.isfinite(c.cumulative_effect)),
         trends=tuple(trends),
+        value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"

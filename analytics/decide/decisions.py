@@ -16,8 +16,10 @@ from typing import Any, Literal, cast, get_args
 
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.core.errors import ScalegateError
 from analytics.decide.results import Results, clean
+from analytics.decide.signs import sign_of
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.engine.aggregate import Filters
 from analytics.present.ui_state import filters_from_dict
@@ -189,6 +191,7 @@ class VerdictChange:
     lift_now: float
     ci_then: tuple[float, float]
     ci_now: tuple[float, float]
+    sign: int = 1  # +1 where higher is better, -1 where lower is
 
     @property
     def changed(self) -> bool:
@@ -211,6 +214,7 @@ def compare_snapshot(snapshot: Mapping[str, Any], results: Results) -> tuple[Ver
     then = {v["metric"]: v for v in snapshot.get("verdicts", [])}
     now = {v.metric: v for v in results.verdicts}
     order = list(then) + [m for m in now if m not in then]
+    catalog = {**(snapshot.get("meta", {}).get("catalog") or {}), **results.meta.get("catalog", {})}
     changes = []
     for metric in order:
         t, n = then.get(metric), now.get(metric)
@@ -224,40 +228,39 @@ def compare_snapshot(snapshot: Mapping[str, Any], results: Results) -> tuple[Ver
                 lift_now=n.estimate if n else math.nan,
                 ci_then=_pair(t.get("ci")) if t else (math.nan, math.nan),
                 ci_now=(float(n.ci[0]), float(n.ci[1])) if n else (math.nan, math.nan),
+                sign=sign_of(catalog, metric),
             )
         )
     return tuple(changes)
 
 
 def changes_frame(changes: tuple[VerdictChange, ...]) -> pd.DataFrame:
-    """The comparison as a table a reader scans: verdicts in words, lifts as percentages."""
+    """The comparison as a table a reader scans: verdicts in words, the improvement (positive =
+    better) beside the raw change, then and now, with today's verdict interval."""
 
     def label(v: str | None) -> str:
         return VERDICT_LABELS.get(v, "—") if v else "— (not in this view)"
 
-    def pct(x: float) -> str:
-        return "n/a" if not math.isfinite(x) else f"{x * 100:+.1f}%"
-
+    columns = ["Metric", "Better when", "Verdict then", "Verdict now", "Changed"]
+    columns += ["Improvement then", "Change then", "Improvement now", "Change now"]
+    columns += ["Improvement interval now"]
     return pd.DataFrame(
         [
             {
                 "Metric": c.label,
+                "Better when": "higher" if c.sign > 0 else "lower",
                 "Verdict then": label(c.verdict_then),
                 "Verdict now": label(c.verdict_now),
                 "Changed": "yes" if c.changed else "no",
-                "Lift then": pct(c.lift_then),
-                "Lift now": pct(c.lift_now),
-                "Interval now": f"{pct(c.ci_now[0])} to {pct(c.ci_now[1])}",
+                "Improvement then": fmt.pct(c.sign * c.lift_then),
+                "Change then": fmt.pct(c.lift_then),
+                "Improvement now": fmt.pct(c.sign * c.lift_now),
+                "Change now": fmt.pct(c.lift_now),
+                "Improvement interval now": fmt.pct_interval(
+                    [c.sign * c.ci_now[0], c.sign * c.ci_now[1]]
+                ),
             }
             for c in changes
         ],
-        columns=[
-            "Metric",
-            "Verdict then",
-            "Verdict now",
-            "Changed",
-            "Lift then",
-            "Lift now",
-            "Interval now",
-        ],
+        columns=columns,
     )

@@ -15,6 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide.analysis import time_series
 from analytics.decide.decisions import DecisionRecord
@@ -68,7 +69,7 @@ class ReadinessItem:
 
 
 def _pct(x: float) -> str:
-    return f"{x * 100:.1f}%"
+    return fmt.pct(x, signed=False)
 
 
 def _find(catalog: Catalog, *words: str) -> tuple[Metric, ...]:
@@ -167,26 +168,30 @@ def _managers(
 
 
 def _money(results: Results, catalog: Catalog) -> tuple[tuple[str, ...], Signal]:
-    evidence: list[str] = []
-    signal: Signal = "unknown"
-    for row in results.value_at_scale:
-        label = catalog.get(row.metric).label
-        lo, hi = row.delivered_ci
-        if math.isfinite(row.delivered):
-            evidence.append(
-                f"{label}: {row.delivered:,.0f} a year delivered at scale "
-                f"(interval {lo:,.0f} to {hi:,.0f}), {row.net:,.0f} net of running cost."
-            )
-            signal = "good" if math.isfinite(lo) and lo - row.run_cost > 0 else "concern"
-    if not evidence:
+    """The value delivered, counted only on outcomes that justify scaling and add up, net of the
+    running cost once; or what value at scale still needs."""
+    total = results.value_total
+    if total is None or total.needs:
         money = _find(catalog, "cost", "revenue", "saved", "saving", "error", "risk", "margin")
         named = ", ".join(m.label for m in money if m.kind == "outcome")
-        evidence.append(
-            "No outcome has a value per unit, so nothing is priced yet"
-            + (f"; {named} could be." if named else ".")
-            + " Set a value per unit in the catalog on the Data page."
-        )
-    return tuple(evidence), signal
+        needs = "; and ".join(total.needs) if total is not None else "inputs"
+        return (
+            f"Nothing is priced yet: value at scale needs {needs}"
+            + (f" ({named} could be priced)." if named else "."),
+        ), "unknown"
+    cur = total.currency
+    if not total.counted:
+        return (
+            "No outcome both justifies scaling and adds to a total, so no value is counted.",
+        ), "concern"
+    lo, hi = total.net_ci
+    evidence = (
+        f"Counted ({', '.join(catalog.get(m).label for m in total.counted)}): "
+        f"{fmt.money(total.delivered, cur)} a year delivered at scale, "
+        f"{fmt.money(total.net, cur)} net of the running cost "
+        f"({fmt.level(total.ci_level)} interval {fmt.money_interval((lo, hi), cur)}).",
+    )
+    return evidence, "good" if math.isfinite(lo) and lo > 0 else "concern"
 
 
 def _support(
@@ -198,11 +203,13 @@ def _support(
         effect = results.effect(metric.id, "production_vs_baseline")
         if effect is not None and math.isfinite(effect.lift):
             lo, hi = effect.lift_ci
-            evidence.append(
-                f"{metric.label}: {effect.lift * 100:+.1f}% in production against the "
-                f"baseline (interval {lo * 100:+.1f}% to {hi * 100:+.1f}%)."
-            )
             good_lo, good_hi = sorted((metric.sign * lo, metric.sign * hi))
+            evidence.append(
+                f"{metric.label}: an improvement of {fmt.pct(metric.sign * effect.lift)} in "
+                f"production against the baseline (change {fmt.pct(effect.lift)}; "
+                f"{fmt.level(1 - results.meta.get('settings', {}).get('alpha', 0.05))} interval "
+                f"{fmt.pct_interval((good_lo, good_hi))})."
+            )
             if good_hi < 0:
                 signal = "concern"
             elif good_lo > 0 and signal != "concern":
@@ -254,7 +261,7 @@ def _scale(
             continue
         change = (float(at_peak.iloc[0]) - overall) / abs(overall)
         if worst is None or metric.sign * change < worst[0]:
-            worst = (metric.sign * change, f"{metric.label} {change * 100:+.1f}%")
+            worst = (metric.sign * change, f"{metric.label} (change {fmt.pct(change)})")
     peak = pd.Timestamp(busiest).strftime("%Y-%m-%d")
     if worst is not None and worst[0] < -0.02:
         evidence.append(

@@ -127,8 +127,10 @@ class ValueRow:
     promised: float
     delivered: float
     delivered_ci: tuple[float, float]
-    run_cost: float
+    run_cost: float  # null per outcome: the running cost is netted once, from the total
     net: float
+    ci_level: float = float("nan")  # the verdict's level (Bonferroni), as its interval
+    currency: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return clean({f: getattr(self, f) for f in self.__slots__})
@@ -173,8 +175,14 @@ class Results:
     counterfactual: tuple[CounterfactualRow, ...]
     trends: tuple[TrendRow, ...]
     notes: tuple[str, ...]
+    value_total: Any = None  # analytics.decide.value.ValueTotal, when outcomes were judged
 
     def to_dict(self) -> dict[str, Any]:
+        from analytics.decide.signs import add_improvements
+
+        return add_improvements(self._raw_dict())
+
+    def _raw_dict(self) -> dict[str, Any]:
         return clean(
             {
                 "meta": self.meta,
@@ -185,6 +193,7 @@ class Results:
                 "site_verdicts": [s.to_dict() for s in self.site_verdicts],
                 "value_at_scale": [v.to_dict() for v in self.value_at_scale],
                 "counterfactual": [c.to_dict() for c in self.counterfactual],
+                "value_total": self.value_total.to_dict() if self.value_total else None,
             }
         )
 

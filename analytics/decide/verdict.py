@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from analytics.core import fmt
 from analytics.core.catalog import Metric, Settings
 from analytics.core.types import Verdict
 from analytics.engine import stats
@@ -65,10 +66,6 @@ class Decision:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(x) else f"{x * 100:+.1f}%"
-
-
 def _good(e: Evidence) -> tuple[float, float, float]:
     """The lift and its interval with the sign flipped where lower is better."""
     s = e.metric.sign
@@ -108,17 +105,25 @@ def _more_periods(e: Evidence, estimate: float, low: float, high: float, delta: 
     )
 
 
+def _names(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def decide(e: Evidence, settings: Settings) -> Decision:
-    """Apply rules 1-5 in order; the first that holds gives the verdict."""
+    """Apply rules 1-5 in order; the first that holds gives the verdict.
+
+    The first reason states the decisive fact (the interval against the threshold, the worse
+    sites by name, the retention, the guardrail breached); the next gives the numbers, the
+    improvement (positive = better) beside the raw change.
+    """
     m, delta = e.metric, e.metric.min_effect
     est, lo, hi = _good(e)
     where = "production" if e.phase == "production" else e.phase
-    # Signed so that positive is better: say "improvement", never "lift", so a cost that fell
-    # 14% reads as a +14% improvement and cannot contradict a raw -14% shown beside it.
-    fall = f"; a fall in {m.label} counts as an improvement" if m.direction == "lower" else ""
+    level = fmt.level(e.ci_level)
     numbers = (
-        f"{where} improvement of {_pct(est)} ({e.ci_level:.1%} interval {_pct(lo)} to "
-        f"{_pct(hi)}{fall}) against a threshold of {delta:.0%}"
+        f"The {where} improvement is {fmt.pct(est)} ({level} interval {fmt.pct(lo)} to "
+        f"{fmt.pct(hi)}; {m.label}: change {fmt.pct(e.lift)}), against a threshold of "
+        f"{delta:.0%}."
     )
 
     def result(verdict: Verdict, *reasons: str, needed: int | None = None) -> Decision:
@@ -160,19 +165,20 @@ def decide(e: Evidence, settings: Settings) -> Decision:
         )
     # Rule 2: confidently below what is worth scaling.
     if hi < delta:
-        worse = f" It is even worse than the baseline ({_pct(hi)} at best)." if hi < 0 else ""
+        worse = " It is even worse than the baseline." if hi < 0 else ""
         return result(
             "do_not_scale",
-            f"No meaningful effect: the {numbers}; even the top of the interval is below "
-            f"{delta:.0%}.{worse}",
+            f"No meaningful effect: even the top of the {level} interval ({fmt.pct(hi)}) is "
+            f"below the {delta:.0%} worth scaling for.{worse}",
+            numbers,
         )
     # Rule 3: where it breaks.
-    reasons3 = []
+    facts = []
     if e.worse_slices:
-        names = ", ".join(e.worse_slices)
-        reasons3.append(
-            f"{len(e.worse_slices)} slice(s) are significantly worse than their own "
-            f"counterfactual: {names}."
+        k = len(e.worse_slices)
+        facts.append(
+            f"{_names(e.worse_slices)} {'is' if k == 1 else 'are'} significantly worse than "
+            f"{'its' if k == 1 else 'their'} own counterfactual"
         )
     if (
         e.retention is not None
@@ -180,25 +186,25 @@ def decide(e: Evidence, settings: Settings) -> Decision:
         and math.isfinite(e.retention_high)
         and e.retention_high < settings.retention_floor
     ):
-        reasons3.append(
-            f"Production keeps {e.retention:.0%} of the pilot's lift (at most "
-            f"{e.retention_high:.0%}), below the floor of {settings.retention_floor:.0%}."
+        facts.append(
+            f"{where} keeps {e.retention:.0%} of the pilot's improvement (retention, at most "
+            f"{e.retention_high:.0%}), below the floor of {settings.retention_floor:.0%}"
         )
-    if reasons3:
-        return result("fix_first", f"The {numbers}.", *reasons3)
+    if facts:
+        return result("fix_first", "Fix first: " + "; and ".join(facts) + ".", numbers)
     # Rule 4: confidently worth scaling, unless a guardrail stands in the way.
     if lo > 0 and est >= delta:
         if e.breached:
             return result(
                 "fix_first",
-                f"The {numbers} justifies scaling, but a guardrail is breached: "
-                + "; ".join(e.breached)
-                + ".",
+                "Fix first: a guardrail is breached: " + "; ".join(e.breached) + ".",
+                numbers.removesuffix(".") + ", which would justify scaling.",
             )
         return result(
             "scale",
-            f"The {numbers}: the interval excludes no effect and the estimate clears the "
-            "threshold.",
+            f"Scale: the {level} interval ({fmt.pct(lo)} to {fmt.pct(hi)}) excludes no effect "
+            f"and the improvement of {fmt.pct(est)} clears the {delta:.0%} threshold.",
+            numbers,
         )
     # Rule 5: we do not know yet.
     needed = rows_needed(e.n_rows, est, lo, hi, delta)
@@ -207,7 +213,8 @@ def decide(e: Evidence, settings: Settings) -> Decision:
         more = _more_periods(e, est, lo, hi, delta)
     return result(
         "need_more_data",
-        f"Inconclusive: the {numbers}; the interval is too wide to tell a worthwhile effect "
-        f"from none.{more}",
+        f"Inconclusive: the {level} interval ({fmt.pct(lo)} to {fmt.pct(hi)}) is too wide to "
+        f"tell a worthwhile improvement from none.{more}",
+        numbers,
         needed=needed,
     )

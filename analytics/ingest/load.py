@@ -285,6 +285,7 @@ def load_files(
     replace: int | None = None,
     adapt: Callable[[Plan], Plan] | None = None,
     date_order: DateOrder = "auto",
+    catalog_name: str | None = None,
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
@@ -292,6 +293,7 @@ def load_files(
     loaded again changes nothing and returns already_loaded=True with the dataset that holds
     it. `replace=ID` puts the new data in the place of dataset ID, under its name. `adapt`
     may change the plan before anything is read (an append reuses its dataset's date format).
+    `catalog_name` names the catalog file given as `catalog_text`, stored with the dataset.
     """
     if not sources:
         raise ScalegateError("Give at least one file to load.")
@@ -307,6 +309,7 @@ def load_files(
                     con, files, mapping, phase_map, catalog_text, date_order=date_order
                 )
                 plan = adapt(plan) if adapt is not None else plan
+                plan = _named_catalog(plan, catalog_text, catalog_name)
                 return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
             except Retry as retry:
                 files = retry.files
@@ -315,6 +318,14 @@ def load_files(
         raise ScalegateError(
             "The file keeps changing type part way through its rows: save it again as CSV."
         )
+
+
+def _named_catalog(plan: Plan, text: str | bytes | None, name: str | None) -> Plan:
+    """The plan with its catalog's source named: the file given, or keyword guesses."""
+    if text is None:
+        return plan
+    source = name or "a catalog file"
+    return dc_replace(plan, catalog=dc_replace(plan.catalog, source=source))
 
 
 def _load(

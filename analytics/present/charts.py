@@ -19,8 +19,10 @@ from typing import Any, Literal
 import altair as alt
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog, Metric
-from analytics.decide.results import CounterfactualRow, EffectRow, Results
+from analytics.decide import value as value_mod
+from analytics.decide.results import CounterfactualRow, Results
 from analytics.decide.verdict import VERDICT_LABELS
 
 AnyChart = alt.Chart | alt.LayerChart | alt.HConcatChart | alt.VConcatChart
@@ -106,42 +108,9 @@ def scalegate_theme() -> alt.theme.ThemeConfig:
     }
 
 
-# -- formatting shared with the exports, so a printed number matches the chart's -----------------
+# -- formatting: the one formatter (analytics.core.fmt), named here for the chart builders -------
 
-
-def pct(x: float | None, *, signed: bool = True, digits: int = 1) -> str:
-    """A relative change as text: 0.1234 -> '+12.3%'; 'n/a' when there is no number."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    return f"{x:+.{digits}%}" if signed else f"{x:.{digits}%}"
-
-
-def num(x: float | None) -> str:
-    """A level as text with sensible precision: 41023.4 -> '41,023', 35.21 -> '35.2'."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    size = abs(x)
-    if size >= 1000:
-        return f"{x:,.0f}"
-    if size >= 10:
-        return f"{x:.1f}"
-    if size >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3g}"
-
-
-def money(x: float | None, currency: str = "") -> str:
-    """An amount a year as text: 1234567 -> '1.23M EUR'."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    size, sign = abs(x), "-" if x < 0 else ""
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if size >= limit:
-            text = f"{sign}{size / limit:.3g}{suffix}"
-            break
-    else:
-        text = f"{sign}{size:.0f}"
-    return f"{text} {currency}".strip()
+pct, num, money = fmt.pct, fmt.num, fmt.money
 
 
 def metric_axis_title(metric: Metric) -> str:
@@ -156,8 +125,19 @@ def _is_share(metric: Metric) -> bool:
     return metric.unit == "share"
 
 
-def _level(x: float) -> str:
-    return f"{x:.1%}".replace(".0%", "%")
+_level = fmt.level
+
+
+def _level_axis(metric: Metric, title: str) -> alt.Axis:
+    """A metric's level axis: percentages for shares, plain numbers otherwise."""
+    if _is_share(metric):
+        return alt.Axis(title=title, format=".0%")
+    return _number_axis(title)
+
+
+def _number_axis(title: str, **kw: Any) -> alt.Axis:
+    """A numeric axis whose labels never use SI prefixes for small numbers (0.52, not 520m)."""
+    return alt.Axis(title=title, labelExpr=fmt.AXIS_NUMBER, **kw)
 
 
 def _finite(x: float | None) -> float | None:
@@ -190,16 +170,25 @@ class ChartContext:
         return " · ".join(part for part in (self.dataset, self.date_range, self.filters) if part)
 
     @property
-    def footnote(self) -> str:
-        parts = [f"n = {self.n:,} rows"]
+    def footnote_lines(self) -> list[str]:
+        """The footnote as lines: what was counted and at which level, then how."""
+        first = [f"n = {self.n:,} rows"]
         if math.isfinite(self.ci_level) and 0 < self.ci_level < 1:
-            parts.append(f"{_level(self.ci_level)} intervals")
-        if self.method:
-            parts.append(self.method)
-        parts.append(f"Scalegate {self.version}")
+            first.append(f"{_level(self.ci_level)} intervals")
+        first.append(f"Scalegate {self.version}")
         if self.data_hash:
-            parts.append(f"data {self.data_hash[:8]}")
-        return " · ".join(parts)
+            first.append(f"data {self.data_hash[:8]}")
+        lines = [" · ".join(first)]
+        if self.method:
+            lines.append(
+                f"Method: {fmt.method_name(self.method)} (Methods page, section "
+                f"{fmt.method_section(self.method)})"
+            )
+        return lines
+
+    @property
+    def footnote(self) -> str:
+        return " · ".join(self.footnote_lines)
 
 
 def _filters_text(filters: Mapping[str, Any]) -> str:
@@ -269,11 +258,15 @@ def metric_from(results: Results, metric_id: str, catalog: Catalog | None = None
     return Metric(**spec)
 
 
-def _framed(chart: AnyChart, finding: str, ctx: ChartContext, detail: str = "") -> alt.VConcatChart:
-    """The chart under its finding and subtitle, with the footnote beneath it."""
-    subtitle = [ctx.subtitle] + ([detail] if detail else [])
+def _framed(
+    chart: AnyChart, finding: str, ctx: ChartContext, detail: str | list[str] = ""
+) -> alt.VConcatChart:
+    """The chart under its finding and subtitle (one or more lines of detail), with the
+    footnote beneath it."""
+    lines = [detail] if isinstance(detail, str) else list(detail)
+    subtitle = [ctx.subtitle] + [line for line in lines if line]
     footnote = alt.Title(
-        ctx.footnote,
+        ctx.footnote_lines,
         orient="bottom",
         anchor="start",
         fontSize=10,
@@ -375,6 +368,7 @@ def scorecard_frame(results: Results, catalog: Catalog | None = None) -> pd.Data
                     else f" (pilot alone: {VERDICT_LABELS[v.pilot_verdict]})"
                 ),
                 "lift": _finite(s * v.estimate),
+                "change": _finite(v.estimate),
                 "lift_low": _finite(lo),
                 "lift_high": _finite(hi),
                 "pilot_lift": _finite(s * v.pilot_estimate),
@@ -396,15 +390,16 @@ def scorecard_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> An
     ctx = replace(ctx, ci_level=level)
     order = frame["label"].tolist()
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelFontSize=13))
-    x_title = "Adjusted lift vs baseline (positive = better)"
+    x_title = "Improvement vs baseline, adjusted (positive = better)"
     x = alt.X("lift:Q", title=x_title, axis=alt.Axis(format=LIFT_AXIS_FORMAT))
     tooltip = [
         alt.Tooltip("label:N", title="Outcome"),
         alt.Tooltip("verdict:N", title="Verdict"),
-        alt.Tooltip("lift:Q", title="Production lift", format="+.1%"),
+        alt.Tooltip("lift:Q", title="Production improvement", format="+.1%"),
         alt.Tooltip("lift_low:Q", title="from", format="+.1%"),
         alt.Tooltip("lift_high:Q", title="to", format="+.1%"),
-        alt.Tooltip("pilot_lift:Q", title="Pilot lift", format="+.1%"),
+        alt.Tooltip("change:Q", title="Change in the metric", format="+.1%"),
+        alt.Tooltip("pilot_lift:Q", title="Pilot improvement", format="+.1%"),
         alt.Tooltip("pilot_verdict:N", title="Pilot alone said"),
         alt.Tooltip("min_effect:Q", title="Worth scaling from", format=".0%"),
     ]
@@ -436,7 +431,7 @@ def scorecard_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> An
     ).properties(width=WIDTH - 200, height=alt.Step(46))
     detail = (
         f"Filled marks: production, adjusted, with its {_level(level)} interval; "
-        "open diamonds: the pilot; black ticks: the smallest lift worth scaling."
+        "open diamonds: the pilot; black ticks: the smallest improvement worth scaling."
     )
     return _framed(chart, scorecard_title(results), ctx, detail)
 
@@ -444,68 +439,116 @@ def scorecard_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> An
 # -- value at scale ------------------------------------------------------------------------------
 
 
-def currency_of(catalog: Catalog | None) -> str:
-    """The money unit the catalog's metrics share, if exactly one appears."""
-    if catalog is None:
-        return ""
-    units = {
-        m.unit.upper() for m in catalog.metrics if m.unit.upper() in {"EUR", "USD", "GBP", "CHF"}
-    }
-    return units.pop() if len(units) == 1 else ""
+def currency_of(catalog: Catalog | None, results: Results | None = None) -> str:
+    """The currency of value at scale: the analysis' own, else the catalog's."""
+    total = results.value_total if results is not None else None
+    if total is not None:
+        return total.currency
+    return value_mod.currency_of(catalog) if catalog is not None else ""
+
+
+def _label(results: Results, metric_id: str) -> str:
+    return metric_from(results, metric_id).label
 
 
 def value_title(results: Results, currency: str = "") -> str:
-    """'Production delivers 41% of the value the pilot promised: 1.2M of 2.9M EUR a year'."""
-    rows = [r for r in results.value_at_scale if math.isfinite(r.delivered)]
-    delivered = sum(r.delivered for r in rows)
-    promised = sum(r.promised for r in rows if math.isfinite(r.promised))
-    run_cost = max((r.run_cost for r in rows), default=0.0)
-    net = f"; {money(delivered - run_cost, currency)} net of run cost" if run_cost else ""
-    if promised > 0:
+    """The value finding in one line, counted only on outcomes that justify scaling and add up:
+    'Production delivers 54% of the value the pilot promised on the same outcomes: ...'."""
+    total = results.value_total
+    if total is None or total.needs:
+        return "Value at scale needs inputs: " + "; ".join(total.needs if total else ["inputs"])
+    currency = total.currency or currency
+    if not total.counted:
+        return "No outcome both justifies scaling and adds to a total: no value is counted yet"
+    amount = money(total.delivered, currency)
+    ci = fmt.money_interval(total.delivered_ci, currency)
+    net = f"; {money(total.net, currency)} net of the running cost" if total.run_cost else ""
+    names = ", ".join(_label(results, m) for m in total.counted)
+    if total.share_of_promise is not None:
         return (
-            f"Production delivers {delivered / promised:.0%} of the value the pilot promised: "
-            f"{money(delivered, currency)} of {money(promised, currency)} a year{net}"
+            f"Production delivers {total.share_of_promise:.0%} of the value the pilot promised "
+            f"on the same outcomes ({names}): {amount} of {money(total.promised, currency)} a "
+            f"year ({_level(total.ci_level)} interval {ci}){net}"
         )
-    return f"Production delivers {money(delivered, currency)} a year at full scale{net}"
+    return (
+        f"{names} {'justifies' if len(total.counted) == 1 else 'justify'} scaling: {amount} a "
+        f"year ({_level(total.ci_level)} interval {ci}){net}"
+    )
 
 
-TOTAL = "All outcomes"
+def not_counted_lines(results: Results) -> list[str]:
+    """'Revenue per case (EUR): not counted: inconclusive', one line per outcome left out."""
+    total = results.value_total
+    if total is None:
+        return []
+    return [f"{_label(results, m)}: not counted: {why}" for m, why in total.not_counted]
+
+
+TOTAL = "Total counted"
 PROMISED, DELIVERED = "Promised (pilot)", "Delivered (production)"
 
 
-def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyChart:
-    """Value a year at full scale: promised (pilot) against delivered (production, with CI).
-
-    With several outcomes a total row sums them (computed by Vega from the same rows), and the
-    run cost is netted once, from the total: each engine row nets the whole cost on its own.
-    """
+def value_frame(results: Results, catalog: Catalog | None = None) -> pd.DataFrame:
+    """One row per counted outcome and their total: promised, delivered and its interval. With
+    nothing counted, every priced outcome, each saying why it is not counted."""
+    total = results.value_total
+    counted = set(total.counted) if total is not None else set()
+    why = dict(total.not_counted) if total is not None else {}
     rows = []
     for r in results.value_at_scale:
+        if counted and r.metric not in counted:
+            continue  # listed under the chart: an inconclusive outcome must not set its scale
+        label = metric_from(results, r.metric, catalog).label
+        note = "counted" if r.metric in counted else f"not counted: {why.get(r.metric, '')}"
         rows.append(
             {
                 "metric": r.metric,
-                "label": metric_from(results, r.metric, catalog).label,
+                "label": f"{label} ({note})",
                 "promised": _finite(r.promised),
                 "delivered": _finite(r.delivered),
                 "delivered_low": _finite(min(r.delivered_ci)),
                 "delivered_high": _finite(max(r.delivered_ci)),
-                "run_cost": _finite(r.run_cost) or 0.0,
+                "net": None,
             }
         )
-    frame = pd.DataFrame(rows)
-    if frame.empty or frame["delivered"].isna().all():
-        return empty_chart(
-            ctx, "Set value_per_unit for an outcome in the catalog to see its value."
+    if total is not None and total.counted:
+        rows.append(
+            {
+                "metric": "",
+                "label": TOTAL,
+                "promised": _finite(total.promised) if total.share_of_promise is not None else None,
+                "delivered": _finite(total.delivered),
+                "delivered_low": _finite(total.delivered_ci[0]),
+                "delivered_high": _finite(total.delivered_ci[1]),
+                "net": _finite(total.net) if total.run_cost else None,
+            }
         )
-    currency = currency_of(catalog)
-    ctx = replace(ctx, ci_level=1 - _alpha(results))
-    x_title = "Value at full scale" + (f" ({currency} a year)" if currency else " (a year)")
+    return pd.DataFrame(rows)
+
+
+def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyChart:
+    """Value a year at full scale: promised (pilot) against delivered (production, with its
+    interval at the verdicts' level), each outcome saying whether it counts, and the total of
+    the counted outcomes, net of the running cost once."""
+    total = results.value_total
+    if total is None or total.needs:
+        needs = "; ".join(total.needs) if total else "inputs"
+        return empty_chart(ctx, f"Value at scale needs {needs}.")
+    frame = value_frame(results, catalog)
+    if frame.empty or frame["delivered"].isna().all():
+        return empty_chart(ctx, "No outcome has a value per unit and an estimate yet.")
+    currency = total.currency
+    ctx = replace(ctx, ci_level=total.ci_level)
+    x_title = "Value at full scale, " + (f"{currency} a year" if currency else "a year")
     kinds = [PROMISED, DELIVERED]
-    several = len(frame) > 1
-    order = frame["label"].tolist() + ([TOTAL] if several else [])
-    y = alt.Y("label:N", title=None, sort=order)
+    y = alt.Y(
+        "label:N",
+        title=None,
+        sort=frame["label"].tolist(),
+        axis=alt.Axis(labelLimit=420, labelFontSize=13),
+    )
     y_offset = alt.YOffset("kind:N", sort=kinds, scale=alt.Scale(domain=kinds))
-    x = alt.X("value:Q", title=x_title, axis=alt.Axis(format="~s", tickCount=6))
+    x = alt.X("value:Q", axis=_number_axis(x_title, tickCount=6))
     colour = alt.Color(
         "kind:N",
         title=None,
@@ -516,52 +559,43 @@ def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyCha
         alt.Tooltip("kind:N", title="Value"),
         alt.Tooltip("value:Q", title="A year", format=",.0f"),
     ]
-
-    def bars(chart: alt.Chart) -> alt.Chart:
-        folded = chart.transform_fold(["promised", "delivered"], as_=["key", "value"])
-        named = folded.transform_calculate(
-            kind=f"datum.key == 'promised' ? '{PROMISED}' : '{DELIVERED}'"
-        )
-        return named.mark_bar(height=18).encode(
-            y=y, yOffset=y_offset, x=x, color=colour, tooltip=tooltip
-        )
-
+    folded = alt.Chart().transform_fold(["promised", "delivered"], as_=["key", "value"])
+    bars = (
+        folded.transform_calculate(kind=f"datum.key == 'promised' ? '{PROMISED}' : '{DELIVERED}'")
+        .mark_bar(height=18)
+        .encode(y=y, yOffset=y_offset, x=x, color=colour, tooltip=tooltip)
+    )
     interval = (
         alt.Chart()
         .transform_calculate(kind=f"'{DELIVERED}'")
         .mark_rule(color=INK, strokeWidth=2.5)
-        .encode(
-            y=y,
-            yOffset=y_offset,
-            x=alt.X("delivered_low:Q", title=x_title),
-            x2="delivered_high:Q",
-        )
+        .encode(y=y, yOffset=y_offset, x=alt.X("delivered_low:Q"), x2="delivered_high:Q")
     )
-    layers: list[alt.Chart] = [bars(alt.Chart()), interval]
-    total = alt.Chart().transform_aggregate(
-        promised="sum(promised)", delivered="sum(delivered)", run_cost="max(run_cost)"
+    layers: list[alt.Chart] = [bars, interval]
+    detail = (
+        f"Black line: the delivered value's {_level(total.ci_level)} interval (the verdicts' "
+        "level). The total counts only outcomes that justify scaling and are separate benefits."
     )
-    total = total.transform_calculate(label=f"'{TOTAL}'")
-    if several:
-        layers.append(bars(total))
-    detail = f"Black line: the delivered value's {_level(ctx.ci_level)} interval."
-    if (frame["run_cost"] > 0).any():
-        # The total's row when there are several outcomes, else the one outcome's own row.
-        source = total if several else alt.Chart()
-        net = source.transform_calculate(
-            net="datum.delivered - datum.run_cost", kind=f"'{DELIVERED}'"
-        )
+    left_out = not_counted_lines(results)
+    details = [detail]
+    if total.counted and left_out:
+        details.append("Not counted: " + "; ".join(left_out).replace(": not counted:", ":"))
+    if total.run_cost:
+        net = alt.Chart().transform_filter("datum.net != null")
         layers.append(
-            net.mark_tick(color=INK, thickness=3, size=26, opacity=1).encode(
-                y=y, yOffset=y_offset, x=alt.X("net:Q", title=x_title)
-            )
+            net.transform_calculate(kind=f"'{DELIVERED}'")
+            .mark_tick(color=INK, thickness=3, size=26, opacity=1)
+            .encode(y=y, yOffset=y_offset, x=alt.X("net:Q"))
         )
-        where = "the total delivered" if several else "delivered"
-        detail += f" Black tick: {where} net of the run cost, counted once."
+        details[0] += (
+            f" Black tick: the total net of the running cost ({money(total.run_cost, currency)}),"
+            " counted once."
+        )
+    # Tall enough to fill a slide: a few outcomes would otherwise give a thin strip.
     chart = alt.layer(*layers, _zero_rule(), data=frame).properties(
-        width=WIDTH, height=alt.Step(54)
+        width=WIDTH + 120, height=max(300, 64 * len(frame))
     )
-    return _framed(chart, value_title(results, currency), ctx, detail)
+    return _framed(chart, value_title(results, currency), ctx, details)
 
 
 # -- pilot against production --------------------------------------------------------------------
@@ -582,48 +616,84 @@ def pilot_vs_production_title(results: Results, metric_id: str) -> str:
         return f"Production keeps {r:.0%} of the pilot's improvement on {metric.label}"
     if production is None:
         return f"No production effect on {metric.label} can be estimated yet"
+    better = pct(metric.sign * production.lift)
     if pilot is None:
-        return f"Production changes {metric.label} by {pct(production.lift)} (no pilot to compare)"
-    return (
-        f"The pilot showed no clear improvement on {metric.label} to keep; production: "
-        f"{pct(production.lift)}"
-    )
+        return f"Production improves {metric.label} by {better} (no pilot to compare)"
+    return f"The pilot showed no clear improvement on {metric.label} to keep; production: {better}"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseEffect:
+    """A phase's adjusted effect as every view shows it: the improvement (positive = better)
+    with its interval, the raw change beside it, and the interval's level.
+
+    For an outcome these are the verdict's own numbers (Bonferroni level), so the metric has
+    one interval on every page and in the pack; for a process metric, the model's at 1 - alpha.
+    """
+
+    phase: str
+    improvement: float
+    low: float
+    high: float
+    change: float
+    level: float
+    n: int
+    method: str
+
+
+def phase_effects(results: Results, metric_id: str) -> list[PhaseEffect]:
+    """Pilot and production effects of one metric, as `PhaseEffect`s (those that exist)."""
+    sign = metric_from(results, metric_id).sign
+    verdict = results.verdict(metric_id)
+    out = []
+    for phase, comparison in (
+        ("pilot", "pilot_vs_baseline"),
+        ("production", "production_vs_baseline"),
+    ):
+        e = results.effect(metric_id, comparison)
+        if e is None:
+            continue
+        change, ci, level = e.lift, e.lift_ci, 1 - _alpha(results)
+        if verdict is not None:
+            change = verdict.pilot_estimate if phase == "pilot" else verdict.estimate
+            ci = verdict.pilot_ci if phase == "pilot" else verdict.ci
+            level = verdict.ci_level
+        lo, hi = sorted((sign * ci[0], sign * ci[1]))
+        out.append(PhaseEffect(phase, sign * change, lo, hi, change, level, e.n_a, e.method))
+    return out
 
 
 def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
-    """The adjusted pilot lift beside the adjusted production lift, with their intervals."""
-    rows: list[tuple[str, EffectRow]] = [
-        (phase, e)
-        for phase, comparison in (
-            ("pilot", "pilot_vs_baseline"),
-            ("production", "production_vs_baseline"),
-        )
-        if (e := results.effect(metric_id, comparison)) is not None
-    ]
-    if not rows:
+    """The adjusted pilot improvement beside production's, with the verdicts' intervals."""
+    effects = phase_effects(results, metric_id)
+    if not effects:
         return empty_chart(ctx, f"There is no adjusted effect for {metric_id}.")
     metric = metric_from(results, metric_id)
     frame = pd.DataFrame(
         [
             {
-                "phase": PHASE_LABELS[phase],
-                "lift": _finite(e.lift),
-                "low": _finite(min(e.lift_ci)),
-                "high": _finite(max(e.lift_ci)),
-                "text": pct(e.lift),
-                "n": e.n_a,
-                "method": e.method,
+                "phase": PHASE_LABELS[p.phase],
+                "lift": _finite(p.improvement),
+                "low": _finite(p.low),
+                "high": _finite(p.high),
+                "change": _finite(p.change),
+                "text": pct(p.improvement),
+                "n": p.n,
+                "method": p.method,
             }
-            for phase, e in rows
+            for p in effects
         ]
+    )
+    baseline = results.effect(metric_id, "production_vs_baseline") or results.effect(
+        metric_id, "pilot_vs_baseline"
     )
     ctx = replace(
         ctx,
-        ci_level=1 - _alpha(results),
-        method=", ".join(dict.fromkeys(e.method for _, e in rows)),
-        n=rows[0][1].n_b + sum(e.n_a for _, e in rows),
+        ci_level=effects[-1].level,
+        method=", ".join(dict.fromkeys(p.method for p in effects)),
+        n=(baseline.n_b if baseline else 0) + sum(p.n for p in effects),
     )
-    y_title = f"Change in {metric.label} vs baseline ({metric.direction} is better)"
+    y_title = f"Improvement in {metric.label} vs baseline (positive = better)"
     x = alt.X("phase:N", title=None, sort=["Pilot", "Production"], axis=alt.Axis(labelAngle=0))
     y = alt.Y("lift:Q", title=y_title, axis=alt.Axis(format=LIFT_AXIS_FORMAT))
     bars = (
@@ -635,9 +705,10 @@ def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContex
             color=alt.Color("phase:N", scale=_phase_colour(("pilot", "production")), legend=None),
             tooltip=[
                 alt.Tooltip("phase:N", title="Phase"),
-                alt.Tooltip("lift:Q", title="Adjusted lift", format="+.1%"),
+                alt.Tooltip("lift:Q", title="Improvement", format="+.1%"),
                 alt.Tooltip("low:Q", title="from", format="+.1%"),
                 alt.Tooltip("high:Q", title="to", format="+.1%"),
+                alt.Tooltip("change:Q", title=f"Change in {metric.label}", format="+.1%"),
                 alt.Tooltip("n:Q", title="Rows", format=","),
             ],
         )
@@ -653,16 +724,17 @@ def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContex
         .encode(x=x, y="lift:Q", text="text:N")
     )
     threshold = (
-        alt.Chart()
-        .mark_rule(color=INK, strokeDash=[6, 4])
-        .encode(y=alt.datum(metric.sign * metric.min_effect))
+        alt.Chart().mark_rule(color=INK, strokeDash=[6, 4]).encode(y=alt.datum(metric.min_effect))
     )
     zero = alt.Chart().mark_rule(color="#333333").encode(y=alt.datum(0))
     chart = alt.layer(zero, threshold, bars, ci, labels, data=frame).properties(
         width=WIDTH - 160, height=300
     )
     verdict = results.verdict(metric_id)
-    detail = f"Dashed line: the smallest change worth scaling ({pct(metric.sign * metric.min_effect, digits=0)})."
+    detail = (
+        f"Dashed line: the smallest improvement worth scaling ({pct(metric.min_effect, digits=0)}); "
+        f"{metric.direction} {metric.label} is better."
+    )
     retention = next(
         (r for r in results.retention if r.metric == metric_id and r.slice_type == "overall"), None
     )
@@ -742,10 +814,11 @@ def trend_chart(series: pd.DataFrame, metric: Metric, ctx: ChartContext) -> AnyC
     ctx = replace(ctx, ci_level=0.95, method="period means, normal band", n=int(frame["n"].sum()))
     phases = [p for p in PHASE_LABELS if PHASE_LABELS[p] in set(frame["phase"])]
     colour = alt.Color("phase:N", scale=_phase_colour(phases), title="Phase")
-    fmt = ".0%" if _is_share(metric) else "~s"
     x = _period_axis()
     y_title = metric_axis_title(metric)
-    y = alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False))
+    y = alt.Y(
+        "mean:Q", title=y_title, axis=_level_axis(metric, y_title), scale=alt.Scale(zero=False)
+    )
     band = (
         alt.Chart()
         .mark_area(opacity=0.18)
@@ -810,7 +883,6 @@ def baseline_chart(
     points = counterfactual_row.points if counterfactual_row is not None else ()
     if data.empty and not points:
         return empty_chart(ctx, f"{metric.label} has no baseline periods to project from.")
-    fmt = ".0%" if _is_share(metric) else "~s"
     x = _period_axis()
     y_title = metric_axis_title(metric)
     layers: list[alt.Chart] = []
@@ -858,7 +930,10 @@ def baseline_chart(
             line.encode(
                 x=x,
                 y=alt.Y(
-                    "mean:Q", title=y_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)
+                    "mean:Q",
+                    title=y_title,
+                    axis=_level_axis(metric, y_title),
+                    scale=alt.Scale(zero=False),
                 ),
                 color=alt.Color("phase:N", scale=_phase_colour(phases), title="Phase"),
                 tooltip=[
@@ -911,8 +986,8 @@ def heatmap_frame(
             value = e.lift / pilot.lift
             good = value - 1
         else:
-            value = e.lift
-            good = metric.sign * e.lift
+            value = metric.sign * e.lift  # the improvement: positive = better
+            good = value
         rows.append(
             {
                 "site": str(site),
@@ -920,6 +995,7 @@ def heatmap_frame(
                 "value": _finite(value),
                 "good": _finite(good),
                 "text": pct(value, signed=measure == "lift", digits=0),
+                "change": _finite(e.lift),
                 "n": e.n_a + e.n_b,
             }
         )
@@ -953,7 +1029,7 @@ def site_heatmap(
         )
         legend = "Share of the pilot's lift kept"
         scale = alt.Scale(scheme="blueorange", domainMid=1, reverse=True)
-        fmt = ".0%"
+        number_format = ".0%"
         detail = "Each cell's unadjusted production lift divided by the pilot's adjusted lift."
     else:
         better = int((valid["good"] > 0).sum())
@@ -961,10 +1037,13 @@ def site_heatmap(
             f"Production beats baseline on {metric.label} in {better} of {len(valid)} site × "
             f"channel cells; weakest: {where} ({worst['text']})"
         )
-        legend = f"Lift vs baseline ({metric.direction} is better)"
-        scale = alt.Scale(scheme="blueorange", domainMid=0, reverse=metric.sign > 0)
-        fmt = "+.0%"
-        detail = "Unadjusted production lift vs baseline in each cell (Welch); blue is better."
+        legend = "Improvement vs baseline (positive = better)"
+        scale = alt.Scale(scheme="blueorange", domainMid=0, reverse=True)
+        number_format = "+.0%"
+        detail = (
+            "Unadjusted improvement vs baseline in each cell (Welch; positive = better, "
+            f"{metric.direction} {metric.label} is better); blue is better."
+        )
     # A domain symmetric about the middle makes a cell's depth linear in its distance from it,
     # even when every cell lies on one side; white text where the fill is deep.
     mid = 1.0 if measure == "retention" else 0.0
@@ -987,12 +1066,15 @@ def site_heatmap(
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color(
-            "value:Q", scale=scale, title=legend, legend=alt.Legend(format=fmt, orient="right")
+            "value:Q",
+            scale=scale,
+            title=legend,
+            legend=alt.Legend(format=number_format, orient="right"),
         ),
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
             alt.Tooltip("channel:N", title="Channel"),
-            alt.Tooltip("value:Q", title=legend, format=fmt),
+            alt.Tooltip("value:Q", title=legend, format=number_format),
             alt.Tooltip("n:Q", title="Rows (production and baseline)", format=","),
         ],
     )
@@ -1038,11 +1120,12 @@ def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> A
             {
                 "site": s.site,
                 "verdict": VERDICT_LABELS[s.verdict],
-                "lift": _finite(s.estimate),
-                "low": _finite(min(s.ci)),
-                "high": _finite(max(s.ci)),
+                "lift": _finite(metric.sign * s.estimate),
+                "low": _finite(min(metric.sign * s.ci[0], metric.sign * s.ci[1])),
+                "high": _finite(max(metric.sign * s.ci[0], metric.sign * s.ci[1])),
                 "good": _finite(metric.sign * s.estimate),
-                "text": pct(s.estimate),
+                "change": _finite(s.estimate),
+                "text": pct(metric.sign * s.estimate),
             }
             for s in verdicts
         ]
@@ -1055,7 +1138,7 @@ def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> A
     ]
     methods = ", ".join(dict.fromkeys(e.method for e in site_rows)) or ctx.method
     ctx = replace(ctx, ci_level=1 - _alpha(results), method=methods)
-    x_title = f"Change in {metric.label} vs its own counterfactual ({metric.direction} is better)"
+    x_title = "Improvement vs its own counterfactual (positive = better)"
     y = alt.Y("site:N", sort=order, title=None)
     colour = alt.Color("verdict:N", scale=_verdict_colour(), title="Site verdict")
     shape = alt.Shape("verdict:N", scale=_verdict_shape(), title="Site verdict")
@@ -1072,21 +1155,20 @@ def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> A
         tooltip=[
             alt.Tooltip("site:N", title="Site"),
             alt.Tooltip("verdict:N", title="Verdict"),
-            alt.Tooltip("lift:Q", title="Adjusted lift", format="+.1%"),
+            alt.Tooltip("lift:Q", title="Improvement", format="+.1%"),
             alt.Tooltip("low:Q", title="from", format="+.1%"),
             alt.Tooltip("high:Q", title="to", format="+.1%"),
+            alt.Tooltip("change:Q", title=f"Change in {metric.label}", format="+.1%"),
         ],
     )
     threshold = (
-        alt.Chart()
-        .mark_rule(color=INK, strokeDash=[6, 4])
-        .encode(x=alt.datum(metric.sign * metric.min_effect))
+        alt.Chart().mark_rule(color=INK, strokeDash=[6, 4]).encode(x=alt.datum(metric.min_effect))
     )
     chart = alt.layer(_zero_rule(), threshold, interval, point, data=frame).properties(
         width=WIDTH - 80, height=alt.Step(30)
     )
     detail = (
         "Each site against its own counterfactual in one model (production × site), Holm across "
-        f"sites; dashed: the smallest change worth scaling ({pct(metric.sign * metric.min_effect, digits=0)})."
+        f"sites; dashed: the smallest improvement worth scaling ({pct(metric.min_effect, digits=0)})."
     )
     return _framed(chart, site_verdict_title(results, metric_id), ctx, detail)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.charts import AnyChart
@@ -33,6 +34,8 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 PERCENT_COLUMNS = frozenset(
     {"lift", "lift_ci_low", "lift_ci_high", "estimate", "ci_low", "ci_high", "ci_level"}
     | {"pilot_estimate", "pilot_ci_low", "pilot_ci_high", "retention"}
+    | {"improvement", "improvement_ci_low", "improvement_ci_high", "change"}
+    | {"pilot_improvement", "pilot_change"}
 )
 
 
@@ -74,21 +77,45 @@ def _slice_columns(slice_type: str, name: Any) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _sign(results: Results, metric: str) -> int:
+    spec = (results.meta.get("catalog") or {}).get(metric) or {}
+    return -1 if spec.get("direction") == "lower" else 1
+
+
+def _better(sign: int) -> str:
+    return "higher" if sign > 0 else "lower"
+
+
+def _flip(sign: int, ci: Any) -> tuple[float, float]:
+    lo, hi = sorted((sign * ci[0], sign * ci[1]))
+    return lo, hi
+
+
 def tables(results: Results) -> dict[str, pd.DataFrame]:
     """The results as flat tables: effects, verdicts, site verdicts, value at scale, retention.
 
-    Lifts and intervals stay fractions (0.123 is +12.3%); the XLSX shows them as percentages.
+    Every effect table leads with the improvement (positive = better) and its interval, the raw
+    change beside it (`change` = `lift` / `estimate`, the metric's own relative change). Lifts and
+    intervals stay fractions (0.123 is +12.3%); the XLSX shows them as percentages.
     """
+    signs = {m: _sign(results, m) for m in {e.metric for e in results.effects}}
+    signs |= {v.metric: _sign(results, v.metric) for v in results.verdicts}
     effects = pd.DataFrame(
         [
             {
                 "metric": e.metric,
+                "better_when": _better(signs[e.metric]),
+                "improvement": signs[e.metric] * e.lift,
+                "improvement_ci_low": _flip(signs[e.metric], e.lift_ci)[0],
+                "improvement_ci_high": _flip(signs[e.metric], e.lift_ci)[1],
+                "change": e.lift,
                 "comparison": e.comparison,
                 "slice_type": e.slice_type,
                 "site": _slice_columns(e.slice_type, e.slice)[0],
                 "channel": _slice_columns(e.slice_type, e.slice)[1],
                 "adjusted": e.adjusted,
                 "method": e.method,
+                "method_name": fmt.method_name(e.method),
                 "n_a": e.n_a,
                 "n_b": e.n_b,
                 "mean_a": e.mean_a,
@@ -112,11 +139,19 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
                 "label": v.label,
                 "verdict": v.verdict,
                 "verdict_label": VERDICT_LABELS[v.verdict],
+                "better_when": _better(signs[v.metric]),
+                "improvement": signs[v.metric] * v.estimate,
+                "improvement_ci_low": _flip(signs[v.metric], v.ci)[0],
+                "improvement_ci_high": _flip(signs[v.metric], v.ci)[1],
+                "change": v.estimate,
+                "pilot_improvement": signs[v.metric] * v.pilot_estimate,
+                "pilot_change": v.pilot_estimate,
                 "estimate": v.estimate,
                 "ci_low": v.ci[0],
                 "ci_high": v.ci[1],
                 "ci_level": v.ci_level,
                 "method": v.method,
+                "method_name": fmt.method_name(v.method),
                 "pilot_verdict": v.pilot_verdict,
                 "pilot_estimate": v.pilot_estimate,
                 "pilot_ci_low": v.pilot_ci[0],
@@ -137,6 +172,11 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
                 "site": s.site,
                 "verdict": s.verdict,
                 "verdict_label": VERDICT_LABELS[s.verdict],
+                "better_when": _better(signs.get(s.metric, 1)),
+                "improvement": signs.get(s.metric, 1) * s.estimate,
+                "improvement_ci_low": _flip(signs.get(s.metric, 1), s.ci)[0],
+                "improvement_ci_high": _flip(signs.get(s.metric, 1), s.ci)[1],
+                "change": s.estimate,
                 "estimate": s.estimate,
                 "ci_low": s.ci[0],
                 "ci_high": s.ci[1],
@@ -145,20 +185,7 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
             for s in results.site_verdicts
         ]
     )
-    value = pd.DataFrame(
-        [
-            {
-                "metric": r.metric,
-                "promised": r.promised,
-                "delivered": r.delivered,
-                "delivered_ci_low": r.delivered_ci[0],
-                "delivered_ci_high": r.delivered_ci[1],
-                "run_cost": r.run_cost,
-                "net": r.net,
-            }
-            for r in results.value_at_scale
-        ]
-    )
+    value = _value_table(results)
     retention = pd.DataFrame(
         [
             {
@@ -179,6 +206,46 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
         "effects": effects,
         "retention": retention,
     }
+
+
+def _value_table(results: Results) -> pd.DataFrame:
+    """Value a year per priced outcome, whether it counts, and the counted total netted once."""
+    total = results.value_total
+    counted = set(total.counted) if total is not None else set()
+    why = dict(total.not_counted) if total is not None else {}
+    rows = [
+        {
+            "metric": r.metric,
+            "counted": r.metric in counted,
+            "not_counted_because": why.get(r.metric, ""),
+            "currency": r.currency,
+            "promised": r.promised,
+            "delivered": r.delivered,
+            "delivered_ci_low": r.delivered_ci[0],
+            "delivered_ci_high": r.delivered_ci[1],
+            "ci_level": r.ci_level,
+            "run_cost": None,
+            "net": None,
+        }
+        for r in results.value_at_scale
+    ]
+    if total is not None and total.counted:
+        rows.append(
+            {
+                "metric": "total counted",
+                "counted": True,
+                "not_counted_because": "",
+                "currency": total.currency,
+                "promised": total.promised if total.share_of_promise is not None else None,
+                "delivered": total.delivered,
+                "delivered_ci_low": total.delivered_ci[0],
+                "delivered_ci_high": total.delivered_ci[1],
+                "ci_level": total.ci_level,
+                "run_cost": total.run_cost,
+                "net": total.net,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def neutralise(text: str) -> str:

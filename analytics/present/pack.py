@@ -1,10 +1,13 @@
 """The board pack: the same slides as a PPTX (python-pptx) and a PDF (reportlab).
 
-Slides: title, verdict scorecard, the verdicts in numbers, value at scale, pilot against
-production for each outcome, which sites are ready, the worst sites and channels, readiness and
-the latest decision. Speaker notes carry the verdicts' own plain-language reasons. Every chart is
-built by `analytics.present.charts` and rendered once, so the pack, the files beside it and the page
-show the same picture; tables print numbers with the charts' formatters.
+Slides: title (the outcomes that justify scaling, the money they deliver with its interval when
+inputs were given, the data window and filters, the catalog, the intervals in words), verdict
+scorecard, the verdicts in numbers, value at scale, pilot against production for each outcome,
+which sites are ready, the worst sites and channels, readiness and the latest decision. Speaker
+notes carry the verdicts' own plain-language reasons, in the PPTX only: the PDF is what a reader
+prints, so it holds the slides alone. Every chart is built by `analytics.present.charts` and
+rendered once, so the pack, the files beside it and the page show the same picture; every number
+is printed by the one formatter (analytics.core.fmt), the improvement (positive = better) first.
 """
 
 from __future__ import annotations
@@ -18,14 +21,18 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
 from analytics.present import charts
-from analytics.present.charts import AnyChart, ChartContext, pct
+from analytics.present.charts import AnyChart, ChartContext
 from analytics.present.export import chart_bytes, chart_png_svg
 from analytics.present.monitor_charts import outcome_watch_chart
+from analytics.present.ui_state import catalog_sentence as ui_catalog_sentence
+from analytics.present.ui_state import interval_sentence as ui_interval_sentence
+from analytics.present.ui_state import value_lines as ui_value_lines
 
 PPTX_NAME = "scalegate_board_pack.pptx"
 PDF_NAME = "scalegate_board_pack.pdf"
@@ -63,8 +70,37 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "metric"
 
 
-def _interval(ci: Sequence[float]) -> str:
-    return f"{pct(ci[0])} to {pct(ci[1])}"
+def _improvement_interval(sign: int, ci: Sequence[float]) -> str:
+    return fmt.pct_interval((sign * ci[0], sign * ci[1]))
+
+
+def _sign(results: Results, metric_id: str, catalog: Catalog | None = None) -> int:
+    return charts.metric_from(results, metric_id, catalog).sign
+
+
+def title_lines(results: Results, ctx: ChartContext) -> tuple[str, ...]:
+    """Slide 1: the answer a CFO signs on, in the order they read it."""
+    scaling = [v for v in results.verdicts if v.verdict == "scale"]
+    if scaling:
+        named = "; ".join(
+            f"{v.label} ({fmt.pct(_sign(results, v.metric) * v.estimate)}, interval "
+            f"{_improvement_interval(_sign(results, v.metric), v.ci)})"
+            for v in scaling
+        )
+        outcomes = f"Justify scaling: {named}."
+    else:
+        outcomes = "No outcome justifies scaling yet."
+    value, _ = ui_value_lines(results)
+    created = str(results.meta.get("created_at", ""))[:10]
+    return (
+        charts.scorecard_title(results) + ".",
+        outcomes,
+        value,
+        f"Data: {ctx.subtitle}.",
+        ui_interval_sentence(results) + " " + ui_catalog_sentence(results),
+        f"{ctx.n:,} rows · prepared {created} · Scalegate {ctx.version} · data "
+        f"{ctx.data_hash[:8] or 'n/a'}",
+    )
 
 
 def _verdict_notes(results: Results) -> str:
@@ -80,30 +116,36 @@ def _verdict_notes(results: Results) -> str:
 
 
 def verdict_table(results: Results) -> list[list[str]]:
-    """Header and one row per outcome, numbers printed as the charts print them."""
+    """Header and one row per outcome: the improvement (positive = better) beside the raw
+    change, the verdict's own interval at its level."""
     rows = [
         [
             "Outcome",
             "Verdict",
-            "Production lift",
-            "Interval",
+            "Better when",
+            "Improvement",
+            "Change",
+            "Interval (improvement)",
             "Pilot alone said",
-            "Pilot lift",
+            "Pilot improvement",
+            "Pilot change",
             "Retention",
         ]
     ]
     for v in results.verdicts:
-        retention = (
-            f"{v.retention:.0%}" if v.retention is not None and math.isfinite(v.retention) else "—"
-        )
+        sign = _sign(results, v.metric)
+        retention = fmt.pct(v.retention, signed=False, digits=0) if v.retention is not None else "—"
         rows.append(
             [
                 v.label,
                 VERDICT_LABELS[v.verdict],
-                pct(v.estimate),
-                f"{_interval(v.ci)} ({v.ci_level:.1%})",
+                "higher" if sign > 0 else "lower",
+                fmt.pct(sign * v.estimate),
+                fmt.pct(v.estimate),
+                f"{_improvement_interval(sign, v.ci)} ({fmt.level(v.ci_level)})",
                 VERDICT_LABELS[v.pilot_verdict],
-                pct(v.pilot_estimate),
+                fmt.pct(sign * v.pilot_estimate),
+                fmt.pct(v.pilot_estimate),
                 retention,
             ]
         )
@@ -120,14 +162,25 @@ def worst_slices(results: Results, catalog: Catalog) -> list[list[str]]:
             continue
         if e.comparison != "production_vs_baseline" or not math.isfinite(e.lift):
             continue
-        sign = charts.metric_from(results, e.metric, catalog).sign
+        sign = _sign(results, e.metric, catalog)
         lo, hi = sorted((sign * e.lift_ci[0], sign * e.lift_ci[1]))
         worse = math.isfinite(e.p_adjusted) and e.p_adjusted < alpha and hi < 0
-        candidates.append((sign * e.lift, e, worse))
+        candidates.append((sign * e.lift, e, worse, sign))
     candidates.sort(key=lambda c: c[0])
-    rows = [["Outcome", "Where", "Lift vs own counterfactual", "Interval", "Holm p", "Verdict"]]
+    rows = [
+        [
+            "Outcome",
+            "Where",
+            "Better when",
+            "Improvement",
+            "Change",
+            f"Interval (improvement, {fmt.level(1 - alpha)})",
+            "Holm p",
+            "Verdict",
+        ]
+    ]
     verdicts = {(s.metric, s.site): s.verdict for s in results.site_verdicts}
-    for _, e, worse in candidates[:WORST_SLICES]:
+    for _, e, worse, sign in candidates[:WORST_SLICES]:
         site_verdict = verdicts.get((e.metric, str(e.slice))) if e.slice_type == "site" else None
         status = VERDICT_LABELS[site_verdict] if site_verdict else ""
         if worse:
@@ -137,8 +190,10 @@ def worst_slices(results: Results, catalog: Catalog) -> list[list[str]]:
             [
                 outcomes[e.metric],
                 f"{e.slice_type} {e.slice}",
-                pct(e.lift),
-                _interval(e.lift_ci),
+                "higher" if sign > 0 else "lower",
+                fmt.pct(sign * e.lift),
+                fmt.pct(e.lift),
+                _improvement_interval(sign, e.lift_ci),
                 p,
                 status or "—",
             ]
@@ -186,17 +241,15 @@ def _site_notes(results: Results, metric_id: str) -> str:
 
 
 def _value_notes(results: Results, catalog: Catalog) -> str:
-    currency = charts.currency_of(catalog)
+    headline, not_counted = ui_value_lines(results)
+    currency = charts.currency_of(catalog, results)
     lines = [
         f"{charts.metric_from(results, r.metric, catalog).label}: promised "
-        f"{charts.money(r.promised, currency)} a year, delivered "
-        f"{charts.money(r.delivered, currency)} ({charts.money(min(r.delivered_ci), currency)} "
-        f"to {charts.money(max(r.delivered_ci), currency)})."
+        f"{fmt.money(r.promised, currency)} a year, delivered {fmt.money(r.delivered, currency)} "
+        f"({fmt.level(r.ci_level)} interval {fmt.money_interval(r.delivered_ci, currency)})."
         for r in results.value_at_scale
     ]
-    if not lines:
-        return "No outcome has a value per unit in the catalog."
-    return "\n".join([*lines, charts.value_title(results, currency) + "."])
+    return "\n".join([headline, *not_counted, *lines])
 
 
 def _heatmap_metric(results: Results) -> str | None:
@@ -262,17 +315,11 @@ def build_slides(
 ) -> list[Slide]:
     """The pack's slides, charts built but not yet rendered."""
     ctx = ctx or charts.context_from(results)
-    created = str(results.meta.get("created_at", ""))[:10]
     slides = [
         Slide(
             "title",
             f"Scale the AI? Evidence for {ctx.dataset}",
-            lines=(
-                charts.scorecard_title(results),
-                ctx.subtitle,
-                f"{ctx.n:,} rows · prepared {created} · Scalegate {ctx.version} · data "
-                f"{ctx.data_hash[:8] or 'n/a'}",
-            ),
+            lines=title_lines(results, ctx),
             notes="Scalegate judges, metric by metric, whether production keeps what the pilot "
             "promised, against the baseline without the AI.",
         ),
@@ -287,7 +334,7 @@ def build_slides(
             "The verdicts in numbers",
             notes="\n".join(f"{v.label}: {v.assumption}" for v in results.verdicts if v.assumption),
             table=verdict_table(results),
-            widths=(2.2, 2.6, 1.2, 2.2, 2.4, 1.0, 1.0),
+            widths=(1.9, 2.0, 0.9, 1.4, 1.0, 2.1, 1.8, 1.5, 1.0, 1.0),
         ),
         Slide(
             "value_at_scale",
@@ -304,7 +351,9 @@ def build_slides(
                 notes=" ".join(v.reasons)
                 + f"\nThe pilot alone said {VERDICT_LABELS[v.pilot_verdict]}: "
                 + " ".join(v.pilot_reasons)
-                + (f"\nMethod {v.method}: {v.assumption}" if v.assumption else ""),
+                + (
+                    f"\nMethod: {fmt.method_name(v.method)}. {v.assumption}" if v.assumption else ""
+                ),
                 chart=charts.pilot_vs_production_chart(results, v.metric, ctx),
             )
         )
@@ -329,7 +378,7 @@ def build_slides(
             notes="\n".join(v.worse_summary for v in results.verdicts if v.worse_summary),
             table=worst if len(worst) > 1 else None,
             lines=() if len(worst) > 1 else ("No site or channel effect could be estimated yet.",),
-            widths=(2.2, 2.4, 1.8, 2.2, 0.9, 3.0),
+            widths=(2.0, 2.2, 0.9, 1.4, 1.0, 2.2, 0.8, 2.4),
         )
     )
     mapped = _heatmap_metric(results)
@@ -441,20 +490,23 @@ def to_pptx(slides: list[Slide]) -> bytes:
         if k == 0:
             title.left, title.top, title.width, title.height = (
                 margin,
-                Inches(1.6),
+                Inches(0.4),
                 content_w,
-                Inches(1.4),
+                Inches(1.0),
             )
-            style(title.text_frame, 36, bold=True)
+            style(title.text_frame, 32, bold=True)
             subtitle = slide.placeholders[1]
             subtitle.left, subtitle.top, subtitle.width, subtitle.height = (
                 margin,
-                Inches(3.3),
+                Inches(1.5),
                 content_w,
-                Inches(2.5),
+                Inches(5.7),
             )
             subtitle.text = "\n".join(_text(line) for line in slide_spec.lines)
-            style(subtitle.text_frame, 18)
+            subtitle.text_frame.word_wrap = True
+            for paragraph in subtitle.text_frame.paragraphs:
+                paragraph.alignment = 1  # left: a page of sentences reads from the left edge
+            style(subtitle.text_frame, 16)
         else:
             title.left, title.top, title.width, title.height = (
                 margin,
@@ -538,7 +590,8 @@ def _pdf_fonts() -> tuple[str, str]:
 
 
 def to_pdf(slides: list[Slide]) -> bytes:
-    """The slides as a 16:9 PDF, one page each, the speaker notes printed beneath."""
+    """The slides as a 16:9 PDF, one page each (a long table continues on the next). The speaker
+    notes stay in the PPTX: printed, they doubled the pack with dense pages."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.utils import ImageReader
@@ -549,11 +602,9 @@ def to_pdf(slides: list[Slide]) -> bytes:
     width, height = SLIDE_W_IN * 72, SLIDE_H_IN * 72
     margin = 0.45 * 72
     body = ParagraphStyle("body", fontName=regular, fontSize=16, leading=21)
+    title_style = ParagraphStyle("title", fontName=regular, fontSize=15, leading=19, spaceAfter=7)
     cell_style = ParagraphStyle("cell", fontName=regular, fontSize=10, leading=12.5)
     head_style = ParagraphStyle("head", parent=cell_style, fontName=bold)
-    note_style = ParagraphStyle(
-        "note", fontName=regular, fontSize=8, leading=10, textColor=colors.HexColor("#444444")
-    )
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
     canvas.setTitle("Scalegate board pack")
@@ -562,28 +613,12 @@ def to_pdf(slides: list[Slide]) -> bytes:
     def paragraphs(text: str, style: ParagraphStyle) -> list[Paragraph]:
         return [Paragraph(escape(_text(part)), style) for part in text.split("\n") if part.strip()]
 
-    def notes_pages(story: list[Paragraph], top: float, title: str) -> None:
-        # Notes fill the space left on the page, then continue on pages of their own.
-        fresh = False
-        while story:
-            before = len(story)
-            frame = Frame(margin, margin * 0.6, width - 2 * margin, max(top - margin * 0.6, 1))
-            frame.addFromList(story, canvas)
-            if fresh and len(story) == before:
-                story.pop(0)  # cannot fit even a whole page: leave it out rather than loop
-            if not story:
-                break
-            canvas.showPage()
-            canvas.setFont(bold, 16)
-            canvas.drawString(margin, height - margin - 10, _text(f"{title}: speaker notes"))
-            top, fresh = height - margin - 24, True
-
     for k, slide in enumerate(slides):
         if k == 0:
-            canvas.setFont(bold, 30)
-            canvas.drawString(margin, height - 2.2 * 72, _text(slide.title))
-            story = paragraphs("\n".join(slide.lines), body)
-            Frame(margin, 1.2 * 72, width - 2 * margin, height - 3.7 * 72).addFromList(
+            canvas.setFont(bold, 28)
+            canvas.drawString(margin, height - 1.1 * 72, _text(slide.title))
+            story = paragraphs("\n".join(slide.lines), title_style)
+            Frame(margin, 0.5 * 72, width - 2 * margin, height - 1.8 * 72).addFromList(
                 story, canvas
             )
             canvas.showPage()
@@ -592,7 +627,7 @@ def to_pdf(slides: list[Slide]) -> bytes:
         canvas.drawString(margin, height - margin - 16, _text(slide.title))
         top = height - margin - 34
         if slide.png:
-            box_w, box_h = width - 2 * margin, top - margin - 80
+            box_w, box_h = width - 2 * margin, top - margin * 0.6
             w, h = _fit(_png_size(slide.png), box_w, box_h)
             image = ImageReader(io.BytesIO(slide.png))
             canvas.drawImage(image, margin + (box_w - w) / 2, top - h, w, h)
@@ -638,8 +673,6 @@ def to_pdf(slides: list[Slide]) -> bytes:
             frame = Frame(margin, margin, width - 2 * margin, top - margin)
             frame.addFromList(story, canvas)
             top = margin + 60
-        if slide.notes:
-            notes_pages(paragraphs(slide.notes, note_style), top, slide.title)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -681,8 +714,8 @@ def write_pack(
     written[1].write_bytes(to_pdf(slides))
     charted = [s for s in slides if s.chart is not None]
     for k, slide in enumerate(charted, start=1):
-        for fmt in ("png", "svg"):
-            path = out / f"chart_{k:02d}_{slide.key}.{fmt}"
-            path.write_bytes(getattr(slide, fmt))
+        for kind in ("png", "svg"):
+            path = out / f"chart_{k:02d}_{slide.key}.{kind}"
+            path.write_bytes(getattr(slide, kind))
             written.append(path)
     return written

@@ -17,12 +17,14 @@ from typing import Any, cast
 
 import pandas as pd
 
+from analytics.core import fmt
 from analytics.core.catalog import Catalog, Metric, Settings, apply_overrides
 from analytics.core.errors import ScalegateError
 from analytics.core.types import Grain
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.engine.aggregate import Filters
+from analytics.present import charts
 
 GRAINS: tuple[Grain, ...] = ("week", "month")
 
@@ -97,10 +99,16 @@ def catalog_to_json(catalog: Catalog) -> str:
 def catalog_from_json(text: str) -> Catalog:
     doc = json.loads(text)
     metrics = tuple(
-        Metric(**{**spec, "guards": tuple(spec.get("guards") or ())})
+        Metric(
+            **{
+                **spec,
+                "guards": tuple(spec.get("guards") or ()),
+                "overlaps": tuple(spec.get("overlaps") or ()),
+            }
+        )
         for spec in doc["metrics"].values()
     )
-    return Catalog(metrics, Settings(**doc["settings"]))
+    return Catalog(metrics, Settings(**doc["settings"]), doc.get("source", "keyword guesses"))
 
 
 # URL keys: short, stable, documented here once.
@@ -212,38 +220,54 @@ def fit_view(view: View, options: Options) -> View:
 
 
 def _finite(x: float | None) -> bool:
-    return x is not None and isinstance(x, int | float) and math.isfinite(x)
+    return fmt.finite(x)
 
 
 def fmt_pct(x: float | None, signed: bool = True) -> str:
-    """A relative change as a percentage (`+12.3%`), or `n/a`."""
-    if not _finite(x):
-        return "n/a"
-    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.0f}%"
+    """A relative change as a percentage (`+12.3%`), or a share (`38%`); `n/a` without one."""
+    return fmt.pct(x) if signed else fmt.pct(x, signed=False, digits=0)
 
 
 def fmt_ci(ci: Sequence[float] | None) -> str:
     """An interval of relative changes: `-18.0% to -12.1%`."""
-    if not ci or not all(_finite(v) for v in ci):
-        return "n/a"
-    return f"{fmt_pct(ci[0])} to {fmt_pct(ci[1])}"
+    return fmt.pct_interval(ci)
 
 
-def fmt_money(x: float | None) -> str:
-    """A yearly amount, rounded to what a board reads: `1.2M`, `340k`, `-12k`."""
-    if not _finite(x):
-        return "n/a"
-    sign = "-" if x < 0 else ""
-    a = abs(float(x))
-    if a >= 1e6:
-        return f"{sign}{a / 1e6:.1f}M"
-    if a >= 1e3:
-        return f"{sign}{a / 1e3:.0f}k"
-    return f"{sign}{a:.0f}"
+def fmt_money(x: float | None, currency: str = "") -> str:
+    return fmt.money(x, currency)
 
 
 def fmt_count(x: int | float | None) -> str:
-    return "n/a" if not _finite(x) else f"{int(x):,}"
+    return fmt.count(x)
+
+
+def interval_sentence(results: Results) -> str:
+    """The level of the verdicts' intervals in words, once per view."""
+    if not results.verdicts:
+        return fmt.interval_words(1 - _alpha(results), 1)
+    return fmt.interval_words(results.verdicts[0].ci_level, len(results.verdicts))
+
+
+def _alpha(results: Results) -> float:
+    return float(results.meta.get("settings", {}).get("alpha", 0.05))
+
+
+def catalog_sentence(results: Results) -> str:
+    """Which catalog the analysis used: a file's name, or keyword guesses."""
+    source = str(results.meta.get("catalog_source") or "keyword guesses")
+    if source == "keyword guesses":
+        return "Catalog: keyword guesses (no catalog file was given; check the Data page)."
+    return f"Catalog: {source}."
+
+
+def value_lines(results: Results) -> tuple[str, tuple[str, ...]]:
+    """Value at scale in words: the headline, then what is not counted (or what is needed)."""
+    total = results.value_total
+    if total is None:
+        return "No outcome was judged, so nothing is priced.", ()
+    if total.needs:
+        return "Value at scale needs " + "; and ".join(total.needs) + ".", ()
+    return charts.value_title(results) + ".", tuple(charts.not_counted_lines(results))
 
 
 # -- what the pages draw --------------------------------------------------------------------------
@@ -253,9 +277,9 @@ def fmt_count(x: int | float | None) -> str:
 class Answer:
     """One outcome metric's answer, as the home page states it.
 
-    `promised` and `delivered` are improvements (positive = better, like the verdict reasons
-    and the scorecard), or money a year where the metric has a value per unit; `plain` says
-    in words which way the metric itself moved.
+    `promised` and `delivered` are improvements (positive = better, like the verdict reasons and
+    the scorecard), `change` the raw change of the metric in production beside it; the interval
+    is the verdict's, at its level. `reasons` are the verdict's reasons, whole.
     """
 
     metric: str
@@ -267,9 +291,14 @@ class Answer:
     promised: str
     delivered: str
     delivered_ci: str
+    change: str
     retention: str
     plain: str
-    reason: str
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        return " ".join(self.reasons)
 
 
 def _moved(label: str, lift: float | None, where: str) -> str:
@@ -298,18 +327,11 @@ def _good_ci(sign: int, ci: Sequence[float]) -> str:
 
 def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
     """One answer per outcome metric: its verdict, what the pilot promised, what production gives."""
-    values = {v.metric: v for v in results.value_at_scale}
     out = []
     for v in results.verdicts:
         sign = catalog.get(v.metric).sign if v.metric in catalog.ids else 1
-        value = values.get(v.metric)
-        if value is not None:
-            promised, delivered = fmt_money(value.promised), fmt_money(value.delivered)
-            delivered_ci = " to ".join(fmt_money(x) for x in value.delivered_ci) + " a year"
-        else:
-            promised, delivered = fmt_pct(sign * v.pilot_estimate), fmt_pct(sign * v.estimate)
-            delivered_ci = _good_ci(sign, v.ci)
         better = "lower" if sign < 0 else "higher"
+        lo, hi = sorted((sign * v.ci[0], sign * v.ci[1]))
         out.append(
             Answer(
                 metric=v.metric,
@@ -318,12 +340,13 @@ def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
                 verdict_label=VERDICT_LABELS[v.verdict],
                 pilot_verdict=v.pilot_verdict,
                 pilot_label=VERDICT_LABELS[v.pilot_verdict],
-                promised=promised,
-                delivered=delivered,
-                delivered_ci=delivered_ci,
+                promised=fmt.pct(sign * v.pilot_estimate),
+                delivered=fmt.pct(sign * v.estimate),
+                delivered_ci=f"{fmt.pct_interval((lo, hi))} ({fmt.level(v.ci_level)})",
+                change=fmt.pct(v.estimate),
                 retention=fmt_pct(v.retention, signed=False) if v.retention is not None else "n/a",
                 plain=f"{_story(v.label, v.estimate, v.pilot_estimate)}; {better} is better.",
-                reason=v.reasons[0] if v.reasons else "",
+                reasons=v.reasons,
             )
         )
     return tuple(out)
@@ -338,21 +361,30 @@ def verdict_counts(results: Results) -> dict[str, int]:
 
 
 def pilot_production_table(results: Results, catalog: Catalog) -> pd.DataFrame:
-    """Per shown metric: adjusted pilot lift, production lift and the share production keeps."""
+    """Per shown metric: the adjusted pilot and production improvements (positive = better)
+    beside their raw changes, production's interval (the verdict's, for an outcome) and the
+    share of the pilot's improvement production keeps."""
     retention = {r.metric: r.retention for r in results.retention if r.slice_type == "overall"}
     rows = []
     for metric in catalog.metrics:
-        pilot = results.effect(metric.id, "pilot_vs_baseline")
-        production = results.effect(metric.id, "production_vs_baseline")
-        if pilot is None and production is None:
+        phases = {p.phase: p for p in charts.phase_effects(results, metric.id)}
+        if not phases:
             continue
+        pilot, production = phases.get("pilot"), phases.get("production")
         rows.append(
             {
                 "Metric": metric.label,
                 "Better when": metric.direction,
-                "Pilot lift": fmt_pct(pilot.lift if pilot else None),
-                "Production lift": fmt_pct(production.lift if production else None),
-                "Production interval": fmt_ci(production.lift_ci if production else None),
+                "Pilot improvement": fmt.pct(pilot.improvement if pilot else None),
+                "Pilot change": fmt.pct(pilot.change if pilot else None),
+                "Improvement": fmt.pct(production.improvement if production else None),
+                "Change": fmt.pct(production.change if production else None),
+                "Interval (improvement)": (
+                    f"{fmt.pct_interval((production.low, production.high))} "
+                    f"({fmt.level(production.level)})"
+                    if production
+                    else "n/a"
+                ),
                 "Retention": fmt_pct(retention.get(metric.id), signed=False),
             }
         )
@@ -368,34 +400,38 @@ def site_lists(results: Results, metric_id: str) -> tuple[tuple[str, ...], tuple
 
 
 def worst_slices(results: Results, catalog: Catalog, metric_id: str, n: int = 5) -> pd.DataFrame:
-    """The slices where production does worst against baseline, worst first (good = positive).
+    """The slices where production does worst against baseline, worst first: the improvement
+    (positive = better) beside the raw change, with its interval at 1 - alpha.
 
     Sites and channels come from the adjusted model, each against its own counterfactual (the
     verdicts use the same numbers); naive before/after slices are left out on purpose.
     """
     metric = catalog.get(metric_id)
+    level = 1 - _alpha(results)
     rows = []
     for e in results.effects:
         if e.metric != metric_id or e.comparison != "production_vs_baseline":
             continue
         if e.slice_type not in ("site", "channel") or not e.adjusted or not _finite(e.lift):
             continue
+        lo, hi = sorted((metric.sign * e.lift_ci[0], metric.sign * e.lift_ci[1]))
         rows.append(
             {
                 "Slice": str(e.slice),
                 "Kind": e.slice_type,
-                "Production lift": e.lift,
-                "Interval": fmt_ci(e.lift_ci),
+                "Better when": metric.direction,
+                "Improvement": metric.sign * e.lift,
+                "Change": fmt.pct(e.lift),
+                f"Interval (improvement, {fmt.level(level)})": fmt.pct_interval((lo, hi)),
                 "Production rows": e.n_a,
-                "_good": metric.sign * e.lift,
             }
         )
+    columns = ["Slice", "Kind", "Better when", "Improvement", "Change"]
+    columns += [f"Interval (improvement, {fmt.level(level)})", "Production rows"]
     if not rows:
-        return pd.DataFrame(
-            columns=["Slice", "Kind", "Production lift", "Interval", "Production rows"]
-        )
-    frame = pd.DataFrame(rows).sort_values("_good").head(n).drop(columns="_good")
-    frame["Production lift"] = frame["Production lift"].map(fmt_pct)
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows, columns=columns).sort_values("Improvement").head(n)
+    frame["Improvement"] = frame["Improvement"].map(fmt.pct)
     return frame.reset_index(drop=True)
 
 
@@ -481,6 +517,7 @@ CATALOG_COLUMNS = (
     "unit",
     "min_effect",
     "value_per_unit",
+    "adds_to_total",
     "guardrail",
     "guards",
 )
@@ -499,6 +536,7 @@ def catalog_frame(catalog: Catalog) -> pd.DataFrame:
             "unit": m.unit,
             "min_effect": m.min_effect,
             "value_per_unit": m.value_per_unit,
+            "adds_to_total": m.adds_to_total,
             "guardrail": m.guardrail,
             "guards": list(m.guards),
         }
@@ -535,6 +573,8 @@ def _row_spec(row: Mapping[str, Any]) -> dict[str, Any]:
     guards = row.get("guards")
     if guards is not None and not isinstance(guards, str) and len(guards):
         spec["guards"] = [str(g) for g in guards]
+    if "adds_to_total" in row and not _blank(row.get("adds_to_total")):
+        spec["adds_to_total"] = bool(row["adds_to_total"])
     return spec
 
 
@@ -550,6 +590,7 @@ def _same(metric: Metric, row: Mapping[str, Any]) -> bool:
         and num(row.get("min_effect")) == metric.min_effect
         and num(row.get("value_per_unit")) == metric.value_per_unit
         and num(row.get("guardrail")) == metric.guardrail
+        and bool(row.get("adds_to_total", metric.adds_to_total)) == metric.adds_to_total
         and tuple(row.get("guards") or ()) == metric.guards
     )
 
@@ -668,7 +709,7 @@ def projection_note(
     lo, hi = row.ci
     return "caption", (
         f"Projected from {row.baseline_periods:,} baseline {unit}s before the AI "
-        f"({str(row.method).replace('_', ' ')}). Observed minus projected, summed over the "
+        f"({fmt.method_name(row.method)}). Observed minus projected, summed over the "
         f"production {unit}s: {row.cumulative_effect:,.4g} (interval {lo:,.4g} to {hi:,.4g})."
         + (f" {row.note}" if row.note else "")
     )

@@ -41,7 +41,7 @@ _SCHEMA = (
         dataset_id INTEGER NOT NULL, position INTEGER NOT NULL, metric_id VARCHAR NOT NULL,
         label VARCHAR NOT NULL, unit VARCHAR, kind VARCHAR NOT NULL, direction VARCHAR NOT NULL,
         min_effect DOUBLE NOT NULL, value_per_unit DOUBLE, guardrail DOUBLE, guards JSON,
-        guessed BOOLEAN NOT NULL)""",
+        guessed BOOLEAN NOT NULL, adds_to_total BOOLEAN DEFAULT false, overlaps_with JSON)""",
     """CREATE TABLE IF NOT EXISTS decisions (
         id INTEGER NOT NULL, dataset_id INTEGER NOT NULL, decided_at TIMESTAMP NOT NULL,
         decision VARCHAR NOT NULL, owner VARCHAR NOT NULL, rationale VARCHAR, answers JSON,

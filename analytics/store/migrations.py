@@ -16,6 +16,7 @@ the original as `<file>.bak-<old version>` and only then puts the upgraded copy 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import duckdb
@@ -41,6 +42,68 @@ def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
         day_cells.build_from_table(cur, dataset_id)
 
 
+# The defaults of schema 2's settings: a stored dataset whose settings and metrics all hold them
+# was loaded without a catalog, so its annual volume of 120,000 is a default nobody entered.
+_OLD_DEFAULTS = {
+    "alpha": 0.05,
+    "min_production_rows": 30,
+    "min_production_sites": 2,
+    "retention_floor": 0.5,
+    "grain": "month",
+    "run_cost_per_year": 0.0,
+}
+_OLD_VOLUME = 120_000.0
+_MONEY_UNITS = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN")
+_MONEY_UNITS += ("€", "$", "£", "¥")
+
+
+def _from_a_catalog(cur: duckdb.DuckDBPyConnection, dataset_id: int, settings: dict) -> bool:
+    """Whether a catalog file shaped this dataset: a setting off its old default, a guardrail,
+    or a value per unit other than the automatic 1 of a money column."""
+    if any(settings.get(k, v) != v for k, v in _OLD_DEFAULTS.items()):
+        return True
+    if settings.get("annual_volume", _OLD_VOLUME) != _OLD_VOLUME:
+        return True
+    return bool(
+        cur.execute(
+            "SELECT count(*) FROM metrics WHERE dataset_id = $id AND (guardrail IS NOT NULL "
+            "OR (value_per_unit IS NOT NULL AND (value_per_unit <> 1.0 "
+            "OR upper(coalesce(unit, '')) NOT IN (SELECT unnest($money)))))",
+            {"id": dataset_id, "money": list(_MONEY_UNITS)},
+        ).fetchone()[0]
+    )
+
+
+def _money_given(cur: duckdb.DuckDBPyConnection) -> None:
+    """3 -> 4: money inputs marked "not given" unless a catalog gave them.
+
+    Schema 2 gave every dataset an annual volume of 120,000 and every money column a value of 1
+    per unit, whether or not anyone entered them. A dataset that shows no sign of a catalog
+    loses both (its annual volume becomes null: not given); one loaded with a catalog keeps them
+    and is marked as catalogued. Metrics gain `adds_to_total` (false) and `overlaps_with`.
+    """
+    cur.execute("ALTER TABLE metrics ADD COLUMN IF NOT EXISTS adds_to_total BOOLEAN DEFAULT false")
+    cur.execute("ALTER TABLE metrics ADD COLUMN IF NOT EXISTS overlaps_with JSON")
+    cur.execute("UPDATE metrics SET adds_to_total = false WHERE adds_to_total IS NULL")
+    rows = cur.execute("SELECT id, settings FROM datasets ORDER BY id").fetchall()
+    for dataset_id, text in rows:
+        settings = json.loads(text) if text else {}
+        if _from_a_catalog(cur, dataset_id, settings):
+            settings.setdefault("catalog_source", "a catalog file (stored before names were kept)")
+        else:
+            settings["annual_volume"] = None
+            settings["catalog_source"] = "keyword guesses"
+            cur.execute(
+                "UPDATE metrics SET value_per_unit = NULL WHERE dataset_id = $id "
+                "AND value_per_unit = 1.0 AND upper(coalesce(unit, '')) IN (SELECT unnest($m))",
+                {"id": dataset_id, "m": list(_MONEY_UNITS)},
+            )
+        cur.execute(
+            "UPDATE datasets SET settings = $s WHERE id = $id",
+            {"s": json.dumps(settings), "id": dataset_id},
+        )
+
+
 def _watching(cur: duckdb.DuckDBPyConnection) -> None:
     """4 -> 5: the load history (appends) and alert acknowledgements, with a record of each
     dataset's first load."""
@@ -58,6 +121,7 @@ LEDGER: dict[int, tuple[str, Step]] = {
         "weighted day cells (weight totals and the sums HC1 and clusters need)",
         _weighted_day_cells,
     ),
+    4: ("money inputs nobody gave marked not given; adds_to_total, overlaps", _money_given),
     5: ("load history (appends) and alert acknowledgements", _watching),
 }
 SCHEMA_VERSION = max(LEDGER)
