@@ -54,9 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m analytics", description="Scalegate from the command line.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     load = sub.add_parser("load", help="load files as one dataset and print the report")
-    _add_inputs(load, files_required=True)
+    _add_inputs(load, files_required=False)
     load.add_argument("--name", help="dataset name (default: the first file's name)")
     load.add_argument("--strict", action="store_true", help="refuse any file with a bad row")
+    load.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where the day cells are computed (spark: the rows stay in the lake)",
+    )
+    load.add_argument("--spark-remote", metavar="sc://HOST:PORT", help="Spark Connect server")
+    load.add_argument("--table", metavar="NAME", help="a table of the Spark catalog")
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     init = sub.add_parser("init-sample", help="load the bundled sample if nothing is loaded")
@@ -67,7 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
 def _run(args: argparse.Namespace) -> int:
     from analytics.cli import commands
 
+    if args.command == "load" and args.engine == "spark":
+        from analytics.cli.spark import load_spark
+
+        return load_spark(
+            args.files,
+            table=args.table,
+            remote=args.spark_remote,
+            db=args.db,
+            name=args.name,
+            mapping=_pairs(args.map, "--map"),
+            phase_map=_pairs(args.phase_map, "--phase-map"),
+            catalog=Path(args.catalog) if args.catalog else None,
+            strict=args.strict,
+        )
     if args.command == "load":
+        if args.table or args.spark_remote:
+            raise ScalegateError("--table and --spark-remote need --engine spark.")
+        if not args.files:
+            raise ScalegateError("Give at least one file to load (see --help).")
         return commands.load(
             args.files,
             db=args.db,
