@@ -57,7 +57,16 @@ def test_stored_cells_equal_a_group_by_of_the_cleaned_rows(store: Store) -> None
     cur = store.cursor()
     stored = summarise_days(cur, result.dataset_id, ["cost", "accuracy"])
     fresh = _group_by_rows(cur, result.dataset_id)
-    pd.testing.assert_frame_equal(_sorted(stored), _sorted(fresh), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        _sorted(stored)[list(fresh.columns)], _sorted(fresh), check_dtype=False
+    )
+    # Unweighted rows are the case w = 1: W = S2 = n, Q1 = 0, Q2 = m2, volume = rows.
+    for k in (0, 1):
+        assert (stored[f"w{k}"] == stored[f"n{k}"]).all()
+        assert (stored[f"s2{k}"] == stored[f"n{k}"]).all()
+        assert (stored[f"q1{k}"] == 0).all()
+        assert (stored[f"q2{k}"] == stored[f"m2{k}"]).all()
+    assert (stored["volume"] == stored["rows"]).all()
     # Worked by hand: the 1 January cell holds 10 and 12; inf and NaN were stored as missing.
     jan1 = stored[stored["date"] == pd.Timestamp("2024-01-01")].iloc[0]
     assert (jan1["rows"], jan1["n0"], jan1["mean0"], jan1["m20"]) == (2, 2, 11.0, 2.0)

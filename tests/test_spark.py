@@ -21,6 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from weighted_panels import CATALOG as WEIGHTED_CATALOG
+from weighted_panels import store_weighted, weighted_rows
 
 from analytics.__main__ import main
 from analytics.core.errors import ScalegateError
@@ -104,15 +106,8 @@ def _cells(store: Store, dataset_id: int) -> pd.DataFrame:
 
 def test_spark_cells_equal_duckdb_cells(loaded: dict[str, Any]) -> None:
     store = loaded["store"]
-    ours, theirs = _cells(store, loaded["spark"]), _cells(store, loaded["csv"])
-    assert list(ours.columns) == list(theirs.columns)
-    assert ours[KEYS].equals(theirs[KEYS])  # the same days, UTC whatever the session's zone
-    for column in ours.columns[4:]:
-        a, b = ours[column].to_numpy(float), theirs[column].to_numpy(float)
-        if column == "rows" or column.startswith("n:"):
-            np.testing.assert_array_equal(a, b, err_msg=column)
-        else:
-            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12, err_msg=column)
+    # The same days (UTC whatever the session's zone), counts and sums.
+    _same_cells(_cells(store, loaded["spark"]), _cells(store, loaded["csv"]))
     csv_info = store.dataset(loaded["csv"])
     spark_info = store.dataset(loaded["spark"])
     assert (spark_info.rows, spark_info.rejected) == (csv_info.rows, csv_info.rejected)
@@ -224,6 +219,45 @@ def test_the_same_source_again_changes_nothing(
     assert code == 0
     assert "already loaded as dataset Lake" in capsys.readouterr().out
     assert len(open_store(loaded["db"]).datasets()) == before
+
+
+def _same_cells(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    assert list(ours.columns) == list(theirs.columns)
+    assert ours[KEYS].equals(theirs[KEYS])
+    for column in ours.columns[4:]:
+        a, b = ours[column].to_numpy(float), theirs[column].to_numpy(float)
+        if column == "rows" or column.startswith("n:"):
+            np.testing.assert_array_equal(a, b, err_msg=column)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9, err_msg=column)
+
+
+def test_a_weighted_source_gives_the_cells_of_the_local_load(spark: Any, tmp_path: Path) -> None:
+    """Rows that each summarise `weight` contacts: Spark's two-pass sums equal those DuckDB
+    stores for the same rows in an observation table with its weight column, and the
+    analyses agree (weighted: the volumes are reported)."""
+    from analytics.cli.report import effective_catalog
+    from analytics.decide.analysis import analyse
+
+    rows = weighted_rows()
+    rows.loc[5, "weight"] = 0.0  # a row of no volume counts in no sum
+    local, local_id = store_weighted(rows)
+    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False), tmp_path / "w.parquet")
+    (tmp_path / "w.toml").write_text(WEIGHTED_CATALOG, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    code = main(
+        ["load", str(tmp_path / "w.parquet"), "--engine", "spark", "--db", str(db)]
+        + ["--catalog", str(tmp_path / "w.toml")]
+    )
+    assert code == 0
+    store = open_store(db)
+    (info,) = store.datasets()
+    _same_cells(_cells(store, info.id), _cells(local, local_id))
+    ours = analyse(store, info.id, effective_catalog(store, info.id)).to_dict()
+    theirs = analyse(local, local_id, effective_catalog(local, local_id)).to_dict()
+    assert ours["dataset"]["volume"] == pytest.approx(rows["weight"].sum())
+    for key in ("dataset", "verdicts", "effects"):
+        _close(ours[key], theirs[key], key)
 
 
 def _refused(args: list[str], capsys: pytest.CaptureFixture[str], db: Path) -> str:

@@ -5,6 +5,11 @@ any schema change of round 2 (see tests/fixtures/README.md for how). It holds tw
 25th row of the sample with the sample's catalog and a recorded "go" decision, and a small weekly
 helpdesk file loaded without a catalog. `schema2_results.json` is what that version's analysis
 said of them. Each later schema adds a fixture here and a row to FIXTURES.
+
+`tests/fixtures/schema3.duckdb` was written by schema 3 (weighted day cells): the same two
+datasets and decision, and a weighted weekly helpdesk export (a `weight` column of contacts)
+with a recorded "fix first" decision; `schema3_results.json` is that version's dataset block,
+effects and verdicts of the weighted dataset.
 """
 
 from __future__ import annotations
@@ -14,17 +19,21 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from analytics.core.catalog import read_catalog
 from analytics.decide.analysis import analyse
 from analytics.decide.decisions import list_decisions
+from analytics.engine.aggregate import summarise_days
 from analytics.ingest.load import Source, load_files
+from analytics.store import day_cells
 from analytics.store.database import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE_CATALOG = Path(__file__).parent.parent / "data" / "sample_catalog.toml"
-DB_FIXTURES = ["schema2.duckdb"]
+DB_FIXTURES = ["schema2.duckdb", "schema3.duckdb"]
+WEIGHTED = "Helpdesk by contacts (weighted)"
 
 
 @pytest.fixture(params=DB_FIXTURES)
@@ -42,7 +51,7 @@ def _expected() -> dict[str, Any]:
 def test_old_database_keeps_its_datasets_and_catalogs(old_db: Path) -> None:
     store = Store(old_db)
     infos = {d.name: d for d in store.datasets()}
-    assert set(infos) == {"Sample every 25th row", "Helpdesk weekly (no catalog)"}
+    assert set(infos) - {WEIGHTED} == {"Sample every 25th row", "Helpdesk weekly (no catalog)"}
     assert infos["Sample every 25th row"].rows == 6000
     assert infos["Helpdesk weekly (no catalog)"].rows == 24
     expected = _expected()
@@ -100,3 +109,58 @@ def test_old_database_analyses_as_a_fresh_load_of_the_same_file(old_db: Path) ->
         recorded["date_max"],
     )
     assert old["dataset"]["phases"] == recorded["phases"]
+
+
+def test_every_dataset_has_weighted_day_cells_equal_to_a_fresh_build(old_db: Path) -> None:
+    """After opening, every dataset's day cells are in the weighted format (schema 3) and equal
+    the cells built afresh from its rows (for unweighted rows: W = S2 = n, Q1 = 0, Q2 = m2)."""
+    store = Store(old_db)
+    cur = store.cursor()
+    for info in store.datasets():
+        assert day_cells.has_weight_sums(cur, info.id)
+        metrics = day_cells.metric_columns(cur, info.id)
+        stored = summarise_days(cur, info.id, metrics)
+        with store.transaction() as tx:
+            day_cells.build_from_table(tx, info.id)
+        fresh = summarise_days(cur, info.id, metrics)
+        keys = ["phase", "site", "channel", "date"]
+        stored, fresh = (f.sort_values(keys).reset_index(drop=True) for f in (stored, fresh))
+        pd.testing.assert_frame_equal(stored, fresh, check_exact=False, rtol=1e-12)
+        if not day_cells.is_weighted(cur, info.id):
+            for k in range(len(metrics)):
+                assert (stored[f"w{k}"] == stored[f"n{k}"]).all()
+                assert (stored[f"q1{k}"] == 0).all()
+                assert (stored[f"q2{k}"] == stored[f"m2{k}"]).all()
+
+
+def test_the_weighted_dataset_of_schema_3_keeps_its_weights_and_decision(tmp_path: Path) -> None:
+    """schema3.duckdb's weighted dataset, opened by today's version, analyses as the same rows
+    stored afresh, and its recorded dataset block and unadjusted effects are unchanged."""
+    from weighted_panels import RESOLUTION_CATALOG, peak_week_rows, store_weighted
+
+    copy = tmp_path / "schema3.duckdb"
+    shutil.copyfile(FIXTURES / "schema3.duckdb", copy)
+    store = Store(copy)
+    info = store.dataset(WEIGHTED)
+    assert day_cells.is_weighted(store.cursor(), info.id)
+    (decision,) = list_decisions(store, info.id)
+    assert (decision.decision, decision.owner) == ("fix_first", "Fixture COO")
+    old = analyse(store, info.id, read_catalog(store.cursor(), info.id)).to_dict()
+    fresh_store, ds = store_weighted(
+        peak_week_rows(0), ("resolution_rate",), RESOLUTION_CATALOG, name=WEIGHTED
+    )
+    new = analyse(fresh_store, ds, read_catalog(fresh_store.cursor(), ds)).to_dict()
+    recorded = json.loads((FIXTURES / "schema3_results.json").read_text(encoding="utf-8"))
+    assert old["dataset"] == new["dataset"] == recorded["dataset"]
+    assert old["dataset"]["volume"] == 253958.0 and old["dataset"]["cadence"] == "weekly"
+    for a, b in zip(old["verdicts"], new["verdicts"], strict=True):
+        assert (a["metric"], a["verdict"], a["method"]) == (b["metric"], b["verdict"], b["method"])
+        assert a["estimate"] == pytest.approx(b["estimate"], rel=1e-9)
+    was = [e for e in recorded["effects"] if not e["adjusted"]]
+    now = [e for e in old["effects"] if not e["adjusted"]]
+    assert len(was) == len(now) > 0
+    for a, b in zip(was, now, strict=True):
+        assert sorted(a) == sorted(b)
+        for key, value in a.items():
+            numeric = isinstance(value, float) or key.endswith("_ci")
+            assert b[key] == (pytest.approx(value, rel=1e-9) if numeric else value)

@@ -38,6 +38,7 @@ from analytics.engine.aggregate import (
     summarise_days,
     summary_from_days,
 )
+from analytics.engine.cadence import PhaseExtent, phase_extent
 from analytics.engine.compare import compare_all
 from analytics.store.database import Store
 
@@ -213,6 +214,7 @@ def _decide_metric(
     site_means: _Means,
     n_sites_dataset: int,
     family: int,
+    extent: PhaseExtent | None = None,
 ) -> tuple[MetricVerdict, list[SiteVerdict]]:
     settings = catalog.settings
     alpha = settings.alpha
@@ -241,6 +243,8 @@ def _decide_metric(
             retention_high=retention.ci_high if retention else None,
             breached=_guardrails(catalog, means, metric),
             note=(production.note if production else fit.overall.note),
+            periods=extent.periods if extent else 0,
+            period_unit=extent.unit if extent else "",
         ),
         settings,
     )
@@ -389,6 +393,8 @@ def _analyse(
     # One scan: day cells, from which months, weeks and the summary are merged.
     days = summarise_days(cur, dataset_id, ids, filters)
     summary = summary_from_days(days, count_rejected(cur, dataset_id))
+    # Aggregated rows: "more data" is said in the data's periods and sites (verdict rule 5).
+    extent = phase_extent(days, "production") if summary.weighted else None
     cells = cells_from_days(days, ids, filters.grain)
     if cells.empty:
         cells = cells.assign(n=cells["n"].astype("int64"))
@@ -489,7 +495,7 @@ def _analyse(
         if metric.kind != "outcome":
             continue
         verdict, per_site = _decide_metric(
-            metric, fit, catalog, means, site_means, len(summary.sites), family
+            metric, fit, catalog, means, site_means, len(summary.sites), family, extent
         )
         verdicts.append(verdict)
         site_verdicts.extend(per_site)

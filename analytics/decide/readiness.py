@@ -20,6 +20,7 @@ from analytics.decide.analysis import time_series
 from analytics.decide.decisions import DecisionRecord
 from analytics.decide.results import Results
 from analytics.engine.aggregate import Filters, data_quality_by_site
+from analytics.engine.cadence import DAILY, MONTHLY, WEEKLY
 from analytics.store.database import DatasetInfo, Store
 
 Signal = Literal["good", "concern", "unknown"]
@@ -47,9 +48,12 @@ QUESTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 # Thresholds for calling data quality a concern: beyond these, someone is fixing data by hand.
+# Gaps are judged against the data's own cadence (engine/cadence.py): a complete weekly file
+# has none, and one missing week (7 days) is a concern.
 MISSING_CONCERN = 0.05
 REJECTED_CONCERN = 0.01
 GAP_DAYS_CONCERN = 3
+CADENCES = {c.name: c for c in (DAILY, WEEKLY, MONTHLY)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,15 @@ def _owner(past: Sequence[DecisionRecord]) -> tuple[tuple[str, ...], Signal]:
     ), "good"
 
 
+def _gap(row: dict) -> str:
+    """The periods a site misses, in the unit of the data's own cadence ('2 weeks'); days
+    when the cadence is daily or not known."""
+    cadence = CADENCES.get(str(row.get("cadence")))
+    if cadence is None or cadence is DAILY or "periods_missing" not in row:
+        return DAILY.periods(int(row["days_missing"]))
+    return cadence.periods(int(row["periods_missing"]))
+
+
 def _pipeline(quality: pd.DataFrame, info: DatasetInfo | None) -> tuple[tuple[str, ...], Signal]:
     evidence: list[str] = []
     concern = False
@@ -104,14 +117,19 @@ def _pipeline(quality: pd.DataFrame, info: DatasetInfo | None) -> tuple[tuple[st
         for r in bad.itertuples(index=False):
             evidence.append(
                 f"{r.site}: {_pct(float(r.missing_share))} of values missing and "
-                f"{int(r.days_missing)} days without data."
+                f"{_gap(r._asdict())} without data."
             )
         concern |= not bad.empty
         if bad.empty:
-            evidence.append(
-                f"No site misses more than {_pct(MISSING_CONCERN)} of values or more than "
-                f"{GAP_DAYS_CONCERN} days."
+            cadence = (
+                CADENCES.get(str(quality["cadence"].iloc[0])) if "cadence" in quality else None
             )
+            gap = (
+                f"any {cadence.unit} of its {cadence.name} data"
+                if cadence is not None and cadence is not DAILY
+                else f"more than {GAP_DAYS_CONCERN} days"
+            )
+            evidence.append(f"No site misses more than {_pct(MISSING_CONCERN)} of values or {gap}.")
     if not evidence:
         return ("There is no data to judge the pipeline by.",), "unknown"
     return tuple(evidence), "concern" if concern else "good"

@@ -43,6 +43,10 @@ class Evidence:
     retention_high: float | None = None
     breached: tuple[str, ...] = ()  # guardrails breached, as readable phrases
     note: str = ""  # why there is no estimate, when there is none
+    # Aggregated (weighted) rows: each row is a site's period, so more data means more periods
+    # or more sites. period_unit names the data's cadence ("week"); "" for rows that are cases.
+    periods: int = 0
+    period_unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,27 @@ def rows_needed(n: int, estimate: float, low: float, high: float, delta: float) 
     return needed if needed >= 0 else None
 
 
+def _plural(count: int, unit: str) -> str:
+    return f"{count:,} {unit}{'' if count == 1 else 's'}"
+
+
+def _more_periods(e: Evidence, estimate: float, low: float, high: float, delta: float) -> str:
+    """Rule 5 for aggregated rows: the half-width shrinks as 1/√(periods × sites), so the same
+    factor is said as more periods at the current sites or more sites over the same periods."""
+    if not e.period_unit or e.periods < 1 or e.n_sites < 1:
+        return ""
+    periods = rows_needed(e.periods, estimate, low, high, delta)
+    sites = rows_needed(e.n_sites, estimate, low, high, delta)
+    if not periods or not sites:
+        return ""
+    where = "production" if e.phase == "production" else e.phase
+    return (
+        f" About {_plural(periods, 'more ' + e.period_unit)} of {where} at its "
+        f"{_plural(e.n_sites, 'site')}, or about {_plural(sites, 'more site')} over the same "
+        f"{_plural(e.periods, e.period_unit)}, would settle it."
+    )
+
+
 def decide(e: Evidence, settings: Settings) -> Decision:
     """Apply rules 1-5 in order; the first that holds gives the verdict."""
     m, delta = e.metric, e.metric.min_effect
@@ -111,9 +136,14 @@ def decide(e: Evidence, settings: Settings) -> Decision:
 
     # Rule 1: enough evidence to judge at all.
     if e.n_rows < settings.min_production_rows:
+        spread = (
+            f" ({_plural(e.n_sites, 'site')} over {_plural(e.periods, e.period_unit)})"
+            if e.period_unit and e.periods
+            else ""
+        )
         return result(
             "need_more_data",
-            f"Only {e.n_rows} {where} rows of {m.label}; at least "
+            f"Only {e.n_rows} {where} rows{spread} of {m.label}; at least "
             f"{settings.min_production_rows} are needed to judge.",
             needed=settings.min_production_rows - e.n_rows,
         )
@@ -173,6 +203,8 @@ def decide(e: Evidence, settings: Settings) -> Decision:
     # Rule 5: we do not know yet.
     needed = rows_needed(e.n_rows, est, lo, hi, delta)
     more = f" About {needed:,} more {where} rows would settle it." if needed else ""
+    if e.period_unit:
+        more = _more_periods(e, est, lo, hi, delta)
     return result(
         "need_more_data",
         f"Inconclusive: the {numbers}; the interval is too wide to tell a worthwhile effect "

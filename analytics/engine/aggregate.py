@@ -1,8 +1,8 @@
 """Cells from the day cells stored at load; statistics never see raw rows.
 
-A cell is (metric, phase, site, channel, period) with n, the mean and the sum of squared
-deviations m2, from DuckDB's `avg` and `var_samp` (stable: no Σx² − (Σx)²/n on raw values).
-The day cells (day_cells.py) are read with the filters and pooled into months or weeks here.
+A cell is (metric, phase, site, channel, period) with the sums of engine/sums.py: rows n, weight
+total w, weighted mean, m2, s2, q1, q2 (unweighted data: w = s2 = n, q1 = 0, q2 = m2). The day
+cells (day_cells.py) are read with the filters and merged exactly into months or weeks here.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ import numpy as np
 import pandas as pd
 
 from analytics.core.types import Grain
+from analytics.engine import sums
+from analytics.engine.cadence import detect_cadence, gaps_by_site
 from analytics.store.database import cells_table_name
-from analytics.store.day_cells import m2_column, mean_column, n_column
+from analytics.store.day_cells import has_weight_sums, is_weighted, n_column, sum_column
 
-CELL_COLUMNS = ("metric", "phase", "site", "channel", "period", "n", "mean", "m2")
+CELL_COLUMNS = ("metric", "phase", "site", "channel", "period", *sums.SUMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,36 +102,33 @@ def group_labels(columns: Mapping[str, Any]) -> tuple[np.ndarray, pd.DataFrame]:
 def pool_by_label(
     labels: np.ndarray, groups: int, n: np.ndarray, mean: np.ndarray, m2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """n, mean and m2 of the union of the cells in each group (cells with n = 0 are ignored).
-
-    Chan's formula: m2 = Σ m2_c + Σ n_c (mean_c − mean)², stable however large the mean.
-    Groups without rows have n = 0 and NaN mean.
-    """
+    """n, mean and m2 of the union of unweighted cells in each group (sums.pool with w = n)."""
     n = np.asarray(n, dtype=float)
-    has = n > 0
-    mean = np.where(has, mean, 0.0)
-    total = np.bincount(labels, weights=n, minlength=groups)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        group_mean = np.bincount(labels, weights=n * mean, minlength=groups) / total
-        spread = np.where(has, m2 + n * (mean - group_mean[labels]) ** 2, 0.0)
-    return total, group_mean, np.bincount(labels, weights=spread, minlength=groups)
+    zero = np.zeros_like(n)
+    pooled = sums.pool(labels, groups, n, n, mean, m2, n, zero, m2)
+    return pooled[0], pooled[2], pooled[3]
 
 
 def pool_cells(cells: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    """Merge cells into groups by `keys`: n, mean and m2 of the union of their rows (see
-    pool_by_label), one row per group present, sorted by the keys."""
+    """Merge cells into groups by `keys`: every sum of the union of their rows (sums.pool), one
+    row per group present, sorted by the keys."""
     labels, out = group_labels({k: cells[k] for k in keys})
-    total, group_mean, m2 = pool_by_label(
-        labels,
-        len(out),
-        cells["n"].to_numpy(float),
-        cells["mean"].to_numpy(float),
-        cells["m2"].to_numpy(float),
-    )
-    out["n"] = total
-    out["mean"] = group_mean
-    out["m2"] = m2
+    pooled = sums.pool(labels, len(out), *sums.arrays(cells))
+    for name, values in zip(sums.SUMS, pooled, strict=True):
+        out[name] = values
     return out
+
+
+def _day_columns(weight_sums: bool, metric: str, k: int) -> str:
+    """The sums of one metric as columns n{k}, w{k}, mean{k}, ... of the day frame; day cells
+    stored before the weights (n, mean, m2 only) are read as w = 1."""
+    if weight_sums:
+        return ", ".join(f"{sum_column(s, metric)} AS {s}{k}" for s in sums.SUMS)
+    n, m2 = sum_column("n", metric), sum_column("m2", metric)
+    return (
+        f"{n} AS n{k}, {n}::DOUBLE AS w{k}, {sum_column('mean', metric)} AS mean{k}, "
+        f"{m2} AS m2{k}, {n}::DOUBLE AS s2{k}, 0.0::DOUBLE AS q1{k}, {m2} AS q2{k}"
+    )
 
 
 def summarise_days(
@@ -138,26 +137,26 @@ def summarise_days(
     metric_ids: Sequence[str],
     filters: Filters = Filters(),
 ) -> pd.DataFrame:
-    """The day cells of an analysis: per (phase, site, channel, date), the row count and each
-    metric's n, mean and m2 (columns n{k}, mean{k}, m2{k} in the order of `metric_ids`).
+    """The day cells of an analysis: per (phase, site, channel, date), the row count, the volume
+    (Σ weight; the rows when unweighted) and each metric's sums (columns n{k}, w{k}, mean{k},
+    m2{k}, s2{k}, q1{k}, q2{k} in the order of `metric_ids`).
 
     They are read from the cells stored at load (day_cells.py) with the filters applied, so no
     analysis scans rows; months, weeks and the dataset summary are all merged from this frame.
     """
     where, params = _where(filters)
-    columns = ["rows"]
-    for k, metric in enumerate(metric_ids):
-        columns.append(
-            f"{n_column(metric)} AS n{k}, {mean_column(metric)} AS mean{k}, "
-            f"{m2_column(metric)} AS m2{k}"
-        )
+    weight_sums = has_weight_sums(cur, dataset_id)
+    columns = ["rows", "volume" if weight_sums else "rows::DOUBLE AS volume"]
+    columns += [_day_columns(weight_sums, metric, k) for k, metric in enumerate(metric_ids)]
     sql = (
         "SELECT phase, site, channel, date, "  # noqa: S608 (names quoted, values bound)
         + ", ".join(columns)
         + f" FROM {cells_table_name(dataset_id)} WHERE {where}"
     )
     # Through Arrow: half the time of .df() on the 19k cells of the 1M-row benchmark.
-    return cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+    days = cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+    days.attrs["weighted"] = is_weighted(cur, dataset_id)
+    return days
 
 
 def _period(dates: pd.Series, grain: Grain) -> np.ndarray:
@@ -180,16 +179,16 @@ def cells_from_days(
 ) -> pd.DataFrame:
     """Cells (metric, phase, site, channel, period) merged from day cells, sorted by those keys.
 
-    `metric_ids` names the day frame's n{k}/mean{k}/m2{k} columns in order; `only` keeps a subset.
-    `dims` are the dimensions kept besides phase and period; a dimension left out is pooled
-    over, and its column is absent. The day cells are labelled by their keys once; each metric
-    is then a few bincounts over those labels.
+    `metric_ids` names the day frame's sums columns (n{k}, w{k}, mean{k}, ...) in order; `only`
+    keeps a subset. `dims` are the dimensions kept besides phase and period; a dimension left
+    out is pooled over, and its column is absent. The day cells are labelled by their keys once;
+    each metric is then one exact merge (sums.pool) over those labels.
     """
     wanted = sorted(
         (metric, k) for k, metric in enumerate(metric_ids) if only is None or metric in only
     )
     kept = [d for d in ("site", "channel") if d in dims]
-    columns = ["metric", "phase", *kept, "period", "n", "mean", "m2"]
+    columns = ["metric", "phase", *kept, "period", *sums.SUMS]
     if not wanted or days.empty:
         return pd.DataFrame(columns=columns)
     labels, keys = group_labels(
@@ -200,35 +199,28 @@ def cells_from_days(
         }
     )
     groups = len(keys)
-    names, picks, ns, means, m2s = [], [], [], [], []
+    names, picks = [], []
+    parts: dict[str, list[np.ndarray]] = {s: [] for s in sums.SUMS}
     for metric, k in wanted:
-        total, mean, m2 = pool_by_label(
-            labels,
-            groups,
-            days[f"n{k}"].to_numpy(float),
-            days[f"mean{k}"].to_numpy(float),
-            days[f"m2{k}"].to_numpy(float),
-        )
-        keep = np.flatnonzero(total > 0)
+        pooled = sums.pool(labels, groups, *(days[f"{s}{k}"].to_numpy(float) for s in sums.SUMS))
+        keep = np.flatnonzero(pooled[0] > 0)
         names.append(np.full(len(keep), metric, dtype=object))
         picks.append(keep)
-        ns.append(total[keep])
-        means.append(mean[keep])
-        m2s.append(m2[keep])
+        for s, values in zip(sums.SUMS, pooled, strict=True):
+            parts[s].append(values[keep])
     pick = np.concatenate(picks)
     if not len(pick):
         return pd.DataFrame(columns=columns)
-    cells = pd.DataFrame(
+    merged = {s: np.concatenate(parts[s]) for s in sums.SUMS}
+    merged["n"] = np.round(merged["n"]).astype("int64")
+    return pd.DataFrame(
         {
             "metric": pd.array(np.concatenate(names), dtype=keys["phase"].dtype),
             **{d: keys[d].to_numpy()[pick] for d in ("phase", *kept)},
             "period": pd.to_datetime(keys["period"].to_numpy()[pick]),
-            "n": np.round(np.concatenate(ns)).astype("int64"),
-            "mean": np.concatenate(means),
-            "m2": np.concatenate(m2s),
+            **merged,
         }
     )
-    return cells
 
 
 def summarise_cells(
@@ -261,9 +253,18 @@ class DatasetSummary:
     date_max: date | None
     production_sites: tuple[str, ...]
     pilot_sites: tuple[str, ...]
+    # Weighted (aggregated) rows: their volume (Σ weight) in all and per phase, and the data's
+    # own cadence; None for unweighted rows, where each row is one case.
+    volume: float | None = None
+    phase_volumes: dict[str, float] | None = None
+    cadence: str | None = None
+
+    @property
+    def weighted(self) -> bool:
+        return self.volume is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rows": self.rows,
             "rows_rejected": self.rows_rejected,
             "sites": list(self.sites),
@@ -272,12 +273,29 @@ class DatasetSummary:
             "date_min": self.date_min.isoformat() if self.date_min else None,
             "date_max": self.date_max.isoformat() if self.date_max else None,
         }
+        if self.volume is not None:
+            volumes = self.phase_volumes or {}
+            out["volume"] = self.volume
+            out["phase_volumes"] = {
+                p: volumes.get(p, 0.0) for p in ("baseline", "pilot", "production")
+            }
+            out["cadence"] = self.cadence
+        return out
 
 
 def summary_from_days(days: pd.DataFrame, rows_rejected: int) -> DatasetSummary:
-    """The dataset block of an analysis, from its day cells (no further scan)."""
+    """The dataset block of an analysis, from its day cells (no further scan); for weighted
+    rows (summarise_days marks them) also the volumes and the data's cadence."""
     phases = {str(p): int(n) for p, n in days.groupby("phase")["rows"].sum().items()}
     dates = days["date"].dropna()
+    weighted: dict[str, Any] = {}
+    if days.attrs.get("weighted") and "volume" in days.columns:
+        by_phase = days.groupby("phase")["volume"].sum()
+        weighted = {
+            "volume": float(days["volume"].sum()),
+            "phase_volumes": {str(p): float(v) for p, v in by_phase.items()},
+            "cadence": detect_cadence(days[["site", "date"]]).name,
+        }
     return DatasetSummary(
         rows=int(days["rows"].sum()),
         rows_rejected=rows_rejected,
@@ -288,6 +306,7 @@ def summary_from_days(days: pd.DataFrame, rows_rejected: int) -> DatasetSummary:
         date_max=pd.Timestamp(dates.max()).date() if not dates.empty else None,
         production_sites=tuple(sorted(days.loc[days["phase"] == "production", "site"].unique())),
         pilot_sites=tuple(sorted(days.loc[days["phase"] == "pilot", "site"].unique())),
+        **weighted,
     )
 
 
@@ -326,23 +345,37 @@ def summarise_dataset(
     )
 
 
+def site_dates(
+    cur: duckdb.DuckDBPyConnection, dataset_id: int, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """The distinct (site, date) pairs of the filtered day cells: what the cadence is read from."""
+    where, params = _where(filters)
+    sql = f"SELECT DISTINCT site, date FROM {cells_table_name(dataset_id)} WHERE {where}"  # noqa: S608 (names quoted, values bound)
+    return cur.execute(sql, params).df()
+
+
 def data_quality_by_site(
     cur: duckdb.DuckDBPyConnection,
     dataset_id: int,
     metric_ids: Sequence[str],
     filters: Filters = Filters(),
 ) -> pd.DataFrame:
-    """Per site: rows, share of missing metric values, days with no data inside its date span."""
+    """Per site: rows, share of missing metric values, and the periods of the data's own cadence
+    (daily, weekly, monthly: cadence.py) with no data inside its date span, with the days they
+    cover (columns periods_missing, days_missing, cadence)."""
+    columns = ["site", "rows", "missing_share", "periods_missing", "days_missing", "cadence"]
     if not metric_ids:
-        return pd.DataFrame(columns=["site", "rows", "missing_share", "days_missing"])
+        return pd.DataFrame(columns=columns)
     where, params = _where(filters)
     nulls = " + ".join(f"sum(rows - {n_column(m)})" for m in metric_ids)
-    # Missing values and calendar gaps per site, from the stored day cells (a day with rows is
-    # a day with at least one cell).
+    # Rows and missing values per site, from the stored day cells.
     sql = (
         f"SELECT site, sum(rows)::BIGINT AS rows, ({nulls}) / (sum(rows) * {len(metric_ids)})::DOUBLE "  # noqa: S608 (names quoted, values bound)
-        "AS missing_share, CASE WHEN min(date) IS NULL THEN 0 ELSE "
-        "date_diff('day', min(date), max(date)) + 1 - count(DISTINCT date) END AS days_missing "
-        f"FROM {cells_table_name(dataset_id)} WHERE {where} GROUP BY site ORDER BY site"
+        f"AS missing_share FROM {cells_table_name(dataset_id)} WHERE {where} "
+        "GROUP BY site ORDER BY site"
     )
-    return cur.execute(sql, params).df()
+    counts = cur.execute(sql, params).df()
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    gaps = gaps_by_site(site_dates(cur, dataset_id, filters))
+    return counts.merge(gaps, on="site", how="left")[columns]

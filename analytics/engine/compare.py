@@ -1,8 +1,10 @@
 """Unadjusted comparisons for every metric and slice, vectorised over cells.
 
-Cells are pooled per group with Chan's formula (m2 = Σ m2_c + Σ n_c (mean_c − mean)²), then each
-pair of phases is compared with Welch's t (Satterthwaite df) and a delta-method relative lift.
-These comparisons describe; the adjusted model decides.
+Cells are merged per group exactly (engine/sums.py), then each pair of phases is compared with
+Welch's t (Satterthwaite df on row counts) and a delta-method relative lift. Weighted rows are
+analytic weights: a group's mean is weighted and its standard error is the row-level
+``WLS(y, 1, weights=w)`` HC1 one, n/(n−1) Q2/W² (s²/n for unweighted rows; docs/METHODS.md says
+why). These comparisons describe; the adjusted model decides.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from analytics.core.types import PHASES
-from analytics.engine.aggregate import group_labels, pool_by_label
+from analytics.engine import sums
+from analytics.engine.aggregate import group_labels
 
 COMPARISONS: tuple[tuple[str, str, str], ...] = (
     ("pilot_vs_baseline", "pilot", "baseline"),
@@ -35,16 +38,23 @@ def welch_table(
     mean_b: np.ndarray,
     m2_b: np.ndarray,
     alpha: float = 0.05,
+    w_a: np.ndarray | None = None,
+    q2_a: np.ndarray | None = None,
+    w_b: np.ndarray | None = None,
+    q2_b: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Welch's test for many pairs at once: diff = mean_a − mean_b, lift = diff / mean_b.
 
-    Equal to scipy.stats.ttest_ind_from_stats(equal_var=False) pair by pair; NaN where a group
-    has fewer than 2 rows or both variances are 0.
+    Equal to scipy.stats.ttest_ind_from_stats(equal_var=False) pair by pair for unweighted
+    groups; with weight totals w and sums q2 = Σ w² (y − ȳ)², each group's squared standard error
+    is sums.mean_variance. NaN where a group has fewer than 2 rows or both variances are 0.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        var_a = np.where(n_a > 1, m2_a / (n_a - 1), np.nan)
-        var_b = np.where(n_b > 1, m2_b / (n_b - 1), np.nan)
-        va, vb = var_a / n_a, var_b / n_b
+        if w_a is None or q2_a is None or w_b is None or q2_b is None:
+            va = np.where(n_a > 1, m2_a / (n_a - 1), np.nan) / n_a
+            vb = np.where(n_b > 1, m2_b / (n_b - 1), np.nan) / n_b
+        else:
+            va, vb = sums.mean_variance(n_a, w_a, q2_a), sums.mean_variance(n_b, w_b, q2_b)
         se = np.sqrt(va + vb)
         df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
         diff = mean_a - mean_b
@@ -108,9 +118,7 @@ def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     phase = pd.Categorical(cells["phase"], categories=PHASES).codes.astype(np.int64)
     known = phase >= 0
     cells, phase = cells[known], phase[known]
-    n = cells["n"].to_numpy(float)
-    mean = cells["mean"].to_numpy(float)
-    m2 = cells["m2"].to_numpy(float)
+    sums_arrays = sums.arrays(cells)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("a", "b", "metric", "site", "channel")}
     comparisons: list[str] = []
     slice_types: list[str] = []
@@ -120,11 +128,9 @@ def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         pooled = np.stack(
             [
                 a.reshape(groups, len(PHASES))
-                for a in pool_by_label(
-                    labels * len(PHASES) + phase, groups * len(PHASES), n, mean, m2
-                )
+                for a in sums.pool(labels * len(PHASES) + phase, groups * len(PHASES), *sums_arrays)
             ]
-        )  # (n, mean, m2) × group × phase
+        )  # (n, w, mean, m2, s2, q1, q2) × group × phase
         none = np.full(groups, None, dtype=object)
         for comparison, first, second in COMPARISONS:
             i, j = PHASES.index(first), PHASES.index(second)
@@ -139,7 +145,11 @@ def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     if not comparisons:
         return pd.DataFrame()
     a_stats, b_stats = np.concatenate(parts["a"], axis=1), np.concatenate(parts["b"], axis=1)
-    table = welch_table(*a_stats, *b_stats, alpha=alpha)
+    n_a, w_a, mean_a, m2_a, _, _, q2_a = a_stats
+    n_b, w_b, mean_b, m2_b, _, _, q2_b = b_stats
+    table = welch_table(
+        n_a, mean_a, m2_a, n_b, mean_b, m2_b, alpha, w_a=w_a, q2_a=q2_a, w_b=w_b, q2_b=q2_b
+    )
     table.insert(0, "metric", np.concatenate(parts["metric"]))
     table.insert(1, "comparison", comparisons)
     table.insert(2, "slice_type", slice_types)

@@ -3,17 +3,19 @@
 Statistics never see raw rows. Every function here takes *cells* for one metric: a DataFrame with
 one row per (phase, site, channel, period) and columns ``phase``, ``site``, ``channel``,
 ``period`` (period start; all NaT when the data has no dates), ``n`` (rows in the cell), ``mean``
-(cell mean) and ``m2`` (sum of squared deviations from the cell mean).
+(the cell's weighted mean) and ``m2``, and for weighted rows the sums ``w``, ``s2``, ``q1``,
+``q2`` of engine/sums.py (absent: unweighted rows, w = 1).
 
 The adjusted model ``value ~ pilot + production + C(site) + C(period)`` is fitted as weighted
-least squares on the cell means with weights n, which reproduces the row-level OLS point estimate
-exactly because every regressor is constant within a cell. Its covariances are built from the
-cells so that they equal the row-level ones:
+least squares on the cell means with weights W (the cell's weight total; n for unweighted rows),
+which reproduces the row-level ``WLS(weights=w)`` point estimate exactly because every regressor
+is constant within a cell. Its covariances are built from the cells so that they equal the
+row-level ones:
 
-* cluster-robust by site: the score of a cell is x_c n_c r_c (r_c the residual of its mean), summed
-  per site; the small-sample factor G/(G-1) (N-1)/(N-K) uses the *row* count N;
-* HC1: meat = sum_c x_c x_c' (m2_c + n_c r_c^2), i.e. every row's squared residual, scaled by
-  N/(N-K).
+* cluster-robust by site: the score of a cell is x_c W_c r_c (r_c the residual of its mean),
+  summed per site; the small-sample factor G/(G-1) (N-1)/(N-K) uses the *row* count N;
+* HC1: meat = sum_c x_c x_c' (Q2_c + 2 r_c Q1_c + S2_c r_c^2), i.e. Σ w_i² e_i² over the cell's
+  rows (m2_c + n_c r_c² when unweighted), scaled by N/(N-K) with N rows.
 
 Results are frozen dataclasses with plain fields; nothing raises on degenerate input: undefined
 numbers are NaN and a ``note`` says why in plain words.
@@ -43,6 +45,8 @@ from scipy import stats as sps
 from statsmodels.regression.linear_model import WLS
 from statsmodels.tools.tools import add_constant
 from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+from analytics.engine import sums
 
 NAN = float("nan")
 PHASES = ("baseline", "pilot", "production")
@@ -88,11 +92,24 @@ ASSUMPTIONS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class GroupStats:
-    """Sufficient statistics of a group of rows: count, mean, sum of squared deviations."""
+    """Sufficient statistics of a group of rows: count, (weighted) mean, m2 = Σ w (y − ȳ)², and
+    for weighted rows the weight total w and q2 = Σ w² (y − ȳ)² (None: unweighted, w = 1)."""
 
     n: int
     mean: float
     m2: float
+    w: float | None = None
+    q2: float | None = None
+
+    @property
+    def var_mean(self) -> float:
+        """Squared standard error of the mean (sums.mean_variance): n/(n−1) Q2/W², which is
+        s²/n for unweighted rows; NaN below 2 rows."""
+        if self.w is None or self.q2 is None:
+            return self.var / self.n if self.n >= 2 else NAN
+        if self.n < 2 or not (math.isfinite(self.q2) and self.w > 0):
+            return NAN
+        return float(sums.mean_variance(np.array(self.n), np.array(self.w), np.array(self.q2)))
 
     @property
     def var(self) -> float:
@@ -279,36 +296,32 @@ def pool(cells: pd.DataFrame) -> GroupStats:
     """
     if cells is None or len(cells) == 0 or not {"n", "mean"} <= set(cells.columns):
         return GroupStats(0, NAN, NAN)
-    n = pd.to_numeric(cells["n"], errors="coerce").to_numpy(float)
-    mean = pd.to_numeric(cells["mean"], errors="coerce").to_numpy(float)
-    if "m2" in cells.columns:
-        m2 = pd.to_numeric(cells["m2"], errors="coerce").to_numpy(float)
-    else:
-        m2 = np.zeros_like(n)
-    ok = np.isfinite(n) & (n >= 1) & np.isfinite(mean)
-    return _pool_arrays(n[ok], mean[ok], m2[ok])
-
-
-def _pool_arrays(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> GroupStats:
-    """pool() on arrays of valid cells (n >= 1 and a finite mean)."""
-    if not len(n):
+    if "m2" not in cells.columns:
+        cells = cells.assign(m2=0.0)
+    weighted = "w" in cells.columns
+    n, w, mean, m2, s2, q1, q2 = sums.arrays(cells)
+    ok = np.isfinite(n) & (n >= 1) & np.isfinite(mean) & (w > 0)
+    if not ok.any():
         return GroupStats(0, NAN, NAN)
-    m2 = np.nan_to_num(m2, nan=0.0).clip(min=0.0)
-    total = float(n.sum())
-    ref = float(mean[0])
-    offset = mean - ref
-    mean_offset = float((n * offset).sum() / total)
-    m2_total = float(m2.sum() + (n * (offset - mean_offset) ** 2).sum())
-    return GroupStats(int(round(total)), ref + mean_offset, m2_total)
+    m2, q2 = (np.nan_to_num(a, nan=0.0).clip(min=0.0) for a in (m2, q2))
+    pooled = [float(a[0]) for a in sums.pool(np.zeros(int(ok.sum()), np.intp), 1, *(
+        a[ok] for a in (n, w, mean, m2, s2, q1, q2)
+    ))]  # fmt: skip
+    total, big_w, group_mean, group_m2, _, _, group_q2 = pooled
+    if not weighted:
+        return GroupStats(int(round(total)), group_mean, group_m2)
+    return GroupStats(int(round(total)), group_mean, group_m2, big_w, group_q2)
 
 
 def welch_compare(a: GroupStats, b: GroupStats, alpha: float = 0.05) -> Comparison:
     """Welch's t test of a against b with Satterthwaite df and a delta-method lift CI.
 
     diff = mean_a - mean_b; lift = diff / mean_b with
-    var(lift) ≈ var_a/n_a/mean_b² + mean_a² var_b/n_b/mean_b⁴ (independent groups); the lift CI
-    uses the same t quantile as the diff CI. Equal to
-    ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)``.
+    var(lift) ≈ va/mean_b² + mean_a² vb/mean_b⁴ (independent groups, va the squared standard
+    error of mean_a: GroupStats.var_mean); the lift CI uses the same t quantile as the diff CI.
+    Equal to ``scipy.stats.ttest_ind_from_stats(..., equal_var=False)`` for unweighted rows; for
+    weighted rows each group's se is that of the row-level ``WLS(y, 1, weights=w)`` with HC1,
+    and the Satterthwaite df use row counts.
     """
     diff = a.mean - b.mean if a.n >= 1 and b.n >= 1 else NAN
     lift = diff / b.mean if math.isfinite(diff) and b.mean != 0 else NAN
@@ -326,7 +339,7 @@ def welch_compare(a: GroupStats, b: GroupStats, alpha: float = 0.05) -> Comparis
 
     if a.n < 2 or b.n < 2:
         return result("Each group needs at least 2 rows to measure its spread.")
-    va, vb = a.var / a.n, b.var / b.n
+    va, vb = a.var_mean, b.var_mean
     if not (math.isfinite(va) and math.isfinite(vb)):
         return result("The spread of a group could not be computed.")
     if va + vb <= 0:
@@ -474,7 +487,8 @@ def _relabel(codes: np.ndarray, labels: list) -> tuple[np.ndarray, tuple[str, ..
 class _Frame:
     """Cells as arrays. phase indexes PHASES; site, channel and period index the sorted levels
     of the PreparedCells they come from (period: 0 everywhere when there are no dates; channel:
-    -1 when pooled over channels); t is the period index; n holds whole numbers."""
+    -1 when pooled over channels); t is the period index; n holds whole numbers (rows), w the
+    weight totals (n for unweighted rows) and m2, s2, q1, q2 the other sums of engine/sums.py."""
 
     phase: np.ndarray
     site: np.ndarray
@@ -484,6 +498,10 @@ class _Frame:
     n: np.ndarray
     mean: np.ndarray
     m2: np.ndarray
+    w: np.ndarray
+    s2: np.ndarray
+    q1: np.ndarray
+    q2: np.ndarray
 
     def __len__(self) -> int:
         return len(self.n)
@@ -524,17 +542,13 @@ class PreparedCells:
         if missing:
             notes.append(f"The cells lack the column(s) {', '.join(missing)}.")
             return
-        size = len(cells)
         codes, labels = _encode(cells["phase"], lambda v: str(v).strip().lower(), "nan")
         phase_of = np.array([PHASES.index(v) if v in PHASES else -1 for v in labels], np.int8)
         phase = phase_of[codes]
-        n = pd.to_numeric(cells["n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        mean = pd.to_numeric(cells["mean"], errors="coerce").to_numpy(float, na_value=np.nan)
-        if "m2" in cells.columns:
-            m2 = pd.to_numeric(cells["m2"], errors="coerce").to_numpy(float, na_value=np.nan)
-        else:
-            m2 = np.zeros(size)
-        ok = (phase >= 0) & (n >= 1) & np.isfinite(mean)
+        n, w, mean, m2, s2, q1, q2 = sums.arrays(
+            cells if "m2" in cells.columns else cells.assign(m2=0.0)
+        )
+        ok = (phase >= 0) & (n >= 1) & np.isfinite(mean) & (w > 0)
         if not ok.all():
             notes.append(
                 f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out."
@@ -543,8 +557,8 @@ class PreparedCells:
             notes.append("No usable cells remain.")
             return
         n_int = np.round(n[ok]).astype(np.int64)
-        m2 = m2[ok]
-        m2 = np.where(np.isnan(m2), 0.0, m2).clip(min=0.0)
+        m2, q2 = (np.where(np.isnan(a[ok]), 0.0, a[ok]).clip(min=0.0) for a in (m2, q2))
+        w, s2, q1 = w[ok], s2[ok], np.nan_to_num(q1[ok], nan=0.0)
         if "period" in cells.columns:
             period = pd.to_datetime(cells["period"], errors="coerce")
             if getattr(period.dt, "tz", None) is not None:
@@ -561,6 +575,7 @@ class PreparedCells:
                 f"{dropped} row(s) without a date were left out of the time-based analysis."
             )
             keep, n_int, m2 = keep[dated], n_int[dated], m2[dated]
+            w, s2, q1, q2 = w[dated], s2[dated], q1[dated], q2[dated]
             period_values = period_values[dated]
         site, self.sites = self._levels(cells, "site", keep)
         channel, self.channels = self._levels(cells, "channel", keep)
@@ -580,6 +595,7 @@ class PreparedCells:
             t = np.full(len(keep), np.nan)
         arrays = (
             phase[keep], site, channel, period_code, t, n_int, mean[keep], np.asarray(m2, float),
+            w, s2, q1, np.asarray(q2, float),
         )  # fmt: skip
         for a in arrays:
             a.setflags(write=False)
@@ -611,12 +627,13 @@ Mode = Literal["twfe", "site_trend", "site_fe"]
 
 @dataclass
 class _Fit:
-    """Internal: a full-rank cell fit and its two covariance matrices."""
+    """Internal: a full-rank cell fit and its two covariance matrices (w: the cells' weights,
+    their weight totals W; n_rows: rows)."""
 
     mode: str
     names: list[str]
     X: np.ndarray
-    n: np.ndarray
+    w: np.ndarray
     beta: np.ndarray
     v_hc1: np.ndarray
     v_cluster: np.ndarray | None
@@ -752,9 +769,9 @@ def _design(
 
 
 def _collapse(frame: _Frame, with_channel: bool, sizes: tuple[int, int, int]) -> _Frame:
-    """Pool cells that share a design row (Chan's formula). WLS coefficients, HC1 and the
-    site-clustered covariance are unchanged: a group's m2 + n r² is the sum of its cells'.
-    Groups are (phase, site, period [, channel]) in order of first appearance."""
+    """Merge cells that share a design row exactly (sums.pool). WLS coefficients, HC1 and the
+    site-clustered covariance are unchanged: a group's Q2 + 2 r Q1 + S2 r² is the sum of its
+    cells'. Groups are (phase, site, period [, channel]) in order of first appearance."""
     n_sites, n_channels, n_periods = sizes
     key = (frame.phase.astype(np.int64) * n_sites + frame.site) * n_periods + frame.period
     if with_channel:
@@ -764,23 +781,23 @@ def _collapse(frame: _Frame, with_channel: bool, sizes: tuple[int, int, int]) ->
     if groups == len(frame):
         return frame if with_channel else replace(frame, channel=np.full(groups, -1))
     first = np.unique(inv, return_index=True)[1]
-    n = frame.n.astype(float)
-    ref = float(frame.mean[0])
-    dev = frame.mean - ref
-    total = np.bincount(inv, weights=n, minlength=groups)
-    gmean = np.bincount(inv, weights=n * dev, minlength=groups) / total
-    between = n * (dev - gmean[inv]) ** 2
-    m2 = np.bincount(inv, weights=frame.m2, minlength=groups)
-    m2 = m2 + np.bincount(inv, weights=between, minlength=groups)
+    n, w, mean, m2, s2, q1, q2 = sums.pool(
+        inv, groups, frame.n.astype(float), frame.w, frame.mean, frame.m2, frame.s2, frame.q1,
+        frame.q2,
+    )  # fmt: skip
     return _Frame(
         frame.phase[first],
         frame.site[first],
         frame.channel[first] if with_channel else np.full(groups, -1),
         frame.period[first],
         frame.t[first],
-        np.round(total).astype(np.int64),
-        ref + gmean,
+        np.round(n).astype(np.int64),
+        mean,
         m2,
+        w,
+        s2,
+        q1,
+        q2,
     )
 
 
@@ -901,8 +918,8 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
     identified = {names[j]: ok for j, ok in design.ident.items()}
 
     n = df.n.astype(float)
+    w = df.w
     y = df.mean
-    m2 = df.m2
     n_rows, k = int(n.sum()), X.shape[1]
     n_cells = design.n_cells
     sites = df.site
@@ -910,17 +927,18 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
     nan_v = np.full((k, k), np.nan)
     if not design.full_rank or bnames[0] != "Intercept":
         # Defensive: never report coefficients from a singular design.
-        return _Fit(mode, bnames, X, n, np.full(k, np.nan), nan_v, None, NAN, NAN,
+        return _Fit(mode, bnames, X, w, np.full(k, np.nan), nan_v, None, NAN, NAN,
                     dict.fromkeys(identified, False), n_rows, n_cells, n_clusters)  # fmt: skip
-    ref = float(np.average(y, weights=n))
+    ref = float(np.average(y, weights=w))
     yc = y - ref
-    beta_c, bread = _wls(X, yc, n)
+    beta_c, bread = _wls(X, yc, w)
     r = yc - X @ beta_c
     beta = beta_c.copy()
     beta[0] += ref
     df_resid = n_rows - k
     if df_resid > 0:
-        meat = (X * (m2 + n * r**2)[:, None]).T @ X
+        # Σ w_i² e_i² over each cell's rows, e_i = (y_i − ȳ_c) + r_c.
+        meat = (X * (df.q2 + 2 * r * df.q1 + df.s2 * r**2)[:, None]).T @ X
         v_hc1 = n_rows / df_resid * bread @ meat @ bread
     else:
         v_hc1 = nan_v
@@ -928,7 +946,7 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
     if n_clusters >= 2 and df_resid > 0:
         members = np.zeros((int(sites.max()) + 1, len(sites)))
         members[sites, np.arange(len(sites))] = 1.0
-        scores = members @ (X * (n * r)[:, None])  # per site: the sum of its cells' scores
+        scores = members @ (X * (w * r)[:, None])  # per site: the sum of its cells' scores
         meat = scores.T @ scores
         factor = n_clusters / (n_clusters - 1) * (n_rows - 1) / df_resid
         v_cluster = factor * bread @ meat @ bread
@@ -936,7 +954,7 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
         mode,
         bnames,
         X,
-        n,
+        w,
         beta,
         (v_hc1 + v_hc1.T) / 2,
         None if v_cluster is None else (v_cluster + v_cluster.T) / 2,
@@ -950,10 +968,10 @@ def _fit_design(design: _Design, mode: Mode) -> _Fit:
 
 
 def _counterfactual_row(fit: _Fit, col: str) -> np.ndarray:
-    """n-weighted average design row of the treated cells with the treatment dummy set to 0."""
+    """W-weighted average design row of the treated cells with the treatment dummy set to 0."""
     j = fit.column(col)
     mask = fit.X[:, j] == 1.0
-    w = fit.n[mask]
+    w = fit.w[mask]
     a = (w @ fit.X[mask]) / w.sum()
     a[j] = 0.0
     return a
@@ -1058,14 +1076,13 @@ def _retention(
 
 
 def _treated(frame: _Frame, mask: np.ndarray) -> tuple[float, int, int]:
-    """Pooled mean, rows and number of sites of the cells under mask."""
+    """Pooled (weighted) mean, rows and number of sites of the cells under mask."""
     n = frame.n[mask].astype(float)
     if not len(n):
         return NAN, 0, 0
-    total = float(n.sum())
-    ref = float(frame.mean[mask][0])
-    mean = ref + float(n @ (frame.mean[mask] - ref)) / total  # as _pool_arrays: offsets from ref
-    return mean, int(round(total)), int(np.count_nonzero(np.bincount(frame.site[mask])))
+    w = frame.w[mask]
+    mean = float(w @ frame.mean[mask]) / float(w.sum())  # as sums.pool
+    return mean, int(round(n.sum())), int(np.count_nonzero(np.bincount(frame.site[mask])))
 
 
 def _concurrent_periods(prep: PreparedCells, frame: _Frame) -> int:
@@ -1329,7 +1346,8 @@ def fit_slice_effects(
 
 @dataclass(frozen=True, slots=True, eq=False)
 class _PeriodMeans:
-    """Cells pooled per period index, in order of t: t, earliest period, rows, mean."""
+    """Cells pooled per period index, in order of t: t, earliest period, weight total (rows
+    when unweighted), weighted mean."""
 
     t: np.ndarray
     period: np.ndarray
@@ -1344,7 +1362,7 @@ def _period_pool(prep: PreparedCells, mask: np.ndarray) -> _PeriodMeans:
     t = frame.t[mask]
     order = np.argsort(t, kind="stable")
     t = t[order]
-    n = frame.n[mask][order].astype(float)
+    n = frame.w[mask][order]
     mean = frame.mean[mask][order]
     codes = frame.period[mask][order]
     if not len(t):
@@ -1355,13 +1373,13 @@ def _period_pool(prep: PreparedCells, mask: np.ndarray) -> _PeriodMeans:
     return _PeriodMeans(
         t[starts].astype(float),
         np.asarray(prep.periods)[first],
-        np.round(rows),
+        rows,
         np.add.reduceat(n * mean, starts) / rows,
     )
 
 
 def production_trend(cells: pd.DataFrame | PreparedCells, alpha: float = 0.05) -> Trend:
-    """Slope per period of the production period means (WLS with weights n on the period index).
+    """Slope per period of the production period means (WLS with weights W on the period index).
 
     The period means are the units, so the interval reflects how much they scatter around the
     line (t on P-2 df). ``cells`` may be a :class:`PreparedCells` (see :func:`prepare_cells`).

@@ -38,7 +38,7 @@ from analytics.ingest.report import (
 )
 from analytics.ingest.sample import SAMPLE_ROWS
 from analytics.ingest.spark_cells import SparkCells, aggregate, pool
-from analytics.ingest.spark_plan import check_types, plan_from_sample, spark_types
+from analytics.ingest.spark_plan import check_types, plan_from_sample, spark_types, split_weight
 from analytics.store.database import Store, cells_table_name
 
 ENGINE = "spark"
@@ -85,15 +85,17 @@ def load_spark(
         sample = df.limit(SAMPLE_ROWS).toArrow()
     plan = plan_from_sample(sample, source.label, mapping, phase_map, catalog_text)
     check_types(plan, types)
+    plan, weight = split_weight(plan)
     with spark_session.spark_errors(source.label):
-        raw = aggregate(df, plan, types).toArrow()
+        raw = aggregate(df, plan, types, weight).toArrow()
         files = _file_listing(spark, df)
     pooled = pool(raw, plan)
     report, counts = _report(plan, pooled, source)
     refuse_unusable(plan, counts, report, strict)
     rows_read = report.rows_read
     fingerprint = _fingerprint(source, df.schema.json(), files, rows_read, pooled)
-    return _store(store, plan, pooled, report, source, fingerprint, name)
+    weighted = plan.headers[weight] if weight is not None else None
+    return _store(store, plan, pooled, report, source, fingerprint, name, weighted)
 
 
 def _file_listing(spark: Any, df: Any) -> list[tuple[str, int, str]]:
@@ -202,6 +204,7 @@ def _store(
     source: SparkSource,
     fingerprint: str,
     name: str | None,
+    weight: str | None,
 ) -> LoadResult:
     """The cells, the dataset, its source and its catalog, in one transaction."""
     from analytics.ingest.load import _unique_name
@@ -235,7 +238,8 @@ def _store(
         )
         cur.execute(
             "INSERT INTO dataset_sources (dataset_id, engine, uri, table_name, remote, "
-            "rows_read, fingerprint) VALUES ($id, $engine, $uri, $table, $remote, $rows, $fp)",
+            "rows_read, fingerprint, weight) VALUES ($id, $engine, $uri, $table, $remote, "
+            "$rows, $fp, $weight)",
             {
                 "id": dataset_id,
                 "engine": ENGINE,
@@ -244,6 +248,7 @@ def _store(
                 "remote": source.remote or spark_session.LOCAL,
                 "rows": report.rows_read,
                 "fp": fingerprint,
+                "weight": weight,
             },
         )
         save_catalog(cur, dataset_id, plan.catalog)
@@ -253,13 +258,22 @@ def _store(
 
 def _write_cells(cur: duckdb.DuckDBPyConnection, dataset_id: int, plan: Plan) -> None:
     """cells_<id> from the registered spark_day_cells, with the local day cells' columns and
-    types (phase, site, channel, date, rows, then per metric n BIGINT, mean and m2 DOUBLE)."""
-    from analytics.store.day_cells import m2_column, mean_column, n_column
+    types: phase, site, channel, date, rows, volume, then per metric n (BIGINT) and w, mean,
+    m2, s2, q1, q2 (DOUBLE; a mean over no value is NULL, as avg makes it)."""
+    from analytics.engine.sums import SUMS
+    from analytics.store.day_cells import sum_column
 
     columns = ["phase", "site", "channel", "CAST(date AS DATE) AS date", "rows::BIGINT AS rows"]
+    columns.append("volume::DOUBLE AS volume")
     for metric in plan.catalog.ids:
-        n, mean, m2 = n_column(metric), mean_column(metric), m2_column(metric)
-        columns += [f"{n}::BIGINT AS {n}", f"{mean}::DOUBLE AS {mean}", f"{m2}::DOUBLE AS {m2}"]
+        for kind in SUMS:
+            col = sum_column(kind, metric)
+            if kind == "n":
+                columns.append(f"{col}::BIGINT AS {col}")
+            elif kind == "mean":
+                columns.append(f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END AS {col}")
+            else:
+                columns.append(f"{col}::DOUBLE AS {col}")
     cur.execute(
         f"CREATE TABLE {cells_table_name(dataset_id)} AS SELECT "  # noqa: S608 (names quoted)
         + ", ".join(columns)

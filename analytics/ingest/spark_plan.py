@@ -12,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,26 @@ def check_types(plan: Plan, types: Mapping[str, str]) -> None:
             f"The date column {name} is of Spark type {types[name]}, not a date or timestamp: "
             "cast it to a date in the table (or map it as ignore)."
         )
+
+
+def split_weight(plan: Plan) -> tuple[Plan, int | None]:
+    """The plan without its weight column, and that column: the plan's weight role where the
+    detection gives one, else the column whose id is the reserved name `weight` (the column
+    that makes a local dataset weighted, day_cells.WEIGHT), which is then no metric."""
+    from analytics.store.day_cells import WEIGHT
+
+    weight = getattr(plan, "weight", None)
+    if weight is not None:
+        return plan, weight
+    ids = plan.catalog.ids
+    if WEIGHT not in ids:
+        return plan, None
+    j = ids.index(WEIGHT)
+    catalog = replace(
+        plan.catalog, metrics=tuple(m for m in plan.catalog.metrics if m.id != WEIGHT)
+    )
+    metrics = plan.metrics[:j] + plan.metrics[j + 1 :]
+    return replace(plan, metrics=metrics, catalog=catalog), plan.metrics[j]
 
 
 def spark_types(schema: Any) -> dict[str, str]:

@@ -405,8 +405,9 @@ def set_aside_by_site(report: Mapping[str, Any]) -> dict[str, int] | None:
 
 
 def quality_table(quality: pd.DataFrame, report: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Data quality per site for reading: missing as a percentage, date gaps and, given the
-    dataset's validation report, the rows the load set aside (0 where none; empty when the
+    """Data quality per site for reading: missing as a percentage, date gaps (the days in
+    periods of the data's own cadence with no row: 0 for a complete weekly file, 7 for a
+    missing week) and, given the dataset's validation report, the rows the load set aside (0 where none; empty when the
     report did not count them per site). Worst first."""
     columns = ["Site", "Rows", "Missing values", "Days gap"]
     if report is not None:

@@ -26,10 +26,11 @@ from analytics.store.migrations import SCHEMA_VERSION, upgrade
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
 
 # A dataset whose day cells were computed where its rows are (Spark): the source it was read
-# from, the engine, the rows counted there and a fingerprint of the source's metadata.
+# from, the engine, the rows counted there, a fingerprint of the source's metadata, and the
+# column that weighted its rows (NULL: unweighted).
 SOURCES_SCHEMA = """CREATE TABLE IF NOT EXISTS dataset_sources (
     dataset_id INTEGER NOT NULL, engine VARCHAR NOT NULL, uri VARCHAR, table_name VARCHAR,
-    remote VARCHAR, rows_read BIGINT NOT NULL, fingerprint VARCHAR NOT NULL)"""
+    remote VARCHAR, rows_read BIGINT NOT NULL, fingerprint VARCHAR NOT NULL, weight VARCHAR)"""
 
 # Schema: one row of bookkeeping per dataset, the metric catalog, the decision log.
 # No PRIMARY KEY/UNIQUE constraints: DuckDB checks them eagerly on UPDATE; uniqueness is kept

@@ -41,9 +41,24 @@ def _remote_cells(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute(SOURCES_SCHEMA)
 
 
+def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
+    """2 -> 3: every dataset's day cells are rebuilt in the weighted format: per metric n, w,
+    mean, m2, s2, q1, q2 and per cell the volume (engine/sums.py; w = 1 for unweighted rows,
+    which gives the numbers of schema 2 exactly)."""
+    from analytics.store import day_cells
+    from analytics.store.database import with_rows
+
+    for dataset_id in with_rows(cur):  # cells computed on Spark are kept as they are
+        day_cells.build_from_table(cur, dataset_id)
+
+
 # version reached -> (what it changes, in a line; the step)
 LEDGER: dict[int, tuple[str, Step]] = {
     2: ("day cells stored per dataset (cells_<id>)", _day_cells),
+    3: (
+        "weighted day cells (weight totals and the sums HC1 and clusters need)",
+        _weighted_day_cells,
+    ),
     6: ("datasets whose cells were computed on Spark, with no local rows", _remote_cells),
 }
 SCHEMA_VERSION = max(LEDGER)
