@@ -56,7 +56,7 @@ def parquet_copy(csv: Path, log: Callable[[str], None] = print) -> Path:
     # COPY takes no parameter for its target: the path is the benchmark's own, quoted.
     target = "'" + str(path).replace("'", "''") + "'"
     con.execute(
-        "COPY (SELECT * FROM read_csv($csv)) TO " + target + " (FORMAT parquet)",  # noqa: S608
+        "COPY (SELECT * FROM read_csv($csv)) TO " + target + " (FORMAT parquet)",  # noqa: S608 (our path)
         {"csv": str(csv)},
     )
     con.close()
@@ -120,7 +120,7 @@ def task_spark(parquet: Path, db: Path) -> dict[str, Any]:
             result = load_files(store, [Source.from_path(parquet)])
         timings[name] = time.perf_counter() - begin
         table = cells_table_name(result.dataset_id)
-        row = store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        row = store.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 (an int)
         cells[name] = int(row[0]) if row else 0
         store.close()
     for suffix in ("", ".wal"):

@@ -81,7 +81,8 @@ def load_spark(
     spark = spark_session.session(source.remote)
     with spark_session.spark_errors(source.label):
         df = source.read(spark)
-        types = spark_types(df.schema)
+        schema = df.schema
+        types = spark_types(schema)
         sample = df.limit(SAMPLE_ROWS).toArrow()
     plan = plan_from_sample(sample, source.label, mapping, phase_map, catalog_text)
     check_types(plan, types)
@@ -93,7 +94,7 @@ def load_spark(
     report, counts = _report(plan, pooled, source)
     refuse_unusable(plan, counts, report, strict)
     rows_read = report.rows_read
-    fingerprint = _fingerprint(source, df.schema.json(), files, rows_read, pooled)
+    fingerprint = _fingerprint(source, schema.json(), files, rows_read, pooled)
     weighted = plan.headers[weight] if weight is not None else None
     return _store(store, plan, pooled, report, source, fingerprint, name, weighted)
 

@@ -59,7 +59,7 @@ def check_types(plan: Plan, types: Mapping[str, str]) -> None:
         )
     for k in plan.metrics:
         name = plan.headers[k]
-        kind = types[name]
+        kind = types.get(name, "unknown")
         if kind == "string":
             raise ScalegateError(
                 f"The metric column {name} holds text, not numbers: a Spark load reads typed "
@@ -70,10 +70,11 @@ def check_types(plan: Plan, types: Mapping[str, str]) -> None:
                 f"The metric column {name} is of Spark type {kind}, which has no numbers to "
                 "average: map it as ignore, or cast it to a number in the table."
             )
-    if plan.date is not None and types[plan.headers[plan.date]] not in DATE_TYPES:
-        name = plan.headers[plan.date]
+    date = plan.headers[plan.date] if plan.date is not None else None
+    if date is not None and types.get(date) not in DATE_TYPES:
         raise ScalegateError(
-            f"The date column {name} is of Spark type {types[name]}, not a date or timestamp: "
+            f"The date column {date} is of Spark type {types.get(date, 'unknown')}, not a date "
+            "or timestamp: "
             "cast it to a date in the table (or map it as ignore)."
         )
 
