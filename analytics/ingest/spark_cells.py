@@ -67,11 +67,15 @@ def _day(plan: Plan, types: Mapping[str, str]) -> Any:
     return F.to_date(col)  # a date, or a timestamp without time zone (its wall-clock day)
 
 
-def _clean(plan: Plan, k: int) -> tuple[Any, Any]:
-    """A metric's value as a double, NULL where it is not finite; and whether it was not."""
+def _clean(plan: Plan, k: int, weight: int | None = None) -> tuple[Any, Any]:
+    """A metric's value as a double, NULL where it is not finite; and whether it was not.
+    A row total the plan reads per unit of the weight (plan.per_unit) is divided by it."""
     from pyspark.sql import functions as F
 
     value = _ref(plan.headers[k]).cast("double")
+    if weight is not None and k in getattr(plan, "per_unit", frozenset()):
+        volume = _ref(plan.headers[weight]).cast("double")
+        value = value / F.when(volume != 0, volume)
     bad = F.isnan(value) | (F.abs(value) == F.lit(float("inf")))
     return F.when(~bad, value), bad
 
@@ -108,7 +112,7 @@ def _weighted(df: Any, plan: Plan, weight: int, keys: list[Any]) -> tuple[Any, l
     v = _ref(plan.headers[weight]).cast("double")
     columns = [*keys, F.when(v > 0, v).alias("_v")]
     for j, k in enumerate(plan.metrics):
-        y, bad = _clean(plan, k)
+        y, bad = _clean(plan, k, weight)
         columns += [y.alias(f"_y{j}"), bad.alias(f"_bad{j}")]
     picked = df.select(*columns)
     cell = Window.partitionBy("raw_phase", "site", "channel", "date")
