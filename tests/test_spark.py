@@ -260,6 +260,25 @@ def test_a_weighted_source_gives_the_cells_of_the_local_load(spark: Any, tmp_pat
         _close(ours[key], theirs[key], key)
 
 
+def test_a_table_of_the_catalog_loads_like_its_files(
+    spark: Any, lake: dict[str, Path], loaded: dict[str, Any], tmp_path: Path
+) -> None:
+    """`--table NAME` reads a table (here a view over the same Parquet folder): the same cells,
+    and the source recorded as a table."""
+    spark.read.parquet(str(lake["parquet"])).createOrReplaceTempView("lake_cases")
+    db = tmp_path / "table.duckdb"
+    code = main(
+        ["load", "--table", "lake_cases", "--engine", "spark", "--db", str(db)]
+        + ["--catalog", str(CATALOG)]
+    )
+    assert code == 0
+    store = open_store(db)
+    (info,) = store.datasets()
+    _same_cells(_cells(store, info.id), _cells(loaded["store"], loaded["spark"]))
+    source = store.cursor().execute("SELECT uri, table_name, engine FROM dataset_sources")
+    assert source.fetchall() == [(None, "lake_cases", "spark")]
+
+
 def _refused(args: list[str], capsys: pytest.CaptureFixture[str], db: Path) -> str:
     code = main(["load", *args, "--engine", "spark", "--db", str(db)])
     err = capsys.readouterr().err.strip()
