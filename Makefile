@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint format bench browser sample clean
+.PHONY: run test lint format bench browser java sample clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,spark]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,6 +25,15 @@ browser:
 	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; fi; }
 
+# The Spark tests start a local Spark, which needs Java 17+: install a JRE when it is missing
+# (root on CI, as here). Without Java the run fails here; the Spark tests are never skipped.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && \
+	    apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Java missing: run 'sudo apt-get install -y openjdk-17-jre-headless'"; exit 1; fi; }
+	@java -version 2>&1 | head -1
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,7 +42,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser java lint
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

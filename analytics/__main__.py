@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m analytics", description="Scalegate from the command line.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     load = sub.add_parser("load", help="load files as one dataset and print the report")
-    _add_inputs(load, files_required=True)
+    _add_inputs(load, files_required=False)
     load.add_argument("--name", help="dataset name (default: the first file's name)")
     load.add_argument("--strict", action="store_true", help="refuse any file with a bad row")
     load.add_argument("--append", metavar="NAME|ID", help="add the rows to this stored dataset")
@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="how to read dates such as 03/04/2024 (default: decided from the whole column)",
     )
+    load.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="where the day cells are computed (spark: the rows stay in the lake)",
+    )
+    load.add_argument("--spark-remote", metavar="sc://HOST:PORT", help="Spark Connect server")
+    load.add_argument("--table", metavar="NAME", help="a table of the Spark catalog")
     _add_analysis(sub.add_parser("report", help="analyse and write results.json"))
     _add_analysis(sub.add_parser("pack", help="write the board pack, charts and results.json"))
     watch = sub.add_parser("watch", help="compare production with the latest decision")
@@ -101,6 +109,20 @@ def _add_decisions(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from analytics.cli import commands
 
+    if args.command == "load" and args.engine == "spark":
+        from analytics.cli.spark import load_spark
+
+        return load_spark(
+            args.files,
+            table=args.table,
+            remote=args.spark_remote,
+            db=args.db,
+            name=args.name,
+            mapping=_pairs(args.map, "--map"),
+            phase_map=_pairs(args.phase_map, "--phase-map"),
+            catalog=Path(args.catalog) if args.catalog else None,
+            strict=args.strict,
+        )
     if args.command == "load" and (args.append or args.replace_overlap):
         return commands.append(
             args.files,
@@ -111,6 +133,10 @@ def _run(args: argparse.Namespace) -> int:
             other_options=bool(args.name or args.map or args.phase_map or args.catalog),
         )
     if args.command == "load":
+        if args.table or args.spark_remote:
+            raise ScalegateError("--table and --spark-remote need --engine spark.")
+        if not args.files:
+            raise ScalegateError("Give at least one file to load (see --help).")
         return commands.load(
             args.files,
             db=args.db,

@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import table
+from bench import scale, table
 from bench.common import OUT, ROOT, ChildFailed, gib, machine, rows_label, run_child
 from bench.data import SEED, ensure_csv
 
 FULL = (1_000_000, 10_000_000)
+SPARK_ROWS = 10_000_000  # the Spark path (local), in a full run
+BIG_ROWS = 100_000_000  # DuckDB where one machine ends, in a full run
 QUICK = (1_000_000,)
 PAGES_ROWS = 1_000_000
 SAMPLE_ROWS = 150_000  # data/sample.csv
@@ -55,6 +57,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--sessions", type=int, default=8, help="load test: most sessions (default 8)")
     p.add_argument("--rounds", type=int, default=3, help="load test: rounds of every page")
     p.add_argument("--load-rows", type=int, default=1_000_000, help="load test: the file loaded")
+    p.add_argument("--spark-rows", type=int, metavar="N", help="the Spark path at N rows")
+    p.add_argument("--big-rows", type=int, metavar="N", help="DuckDB alone at N rows")
+    p.add_argument(
+        "--no-scale", action="store_true", help="skip the Spark path and the big DuckDB size"
+    )
     readme = p.add_mutually_exclusive_group()
     readme.add_argument("--readme", action="store_true", default=None, help="update README.md")
     readme.add_argument("--no-readme", dest="readme", action="store_false")
@@ -69,6 +76,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if any(n < 1000 for n in sizes):
         p.error("--rows must be at least 1000")
     args.sizes = sizes
+    full = sizes == FULL and not args.no_scale
+    args.spark_rows = args.spark_rows or (SPARK_ROWS if full else None)
+    args.big_rows = args.big_rows or (BIG_ROWS if full else None)
     if args.readme is None:
         args.readme = sizes == FULL
     return args
@@ -180,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_peer:
             found["peer"] = peer_for(rows, csv, args, peers, notes, box)
         results["sizes"][str(rows)] = found
+    run_scale(args, results, notes)
     pages_rows = PAGES_ROWS if PAGES_ROWS in args.sizes else min(args.sizes)
     if not args.no_pages:
         db = OUT / f"scalegate_{pages_rows}.duckdb"
@@ -219,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     rows_out: list[table.Row] = []
     for rows in args.sizes:
         rows_out += table.size_rows(rows, results["sizes"][str(rows)])
+    rows_out += scale.rows(results.get("spark"), results.get("big"))
     if "pages" in results:
         rows_out += table.page_rows(results["pages"]["rows"], results["pages"]["pages"])
     if "pack" in results:
@@ -236,6 +248,24 @@ def main(argv: list[str] | None = None) -> int:
         table.update_readme(ROOT / "README.md", body)
         log("README.md updated between the bench markers")
     return 0
+
+
+def run_scale(args: argparse.Namespace, results: dict[str, Any], notes: list[str]) -> None:
+    """The Spark path (local) and DuckDB alone at the big size, when asked for."""
+    for key, rows, measure in (
+        ("spark", args.spark_rows, scale.measure_spark),
+        ("big", args.big_rows, scale.measure_big),
+    ):
+        if not rows:
+            continue
+        try:
+            results[key] = measure(rows, ensure_csv(rows, args.seed, log=log), log)
+            notes.append(scale.NOTES[key])
+        except ChildFailed as exc:
+            notes.append(
+                f"The {key} measure at {rows_label(rows)} failed: {str(exc).splitlines()[0]}"
+            )
+            log(str(exc))
 
 
 def peer_for(

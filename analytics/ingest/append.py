@@ -193,6 +193,7 @@ def append_files(
     if not sources:
         raise ScalegateError("Give at least one file to add.")
     info = store.dataset(dataset)
+    store.require_rows(info.id, "append to")  # a dataset computed on Spark has no rows here
     plan = history.stored_plan(store.cursor(), info.id)
     if plan:
         _check_headers(info, plan, sources)

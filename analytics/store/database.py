@@ -28,6 +28,13 @@ from analytics.store.upgrade import upgrade_file
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
 
+# A dataset whose day cells were computed where its rows are (Spark): the source it was read
+# from, the engine, the rows counted there, a fingerprint of the source's metadata, and the
+# column that weighted its rows (NULL: unweighted).
+SOURCES_SCHEMA = """CREATE TABLE IF NOT EXISTS dataset_sources (
+    dataset_id INTEGER NOT NULL, engine VARCHAR NOT NULL, uri VARCHAR, table_name VARCHAR,
+    remote VARCHAR, rows_read BIGINT NOT NULL, fingerprint VARCHAR NOT NULL, weight VARCHAR)"""
+
 # Schema: one row of bookkeeping per dataset, the metric catalog, the decision log.
 # No PRIMARY KEY/UNIQUE constraints: DuckDB checks them eagerly on UPDATE; uniqueness is kept
 # by code under the write lock instead.
@@ -36,7 +43,9 @@ _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS datasets (
         id INTEGER NOT NULL, name VARCHAR NOT NULL, source VARCHAR, sha256 VARCHAR NOT NULL,
         rows BIGINT NOT NULL, rejected BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL,
-        obs_table VARCHAR NOT NULL, report JSON, settings JSON)""",
+        obs_table VARCHAR, report JSON, settings JSON)""",
+    # Where a dataset's cells were computed when its rows stay elsewhere (obs_table is NULL).
+    SOURCES_SCHEMA,
     """CREATE TABLE IF NOT EXISTS metrics (
         dataset_id INTEGER NOT NULL, position INTEGER NOT NULL, metric_id VARCHAR NOT NULL,
         label VARCHAR NOT NULL, unit VARCHAR, kind VARCHAR NOT NULL, direction VARCHAR NOT NULL,
@@ -67,9 +76,8 @@ def rebuild_view(cur: duckdb.DuckDBPyConnection) -> None:
     Metric names never appear in the SQL text: UNPIVOT takes every column but the dimensions
     and the rows' volume (`weight`, present in weighted datasets only).
     """
-    ids = [r[0] for r in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall()]
     parts = []
-    for dataset_id in ids:
+    for dataset_id in with_rows(cur):  # datasets computed elsewhere have no rows here
         table = obs_table_name(dataset_id)
         parts.append(
             f"SELECT {int(dataset_id)}::INTEGER AS dataset_id, date, phase, site, channel, "  # noqa: S608 (table name from an int)
@@ -107,7 +115,11 @@ class DatasetInfo:
     rows: int
     rejected: int
     loaded_at: datetime
-    obs_table: str
+    obs_table: str | None  # None: the rows stay where the cells were computed (Spark)
+
+    @property
+    def has_rows(self) -> bool:
+        return self.obs_table is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -279,9 +291,28 @@ class Store:
     def delete_in(self, cur: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
         cur.execute("DROP TABLE IF EXISTS " + obs_table_name(dataset_id))
         cur.execute("DROP TABLE IF EXISTS " + cells_table_name(dataset_id))
-        for table in ("datasets", "metrics", "decisions", "loads"):
+        for table in ("datasets", "metrics", "decisions", "loads", "dataset_sources"):
             key = "id" if table == "datasets" else "dataset_id"
             cur.execute(f"DELETE FROM {table} WHERE {key} = $id", {"id": dataset_id})  # noqa: S608 (fixed names)
+
+    def require_rows(self, dataset_id: int, doing: str) -> None:
+        """Refuse, with a sentence, what needs a dataset's rows (appending to it, rebuilding
+        its cells) when its rows stayed on the engine that computed its cells."""
+        row = (
+            self.cursor()
+            .execute(
+                "SELECT d.name, s.engine FROM datasets d JOIN dataset_sources s "
+                "ON s.dataset_id = d.id WHERE d.id = $id AND d.obs_table IS NULL",
+                {"id": dataset_id},
+            )
+            .fetchone()
+        )
+        if row:
+            raise ScalegateError(
+                f"The dataset {row[0]} was computed on {row[1].capitalize()} and its rows stay "
+                f"there, so Scalegate cannot {doing} it: load the whole source again with "
+                f"--engine {row[1]}."
+            )
 
     def settings_json(self, dataset_id: int) -> dict[str, Any]:
         row = (
@@ -290,6 +321,19 @@ class Store:
             .fetchone()
         )
         return json.loads(row[0]) if row and row[0] else {}
+
+
+def with_rows(cur: duckdb.DuckDBPyConnection) -> list[int]:
+    """The datasets whose observation table is here, by id: a dataset computed elsewhere
+    (obs_table NULL) or one whose table is missing never breaks a rebuild of the view or of
+    the cells."""
+    return [
+        int(r[0])
+        for r in cur.execute(
+            "SELECT id FROM datasets WHERE obs_table IS NOT NULL AND obs_table IN "
+            "(SELECT table_name FROM duckdb_tables()) ORDER BY id"
+        ).fetchall()
+    ]
 
 
 _STORES: dict[str, Store] = {}

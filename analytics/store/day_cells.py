@@ -64,8 +64,16 @@ def metric_columns(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> list[str]
 
 
 def is_weighted(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:
-    """Whether the dataset's rows carry a volume (a column `weight` in its observation table)."""
-    return WEIGHT in _columns(cur, obs_table_name(dataset_id))
+    """Whether the dataset's rows carry a volume (a column `weight` in its observation table;
+    for cells computed on Spark, with no local rows, the weight column its source names)."""
+    columns = _columns(cur, obs_table_name(dataset_id))
+    if columns:
+        return WEIGHT in columns
+    row = cur.execute(
+        "SELECT count(*) FROM dataset_sources WHERE dataset_id = $id AND weight IS NOT NULL",
+        {"id": dataset_id},
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def has_weight_sums(cur: duckdb.DuckDBPyConnection, dataset_id: int) -> bool:

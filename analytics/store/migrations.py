@@ -25,11 +25,24 @@ Step = Callable[[duckdb.DuckDBPyConnection], None]
 
 
 def _day_cells(cur: duckdb.DuckDBPyConnection) -> None:
-    """1 -> 2: every dataset gets its day cells (one GROUP BY over its rows)."""
-    from analytics.store import day_cells  # day_cells imports the database module
+    """1 -> 2: every dataset gets its day cells (one GROUP BY over its rows).
 
-    for (dataset_id,) in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall():
+    Like every step that rebuilds cells from rows, it skips datasets whose rows are not here
+    (cells computed on Spark are kept as they are)."""
+    from analytics.store import day_cells  # day_cells imports the database module
+    from analytics.store.database import with_rows
+
+    for dataset_id in with_rows(cur):
         day_cells.build_from_table(cur, dataset_id)
+
+
+def _remote_cells(cur: duckdb.DuckDBPyConnection) -> None:
+    """-> 6: a dataset may have no local rows (its cells computed on Spark): the observation
+    table becomes optional, and the source of such cells is recorded beside the dataset."""
+    from analytics.store.database import SOURCES_SCHEMA
+
+    cur.execute("ALTER TABLE datasets ALTER COLUMN obs_table DROP NOT NULL")
+    cur.execute(SOURCES_SCHEMA)
 
 
 def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
@@ -37,8 +50,9 @@ def _weighted_day_cells(cur: duckdb.DuckDBPyConnection) -> None:
     mean, m2, s2, q1, q2 and per cell the volume (engine/sums.py; w = 1 for unweighted rows,
     which gives the numbers of schema 2 exactly)."""
     from analytics.store import day_cells
+    from analytics.store.database import with_rows
 
-    for (dataset_id,) in cur.execute("SELECT id FROM datasets ORDER BY id").fetchall():
+    for dataset_id in with_rows(cur):  # cells computed on Spark are kept as they are
         day_cells.build_from_table(cur, dataset_id)
 
 
@@ -123,6 +137,7 @@ LEDGER: dict[int, tuple[str, Step]] = {
     ),
     4: ("money inputs nobody gave marked not given; adds_to_total, overlaps", _money_given),
     5: ("load history (appends) and alert acknowledgements", _watching),
+    6: ("datasets whose cells were computed on Spark, with no local rows", _remote_cells),
 }
 SCHEMA_VERSION = max(LEDGER)
 
