@@ -34,7 +34,7 @@ from data.generate import generate
 pytestmark = pytest.mark.spark
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOG = ROOT / "data" / "sample_catalog.toml"
+CATALOG = ROOT / "data" / "sample.catalog.toml"
 ROWS = 100_000
 KEYS = ["phase", "site", "channel", "date"]
 
