@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.present import charts
+from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
 from analytics.present.ui_state import fmt_ci, fmt_pct, pilot_production_table
 from ui.context import current
@@ -63,6 +63,20 @@ elif retention.note:
 
 chart(charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart")
 interval_caption(rule_level(found))
+rollout = found.rollout(metric_id)
+honest = (rollout.pilot_alone or {}).get("placebo") if rollout else None
+if honest:
+    where = ", ".join(plain(s) for s in rollout.pilot_alone.get("sites") or [])
+    st.caption(
+        f"The pilot bar is what the pilot team's own report would say (HC1 interval). What the "
+        f"pilot at {where} can honestly show: rank {honest['rank']} of {honest['size']} against "
+        f"the same go-live at sites still on the baseline (p = {honest['p_value']:.2g})."
+    )
+
+if rollout is not None and rollout.event_study:
+    st.subheader("Since go-live")
+    chart(rollout_charts.event_study_chart(found, metric_id, cctx), key="pilot_ramp_chart")
+    interval_caption(rollout.level)
 
 st.subheader("Over time")
 chart(charts.trend_chart(ctx.series(), metric, cctx), key="pilot_trend_chart")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.present import charts
+from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
 from ui import exports
 from ui.context import current
@@ -31,11 +31,26 @@ for v in found.verdicts:
                 st.markdown(f"- {plain(reason)}")
             if v.worse_summary:
                 st.caption(plain(v.worse_summary))
+            for warning in v.warnings:  # coverage, pre-trends, uneven sites, breakdown value
+                st.caption(plain(warning))
         with pilot:
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
             for reason in v.pilot_reasons[:2]:
                 st.caption(plain(reason))
 notes(found)
+
+st.subheader("Since go-live")
+judged = [r.metric for r in found.rollouts if r.event_study]
+if judged:
+    labels = {v.metric: v.label for v in found.verdicts}
+    ramp_id = st.selectbox(
+        "Outcome", judged, key="scorecard_ramp_metric", format_func=lambda m: labels.get(m, m)
+    )
+    ramp = rollout_charts.event_study_chart(found, ramp_id, cctx)
+    chart(ramp, key="scorecard_ramp_chart")
+    interval_caption(found.rollout(ramp_id).level)
+else:
+    st.info("No production period can be judged against sites still on the baseline yet.")
 
 st.subheader("Value at scale")
 if found.value_at_scale:

@@ -14,6 +14,7 @@ from typing import Any
 from analytics.core.catalog import Metric, Settings
 from analytics.core.types import Verdict
 from analytics.engine import stats
+from analytics.engine.placebo import PlaceboTest
 
 VERDICT_LABELS: dict[str, str] = {
     "scale": "Scale",
@@ -43,6 +44,8 @@ class Evidence:
     retention_high: float | None = None
     breached: tuple[str, ...] = ()  # guardrails breached, as readable phrases
     note: str = ""  # why there is no estimate, when there is none
+    placebo: PlaceboTest | None = None  # the few-sites test, when 1-4 sites carry the effect
+    treated_sites: int = 0  # live sites with a comparison (placebo path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,21 @@ def rows_needed(n: int, estimate: float, low: float, high: float, delta: float) 
     target = estimate if estimate >= delta else delta - estimate
     needed = stats.rows_needed(n, (high - low) / 2, target)
     return needed if needed >= 0 else None
+
+
+def few_sites_reason(e: Evidence) -> str:
+    """Why a placebo test cannot decide: its floor is above the level the verdict needs."""
+    test = e.placebo
+    if test is None or test.floor <= 1 - e.ci_level + 1e-12:
+        return ""
+    alpha = 1 - e.ci_level
+    more = test.sites_to_reach(alpha, e.treated_sites)
+    return (
+        f"Rank {test.rank} of {test.size}: {e.treated_sites} live site(s) cannot tell the AI "
+        f"apart from site-to-site variation (the smallest p-value {test.assignments} placebo "
+        f"comparison(s) can give is {test.floor:.2g}, above the {alpha:.2g} this verdict "
+        f"needs); with {more} more comparison site(s) they could."
+    )
 
 
 def decide(e: Evidence, settings: Settings) -> Decision:
@@ -123,6 +141,9 @@ def decide(e: Evidence, settings: Settings) -> Decision:
             f"{where.capitalize()} runs at {e.n_sites} site(s); at least "
             f"{settings.min_production_sites} are needed to tell the AI from the site.",
         )
+    # Rule 1, few sites: a placebo test that cannot reach the level needed cannot decide.
+    if few := few_sites_reason(e):
+        return result("need_more_data", few)
     if not math.isfinite(est) or not math.isfinite(lo) or not math.isfinite(hi):
         return result(
             "need_more_data",
