@@ -33,6 +33,8 @@ for v in found.verdicts:
                 st.caption(plain(v.worse_summary))
             for warning in v.warnings:  # coverage, pre-trends, uneven sites, breakdown value
                 st.caption(plain(warning))
+            if usual := rollout_charts.usual_model_text(found, v.metric):
+                st.caption(plain(usual))
         with pilot:
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
             for reason in v.pilot_reasons[:2]:
@@ -49,6 +51,8 @@ if judged:
     ramp = rollout_charts.event_study_chart(found, ramp_id, cctx)
     chart(ramp, key="scorecard_ramp_chart")
     interval_caption(found.rollout(ramp_id).level)
+    for line in rollout_charts.wave_lines(found, ramp_id):  # each scaling phase's own evidence
+        st.caption(plain(line))
 else:
     st.info("No production period can be judged against sites still on the baseline yet.")
 

@@ -26,6 +26,7 @@ from analytics.present.charts import (
     metric_axis_title,
     metric_from,
     num,
+    pct,
 )
 
 
@@ -138,3 +139,43 @@ def event_study_chart(results: Results, metric_id: str, ctx: ChartContext) -> An
     return _framed(
         chart, event_study_title(results, metric_id), ctx, event_study_detail(row, grain)
     )
+
+
+def usual_model_text(results: Results, metric_id: str) -> str:
+    """'What the usual model (two-way fixed effects) says: …', for beside a verdict."""
+    row = results.rollout(metric_id)
+    if row is None or row.usual.get("lift") is None or not math.isfinite(row.usual["lift"]):
+        return ""
+    lo, hi = row.usual.get("lift_ci") or (None, None)
+    level = 1 - float(results.meta.get("settings", {}).get("alpha", 0.05))
+    interval = (
+        f" ({level:.0%} interval {pct(lo)} to {pct(hi)})"
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi)
+        else ""
+    )
+    label = metric_from(results, metric_id).label
+    return (
+        f"What the usual model (two-way fixed effects) says: {label} changes by "
+        f"{pct(row.usual['lift'])}{interval}; the verdict rests on the imputation estimate."
+    )
+
+
+def wave_lines(results: Results, metric_id: str) -> list[str]:
+    """One sentence per go-live wave: its own effect, and whether the group-time check agrees."""
+    row = results.rollout(metric_id)
+    if row is None:
+        return []
+    lines = []
+    for w in row.waves:
+        lo, hi = w.ci
+        check = (
+            f"; the group-time check says {num(w.group_time)}"
+            + (", more than 2 standard errors apart: read this wave with care" if w.differs else "")
+            if math.isfinite(w.group_time)
+            else ""
+        )
+        lines.append(
+            f"Wave live from {w.go_live} ({', '.join(w.sites)}; {w.rows:,} rows judged): "
+            f"{num(w.estimate)} ({row.level:.0%} interval {num(lo)} to {num(hi)}){check}."
+        )
+    return lines
