@@ -12,15 +12,17 @@ Provenance of the expected numbers:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from test_analysis import staggered_rows
+from test_analysis import staggered_rows, store_rows
 
 from analytics.core.catalog import Metric, Settings
+from analytics.decide.analysis import analyse
 from analytics.decide.verdict import Evidence, decide
 from analytics.engine import group_time as cs
 from analytics.engine.event_study import event_study
@@ -285,8 +287,6 @@ def test_the_verdict_says_when_few_sites_cannot_decide() -> None:
     assert decision.reasons[0].startswith("Rank 1 of 4:")
     assert "16 more comparison site(s)" in decision.reasons[0]
     enough = PlaceboTest(t_real=-9.0, placebo_t=tuple(np.linspace(2, 0, 19)), assignments=19)
-    from dataclasses import replace
-
     assert decide(replace(evidence, placebo=enough), Settings(min_production_sites=1)).verdict == (
         "scale"
     )
@@ -309,3 +309,71 @@ def test_breakdown_is_the_smallest_shift_that_flips_rules_2_and_4(good, shift, t
     a = rule_class(est - 1.001 * s, lo - 1.001 * s, hi - 1.001 * s, 0.05)
     b = rule_class(est + 1.001 * s, lo + 1.001 * s, hi + 1.001 * s, 0.05)
     assert to in (a, b)
+
+
+def test_weighted_cells_equal_a_row_level_weighted_two_stage_fit() -> None:
+    """Rows that are groups (a weight column, as real exports have): cells carry W = Σw, the
+    weighted mean and Σw², Σw²(y−ȳ), Σw²(y−ȳ)². The estimate equals row-level WLS (statsmodels,
+    weights w) with the counterfactual gaps averaged by w; the cluster and robust standard errors
+    equal the row-level sums of the rows' own weights times residuals."""
+    rows = staggered_rows(seed=11)
+    rng = np.random.default_rng(4)
+    rows = rows[rows["phase"] != "pilot"].reset_index(drop=True)
+    rows["w"] = rng.integers(1, 20, len(rows)).astype(float)
+    rows["period"] = pd.to_datetime(rows["date"]).dt.to_period("M").dt.to_timestamp()
+    base, treated = rows[rows["phase"] == "baseline"], rows[rows["phase"] == "production"]
+    first = smf.wls("cost ~ C(site) + C(period)", base, weights=base["w"]).fit()
+    gap = treated["cost"] - first.predict(treated)
+    tau = float((treated["w"] * gap).sum() / treated["w"].sum())
+
+    def dummies(part: pd.DataFrame) -> np.ndarray:
+        columns = [np.ones(len(part))]
+        for key in ("site", "period"):
+            columns += [(part[key] == v).to_numpy(float) for v in sorted(base[key].unique())[1:]]
+        return np.column_stack(columns)
+
+    z0, z1 = dummies(base), dummies(treated)
+    w0, w1 = base["w"].to_numpy(), treated["w"].to_numpy()
+    pull = np.linalg.solve((z0 * w0[:, None]).T @ z0, (w1 / w1.sum()) @ z1)
+    score = pd.Series(0.0, index=rows.index)
+    score[base.index] = -(z0 @ pull) * w0 * first.resid.to_numpy()
+    score[treated.index] = w1 / w1.sum() * (gap - tau).to_numpy()
+
+    def cell(g: pd.DataFrame) -> pd.Series:
+        w, y = g["w"].to_numpy(), g["cost"].to_numpy()
+        mean = float((w * y).sum() / w.sum())
+        d = y - mean
+        return pd.Series(
+            {
+                "n": len(g),
+                "w": w.sum(),
+                "mean": mean,
+                "m2": float((d * d).sum()),
+                "s2": float((w * w).sum()),
+                "q1": float((w * w * d).sum()),
+                "q2": float((w * w * d * d).sum()),
+            }  # fmt: skip
+        )
+
+    cells = rows.groupby(["phase", "site", "channel", "period"]).apply(cell).reset_index()
+    panel = prepare_panel(cells)
+    first_stage = fit_first_stage(panel)
+    lin = impute(panel, first_stage, weights_over(panel, first_stage, panel.treated("production")))
+    assert lin.estimate == pytest.approx(tau, abs=1e-9)
+    cluster = float(np.sqrt((score.groupby(rows["site"]).sum() ** 2).sum()))
+    assert np.sqrt(lin.cluster_var(panel)) == pytest.approx(cluster, rel=1e-9)
+    assert np.sqrt(lin.hc_var(panel)) == pytest.approx(float(np.sqrt((score**2).sum())), rel=1e-9)
+
+
+def test_a_big_bang_go_live_has_nothing_to_judge_and_says_why() -> None:
+    """Every site live from the same month: no live row has a site still on the baseline beside
+    it, so no estimate is reported (the two-way model's site-trend fallback extrapolated)."""
+    rows = staggered_rows()
+    month = pd.to_datetime(rows["date"]).dt.month
+    rows["phase"] = np.where(month >= 7, "production", "baseline")
+    store, catalog = store_rows(rows)
+    results = analyse(store, 1, catalog)
+    cost = results.verdict("cost")
+    assert cost.verdict == "need_more_data"
+    assert "No live row has a comparison" in " ".join(cost.reasons)
+    assert results.rollout("cost").coverage["share"] == 0.0

@@ -273,7 +273,9 @@ def _production_evidence(
     alpha = catalog.settings.alpha
     production = fit.overall.production
     n_prod, _ = means.get(metric.id, "production")
-    if roll is not None and roll.production.identified:
+    if roll is not None:
+        # Only sites with baseline rows count (rule 1) and are clusters; a rollout with no live
+        # row left to compare (every site live at once) has no estimate, and its note says why.
         est = roll.production
         lift, (lo, hi) = est.lift, est.lift_ci(level)
         worse = tuple(s.name for s in worse_slices(roll, metric.sign, alpha))

@@ -120,7 +120,9 @@ def analyse_rollout(
         return None
     prod_mask = panel.treated("production")
     prod = imputation(panel, prod_mask)
-    pilot = imputation(panel, panel.treated("pilot")) if panel.treated("pilot").any() else None
+    pilot = None
+    if panel.treated("pilot").any():  # its placebo rank is read for outcomes only
+        pilot = imputation(panel, panel.treated("pilot"), test=with_slices)
     pvp = None
     if pilot is not None and prod.identified and pilot.identified:
         pvp = _difference(panel, prod, pilot, alpha)

@@ -22,7 +22,7 @@ from scipy import stats as sps
 
 from analytics.engine.imputation import fit_first_stage, impute, weights_over
 from analytics.engine.panel import NEVER, Panel
-from analytics.engine.placebo import _assignments, _candidates, _windows
+from analytics.engine.placebo import go_live_windows, placebo_assignments, placebo_candidates
 from analytics.engine.staggered import RolloutEstimate
 
 TAIL = 12  # horizons from here on are binned into one
@@ -98,7 +98,9 @@ def event_study(
     return EventStudy(tuple(horizons), pretrend(panel, chosen, main), level)
 
 
-def fe_fit(panel: Panel, cells: np.ndarray, extra: np.ndarray):
+def fe_fit(
+    panel: Panel, cells: np.ndarray, extra: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """WLS of the cell means under `cells` on site and period levels plus `extra` columns:
     (coefficients of the extra columns, robust covariance, cluster covariance, identified)."""
     s, p = len(panel.sites), len(panel.periods)
@@ -164,7 +166,7 @@ def pretrend(panel: Panel, chosen: np.ndarray, main: RolloutEstimate) -> PreTren
             return PreTrend(leads, NAN, NAN, "none", "The leads cannot be told apart from time.")
         f = w_cl / leads
         return PreTrend(leads, f, float(sps.f.sf(f, leads, clusters - 1)), "wald_cluster_f")
-    drawn, _ = _assignments(_candidates(panel, _windows(panel, chosen)), 0)
+    drawn, _ = placebo_assignments(placebo_candidates(panel, go_live_windows(panel, chosen)), 0)
     stats = []
     for assignment in drawn:
         placebo_start = np.full(len(panel.sites), NEVER, dtype=np.int64)

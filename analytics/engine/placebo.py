@@ -65,13 +65,13 @@ class PlaceboTest:
         return max(0, need - self.assignments) * max(1, treated)
 
 
-def _windows(panel: Panel, cells: np.ndarray) -> dict[int, np.ndarray]:
+def go_live_windows(panel: Panel, cells: np.ndarray) -> dict[int, np.ndarray]:
     """Each real treated site's window: the (period, channel) keys of its selected cells."""
     key = panel.period * len(panel.channels) + panel.channel
     return {int(s): np.unique(key[cells & (panel.site == s)]) for s in np.unique(panel.site[cells])}
 
 
-def _candidates(panel: Panel, windows: dict[int, np.ndarray]) -> dict[int, list[int]]:
+def placebo_candidates(panel: Panel, windows: dict[int, np.ndarray]) -> dict[int, list[int]]:
     """Sites with baseline cells and no non-baseline cell in each window's periods."""
     key = panel.period * len(panel.channels) + panel.channel
     live_periods = [set() for _ in panel.sites]
@@ -90,7 +90,7 @@ def _candidates(panel: Panel, windows: dict[int, np.ndarray]) -> dict[int, list[
     return out
 
 
-def _assignments(cands: dict[int, list[int]], seed: int) -> tuple[list[tuple], int]:
+def placebo_assignments(cands: dict[int, list[int]], seed: int) -> tuple[list[tuple], int]:
     """Distinct assignments (sets of (placebo site, real site whose window it takes))."""
     reals = sorted(cands)
     seen: set[frozenset] = set()
@@ -125,8 +125,8 @@ def placebo_test(
     first = fit_first_stage(panel)
     chosen = select & first.covered & ~first.untreated
     t_real = statistic(panel, first, chosen)
-    windows = _windows(panel, chosen)
-    drawn, total = _assignments(_candidates(panel, windows), seed)
+    windows = go_live_windows(panel, chosen)
+    drawn, total = placebo_assignments(placebo_candidates(panel, windows), seed)
     key = panel.period * len(panel.channels) + panel.channel
     stats: list[float] = []
     for assignment in drawn:

@@ -124,8 +124,12 @@ def linear_estimate(panel: Panel, select: np.ndarray) -> tuple[Linear, Linear, f
     return tau, lift, cf, v
 
 
-def imputation(panel: Panel, select: np.ndarray, few_sites: int = FEW_SITES) -> RolloutEstimate:
-    """The imputation estimate of the selected treated cells (see imputation.py)."""
+def imputation(
+    panel: Panel, select: np.ndarray, few_sites: int = FEW_SITES, *, test: bool = True
+) -> RolloutEstimate:
+    """The imputation estimate of the selected treated cells (see imputation.py). With
+    ``test=False`` the few-sites path skips the placebo test (its interval is then unbounded):
+    for estimates no verdict reads."""
     chosen = select & ~panel.baseline
     rows_selected = int(round(panel.n[chosen].sum()))
     clusters = int(panel.sites_with_baseline().sum())
@@ -168,13 +172,13 @@ def imputation(panel: Panel, select: np.ndarray, few_sites: int = FEW_SITES) -> 
             lift_se=math.sqrt(float((lift_psi**2).sum())),
             **common,
         )
-    test = placebo_test(panel, chosen)
+    placebo = placebo_test(panel, chosen) if test else PlaceboTest(NAN, (), 0)
     return RolloutEstimate(
         "imputation_placebo",
         se=math.sqrt(max(tau.cell_var(panel), 0.0)),
         df=math.inf,
         lift_se=math.sqrt(max(lift.cell_var(panel), 0.0)),
-        placebo=test,
+        placebo=placebo,
         **common,
     )
 
