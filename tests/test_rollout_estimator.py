@@ -377,3 +377,44 @@ def test_a_big_bang_go_live_has_nothing_to_judge_and_says_why() -> None:
     assert cost.verdict == "need_more_data"
     assert "No live row has a comparison" in " ".join(cost.reasons)
     assert results.rollout("cost").coverage["share"] == 0.0
+
+
+def test_the_pre_trend_leads_equal_a_statsmodels_fit_on_the_baseline_cells() -> None:
+    """The leads test: WLS of the baseline cell means on site, period and lead indicators
+    (weights n) in statsmodels, cluster-robust by site without small-sample factor; its Wald
+    statistic over K on F(K, G − 1) is the event study's pre-trend test."""
+    from scipy import stats as sps
+
+    from analytics.engine.event_study import MAX_LEADS
+
+    rows = staggered_rows()
+    cells = (
+        rows.assign(period=pd.to_datetime(rows["date"]).dt.to_period("M").dt.to_timestamp())
+        .groupby(["phase", "site", "period"])["cost"]
+        .agg(n="count", mean="mean", var="var")
+        .reset_index()
+    )
+    cells["m2"] = cells["var"].fillna(0) * (cells["n"] - 1)
+    panel = prepare_panel(cells)
+    prod = imputation(panel, panel.treated("production"))
+    test = event_study(panel, panel.treated("production"), prod).pretrend
+    # Go-lives: S0 at its pilot (month 3), S1-S3 at month 7, S4-S7 at month 10; S8, S9 never.
+    go_live = {"S0": 2, **dict.fromkeys(["S1", "S2", "S3"], 6)}
+    go_live |= dict.fromkeys(["S4", "S5", "S6", "S7"], 9)
+    base = cells[cells["phase"] == "baseline"].reset_index(drop=True)
+    month = base["period"].dt.month - 1
+    rel = month - base["site"].map(go_live)
+    leads = min(MAX_LEADS, int(-rel.min()))
+    assert test.leads == leads == 4
+    for k in range(1, leads + 1):
+        base[f"lead{k}"] = (rel == -k).astype(float)
+    formula = "mean ~ C(site) + C(period) + " + " + ".join(f"lead{k}" for k in range(1, 5))
+    fit = smf.wls(formula, base, weights=base["n"]).fit(
+        cov_type="cluster",
+        cov_kwds={"groups": base["site"].astype("category").cat.codes, "use_correction": False},
+    )
+    names = [f"lead{k}" for k in range(1, 5)]
+    gamma = fit.params[names].to_numpy()
+    wald = float(gamma @ np.linalg.solve(fit.cov_params().loc[names, names].to_numpy(), gamma))
+    assert test.statistic == pytest.approx(wald / 4, rel=1e-6)
+    assert test.p_value == pytest.approx(sps.f.sf(wald / 4, 4, 9), rel=1e-6)
