@@ -4,11 +4,11 @@ import streamlit as st
 
 from analytics.core import fmt
 from analytics.core.fmt import term
-from analytics.present import charts
+from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
 from analytics.present.ui_state import pilot_production_table
 from ui.context import current
-from ui.show import chart, interval_caption, need_dataset
+from ui.show import chart, interval_caption, level_caption, need_dataset
 from ui.text import plain
 
 ctx = current()
@@ -66,6 +66,20 @@ chart(
     charts.pilot_vs_production_chart(found, metric_id, cctx), key="pilot_chart", method=cctx.method
 )
 interval_caption(found)
+rollout = found.rollout(metric_id)
+honest = (rollout.pilot_alone or {}).get("placebo") if rollout else None
+if honest:
+    where = ", ".join(plain(s) for s in rollout.pilot_alone.get("sites") or [])
+    st.caption(
+        f"The pilot bar is what the pilot team's own report would say (HC1 interval). What the "
+        f"pilot at {where} can honestly show: rank {honest['rank']} of {honest['size']} against "
+        f"the same go-live at sites still on the baseline (p = {honest['p_value']:.2g})."
+    )
+
+if rollout is not None and rollout.event_study:
+    st.subheader("Since go-live")
+    chart(rollout_charts.event_study_chart(found, metric_id, cctx), key="pilot_ramp_chart")
+    level_caption(rollout.level, "each period since go-live")
 
 st.subheader("Over time")
 chart(charts.trend_chart(ctx.series(), metric, cctx), key="pilot_trend_chart")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from analytics.core.fmt import term
-from analytics.present import charts
+from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
 from ui import exports
 from ui.context import current
@@ -11,6 +11,7 @@ from ui.show import (
     catalog_caption,
     chart,
     interval_caption,
+    level_caption,
     need_dataset,
     notes,
     value_block,
@@ -41,11 +42,30 @@ for v in found.verdicts:
                 st.markdown(f"- {plain(reason)}")
             if v.worse_summary:
                 st.caption(plain(v.worse_summary))
+            for warning in v.warnings:  # coverage, pre-trends, uneven sites, breakdown value
+                st.caption(plain(warning))
+            if usual := rollout_charts.usual_model_text(found, v.metric):
+                st.caption(plain(usual))
         with pilot:
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
             for reason in v.pilot_reasons:  # whole, never cut
                 st.caption(plain(reason))
 notes(found)
+
+st.subheader("Since go-live")
+judged = [r.metric for r in found.rollouts if r.event_study]
+if judged:
+    labels = {v.metric: v.label for v in found.verdicts}
+    ramp_id = st.selectbox(
+        "Outcome", judged, key="scorecard_ramp_metric", format_func=lambda m: labels.get(m, m)
+    )
+    ramp = rollout_charts.event_study_chart(found, ramp_id, cctx)
+    chart(ramp, key="scorecard_ramp_chart")
+    level_caption(found.rollout(ramp_id).level, "each period since go-live")
+    for line in rollout_charts.wave_lines(found, ramp_id):  # each scaling phase's own evidence
+        st.caption(plain(line))
+else:
+    st.info("No production period can be judged against sites still on the baseline yet.")
 
 st.subheader("Value at scale", help=term("value"))
 value = None

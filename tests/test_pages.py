@@ -366,7 +366,8 @@ def test_a_catalog_file_prices_an_outcome_and_the_numbers_follow(own_db):
     )
     at.switch_page(PAGES["scorecard"]).run()
     no_problem(at)
-    assert len(at.get("vega_lite_chart")) == 2  # the scorecard and value at scale
+    # The scorecard, the ramp-up since go-live, value at scale.
+    assert len(at.get("vega_lite_chart")) == 3
     assert [b.label for b in at.download_button].count("Chart (PNG)") == 2
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import statsmodels.formula.api as smf
 
 from analytics.core.catalog import read_catalog
 from analytics.decide.analysis import analyse
@@ -54,8 +55,11 @@ def test_injury_duration_difference_in_differences(tmp_path: Path) -> None:
     effect = results.effect("log_duration", "production_vs_baseline")
     assert effect is not None
     assert effect.diff == pytest.approx(0.1906012, abs=1e-6)  # published: 0.191
-    # One treated group: the few-clusters rule gives HC1 on cells, not a 2-cluster interval.
-    assert effect.method.endswith("hc1_cells")
+    # One treated group and one comparison group: the few-sites test has no placebo to draw,
+    # so it gives no interval (the two-way model's HC1 interval stays as the usual model).
+    assert effect.method == "imputation_placebo"
+    assert effect.diff_ci == (float("-inf"), float("inf"))
+    assert results.rollout("log_duration").usual["method"] == "twfe_hc1_cells"
     assert effect.n_a == (ky["afchnge"] * ky["highearn"]).sum()
 
 
@@ -79,8 +83,16 @@ def test_organ_donation_two_way_fixed_effects(tmp_path: Path) -> None:
     _, results = _analyse_csv(path)
     effect = results.effect("donor_registration_rate", "production_vs_baseline")
     assert effect is not None
-    assert effect.diff == pytest.approx(-0.0224590, abs=1e-6)  # published: -0.0225
-    assert effect.method == "twfe_hc1_cells"
+    usual = results.rollout("donor_registration_rate").usual
+    assert usual["estimate"] == pytest.approx(-0.0224590, abs=1e-6)  # published: -0.0225
+    assert usual["method"] == "twfe_hc1_cells"
+    # The imputation estimate: state + quarter levels fitted on the untreated rows by
+    # statsmodels, California's three live quarters' gaps averaged.
+    frame = csv.assign(rate=csv["Donor registration rate"])
+    first = smf.ols("rate ~ C(State) + C(period_start)", frame[~treated]).fit()
+    gap = frame.loc[treated, "rate"] - first.predict(frame[treated])
+    assert effect.diff == pytest.approx(gap.mean(), abs=1e-9)
+    assert effect.method == "imputation_placebo"  # one live state: the placebo test
     # Three treated rows: far too few to decide.
     verdict = results.verdict("donor_registration_rate")
     assert verdict is not None and verdict.verdict == "need_more_data"

@@ -24,7 +24,11 @@ def test_each_verdict_appears_for_the_metric_built_for_it(sample) -> None:
     verdicts = {v.metric: v.verdict for v in results.verdicts}
     assert verdicts == {
         "cost_per_case_eur": "scale",
-        "minutes_saved": "fix_first",  # three plants regress against their own counterfactual
+        # Three plants regress (Porto, Brno, Tampere), so the effect differs widely by plant: the
+        # production interval spans 0 to +40%. The two-way model flagged the three with HC1 on
+        # cells; the few-sites test cannot flag one plant against 4 comparison plants (floor
+        # 1/5), and Tampere (wave 3) has no plant left on the baseline to compare with.
+        "minutes_saved": "need_more_data",
         "error_rate": "do_not_scale",  # no meaningful effect
         "revenue_per_case_eur": "need_more_data",  # inconclusive: too few revenue rows
         "support_tickets": "fix_first",  # the chatbot's resolution guardrail is breached
@@ -37,10 +41,15 @@ def test_the_pilot_alone_would_have_said_scale(sample) -> None:
     assert pilot["minutes_saved"] == "scale" and pilot["error_rate"] == "scale"
 
 
-def test_reasons_name_the_regressing_plants_and_the_guardrail(sample) -> None:
+def test_the_regressing_plants_show_and_the_guardrail_is_named(sample) -> None:
     *_, results = sample
-    saved = " ".join(results.verdict("minutes_saved").reasons)
-    assert all(plant in saved for plant in ("Brno", "Porto", "Tampere"))
+    sites = {s.site: s for s in results.site_verdicts if s.metric == "minutes_saved"}
+    judged = {name: s.estimate for name, s in sites.items() if s.estimate == s.estimate}
+    assert sorted(judged, key=judged.get)[:2] == ["Brno", "Porto"]  # the only two below zero
+    assert judged["Brno"] < 0 and judged["Porto"] < 0
+    assert all(v > 0 for k, v in judged.items() if k not in ("Brno", "Porto"))
+    assert sites["Porto"].reasons[0].startswith("Rank 1 of 5:")
+    assert "Tampere" not in judged  # wave 3: no plant still on the baseline in its months
     tickets = " ".join(results.verdict("support_tickets").reasons)
     assert "Chatbot resolution" in tickets and "0.6" in tickets
 
@@ -50,6 +59,18 @@ def test_sample_process_metrics_fall_from_pilot_to_production(sample) -> None:
     acc = results.effect("maintenance_model_accuracy", "production_vs_pilot", adjusted=False)
     assert acc.mean_b == pytest.approx(0.94, abs=0.01)
     assert acc.mean_a == pytest.approx(0.61, abs=0.01)
+
+
+def test_the_sample_shows_its_coverage_waves_and_ramp(sample) -> None:
+    *_, results = sample
+    cost = results.rollout("cost_per_case_eur")
+    # Waves 1 and 2 (and Aarhus from its pilot) are judged until November, when the last
+    # plants go live: about 39% of production rows have a comparison.
+    assert 0.35 < cost.coverage["share"] < 0.45
+    assert [w.go_live for w in cost.waves] == ["2024-04-01", "2024-07-01", "2024-09-01"]
+    assert cost.event_study[0].horizon == 0 and cost.event_study[0].sites == 7
+    assert all(h.estimate < 0 for h in cost.event_study)  # cost falls at every horizon
+    assert cost.pilot_alone["placebo"]["size"] == 12  # Aarhus ranked among 11 plants
 
 
 def test_value_at_scale_and_counterfactual_exist_for_the_sample(sample) -> None:

@@ -62,6 +62,11 @@ def interval_caption(found: Any) -> None:
     st.caption(plain(interval_sentence(found)), help=term("bonferroni"))
 
 
+def level_caption(level: float, what: str) -> None:
+    """The level of a chart's own intervals (an event study's, a wave's), in words."""
+    st.caption(f"{fmt.level(level)} intervals for {what}.", help=term("interval"))
+
+
 def site_interval_caption(found: Any) -> None:
     """The level of per-site and per-channel intervals, in words."""
     st.caption(

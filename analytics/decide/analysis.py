@@ -24,9 +24,24 @@ from analytics.decide.results import (
     MetricVerdict,
     Results,
     RetentionRow,
+    RolloutRow,
     SiteVerdict,
     TrendRow,
     ValueRow,
+)
+from analytics.decide.rollout import (
+    MetricRollout,
+    analyse_rollout,
+    as_effect,
+    correct_family,
+    warnings_for,
+    worse_slices,
+)
+from analytics.decide.rollout_report import (
+    breakdown_sentence,
+    rollout_row,
+    site_interval,
+    verdict_breakdown,
 )
 from analytics.decide.verdict import Decision, Evidence, decide
 from analytics.decide.volumes import with_volumes
@@ -173,6 +188,45 @@ def fit_metric(
     return MetricFit(overall, sites, channels)
 
 
+def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> MetricFit:
+    """The fit with the imputation estimates in place of the two-way model's production, site
+    and channel effects (the two-way numbers stay as "what the usual model says"); the pilot
+    effect stays what the pilot team's own report says."""
+    if roll is None:
+        return fit
+    prod = roll.production
+    production = as_effect(prod, "production", alpha) if prod.identified else None
+    overall = replace(
+        fit.overall,
+        production=production,
+        production_vs_pilot=roll.production_vs_pilot,
+        method=production.method if production else fit.overall.method,
+        assumption=production.assumption if production else fit.overall.assumption,
+        note=fit.overall.note
+        if production
+        else " ".join(x for x in (fit.overall.note, prod.note) if x),
+    )
+
+    def slices(tests, old):
+        kept = {s.name: s.retention for s in old}
+        return tuple(
+            stats.SliceEffect(
+                t.slice_type,
+                t.name,
+                as_effect(t.estimate, t.name, alpha),
+                kept.get(t.name),
+                t.p_family,
+            )  # fmt: skip
+            for t in tests
+        )
+
+    return MetricFit(
+        overall,
+        slices(roll.sites, fit.sites) if roll.sites else fit.sites,
+        slices(roll.channels, fit.channels) if roll.channels else fit.channels,
+    )
+
+
 def _significantly_worse(metric: Metric, slices: tuple[stats.SliceEffect, ...], alpha: float):
     return tuple(
         s
@@ -208,9 +262,98 @@ def _guardrails(
     return tuple(breached)
 
 
+def _production_evidence(
+    metric: Metric,
+    fit: MetricFit,
+    roll: MetricRollout | None,
+    catalog: Catalog,
+    means: _Means,
+    n_sites_dataset: int,
+    level: float,
+    extent: PhaseExtent | None = None,
+) -> Evidence:
+    """What the production verdict is decided on: the imputation estimate at the verdict's
+    level, its few-sites test, the family's rule-3 flags, retention and guardrails."""
+    alpha = catalog.settings.alpha
+    production = fit.overall.production
+    n_prod, _ = means.get(metric.id, "production")
+    if roll is not None:
+        # Only sites with baseline rows count (rule 1) and are clusters; a rollout with no live
+        # row left to compare (every site live at once) has no estimate, and its note says why.
+        est = roll.production
+        lift, (lo, hi) = est.lift, est.lift_ci(level)
+        worse = tuple(s.name for s in worse_slices(roll, metric.sign, alpha))
+        n_sites, dataset_sites = roll.production_sites, est.clusters
+    else:
+        lift, lo, hi = _lift_interval(production, 1 - level)
+        worse = tuple(s.name for s in _significantly_worse(metric, fit.sites, alpha))
+        n_sites = production.n_sites if production else 0
+        dataset_sites = n_sites_dataset
+        est = None
+    retention = fit.overall.retention
+    return Evidence(
+        metric=metric,
+        phase="production",
+        lift=lift,
+        lift_low=lo,
+        lift_high=hi,
+        ci_level=level,
+        method=production.method if production else fit.overall.method,
+        n_rows=n_prod,
+        n_sites=n_sites,
+        dataset_sites=dataset_sites,
+        worse_slices=worse,
+        retention=retention.estimate if retention else None,
+        retention_high=retention.ci_high if retention else None,
+        breached=_guardrails(catalog, means, metric),
+        note=(production.note if production else fit.overall.note),
+        placebo=est.placebo if est is not None else None,
+        treated_sites=est.treated_sites if est is not None else 0,
+        periods=extent.periods if extent else 0,
+        period_unit=extent.unit if extent else "",
+    )
+
+
+def _site_verdicts(
+    metric: Metric, roll: MetricRollout, catalog: Catalog, site_means: _Means
+) -> list[SiteVerdict]:
+    """Per-site verdicts: rule 1 on the site's production rows, the few-sites test (one live
+    site: the placebo test) at level 1 − alpha, rules 2-5."""
+    settings = catalog.settings
+    alpha = settings.alpha
+    worse = {s.name for s in worse_slices(roll, metric.sign, alpha)}
+    out = []
+    for s in roll.sites:
+        lift, lo, hi = site_interval(s, alpha)
+        decision = decide(
+            Evidence(
+                metric=metric,
+                phase=s.name,
+                lift=lift,
+                lift_low=lo,
+                lift_high=hi,
+                ci_level=1 - alpha,
+                method=s.estimate.method,
+                n_rows=s.estimate.rows_selected,
+                check_site_count=False,
+                worse_slices=(s.name,) if s.name in worse else (),
+                breached=_guardrails(catalog, site_means, metric, s.name),
+                note=s.estimate.note,
+                placebo=s.estimate.placebo,
+                treated_sites=s.estimate.treated_sites,
+            ),
+            settings,
+        )
+        out.append(
+            SiteVerdict(metric.id, s.name, decision.verdict, lift, _pair(lo, hi), decision.reasons)
+        )
+    return out
+
+
 def _decide_metric(
     metric: Metric,
     fit: MetricFit,
+    roll: MetricRollout | None,
     catalog: Catalog,
     means: _Means,
     site_means: _Means,
@@ -223,33 +366,14 @@ def _decide_metric(
     bonferroni = alpha / max(family, 1)
     level = 1 - bonferroni
     production, pilot = fit.overall.production, fit.overall.pilot
-    worse_sites = _significantly_worse(metric, fit.sites, alpha)
-    worse_channels = _significantly_worse(metric, fit.channels, alpha)
-    retention = fit.overall.retention
-    lift, lo, hi = _lift_interval(production, bonferroni)
-    n_prod, _ = means.get(metric.id, "production")
-    production_decision = decide(
-        Evidence(
-            metric=metric,
-            phase="production",
-            lift=lift,
-            lift_low=lo,
-            lift_high=hi,
-            ci_level=level,
-            method=production.method if production else fit.overall.method,
-            n_rows=n_prod,
-            n_sites=production.n_sites if production else 0,
-            dataset_sites=n_sites_dataset,
-            worse_slices=tuple(s.name for s in worse_sites + worse_channels),
-            retention=retention.estimate if retention else None,
-            retention_high=retention.ci_high if retention else None,
-            breached=_guardrails(catalog, means, metric),
-            note=(production.note if production else fit.overall.note),
-            periods=extent.periods if extent else 0,
-            period_unit=extent.unit if extent else "",
-        ),
-        settings,
+    evidence = _production_evidence(
+        metric, fit, roll, catalog, means, n_sites_dataset, level, extent
     )
+    production_decision = decide(evidence, settings)
+    lift, lo, hi = evidence.lift, evidence.lift_low, evidence.lift_high
+    worse_sites = tuple(s for s in fit.sites if s.name in evidence.worse_slices)
+    retention = fit.overall.retention
+    # What the pilot alone would have said: the pilot team's own report (HC-robust), labelled.
     p_lift, p_lo, p_hi = _lift_interval(pilot, bonferroni)
     n_pilot, _ = means.get(metric.id, "pilot")
     pilot_decision: Decision = decide(
@@ -267,6 +391,9 @@ def _decide_metric(
         ),
         settings,
     )
+    warnings = warnings_for(roll) if roll is not None else ()
+    broke = verdict_breakdown(metric, roll, level) if roll is not None else None
+    holds = breakdown_sentence(metric, broke, settings.grain)
     verdict = MetricVerdict(
         metric=metric.id,
         label=metric.label,
@@ -289,39 +416,34 @@ def _decide_metric(
             if production is not None
             else NAN
         ),
+        warnings=warnings + ((holds,) if holds else ()),
     )
-    site_verdicts = []
-    worse_names = {s.name for s in worse_sites}
-    for s in fit.sites:
-        s_lift, s_lo, s_hi = _lift_interval(s.effect, alpha)
-        decision = decide(
-            Evidence(
-                metric=metric,
-                phase=s.name,
-                lift=s_lift,
-                lift_low=s_lo,
-                lift_high=s_hi,
-                ci_level=1 - alpha,
-                method=s.effect.method,
-                n_rows=max(s.effect.n_treated, settings.min_production_rows),
-                check_site_count=False,
-                worse_slices=(s.name,) if s.name in worse_names else (),
-                breached=_guardrails(catalog, site_means, metric, s.name),
-                note=s.effect.note,
-            ),
-            settings,
-        )
-        site_verdicts.append(
-            SiteVerdict(
-                metric=metric.id,
-                site=s.name,
-                verdict=decision.verdict,
-                estimate=s_lift,
-                ci=_pair(s_lo, s_hi),
-                reasons=decision.reasons,
-            )
-        )
-    return verdict, site_verdicts
+    if roll is not None and roll.sites:
+        return verdict, _site_verdicts(metric, roll, catalog, site_means)
+    return verdict, []
+
+
+def _live_sites(cells: pd.DataFrame) -> list[str]:
+    """Sites with both production and baseline rows: the sites a forecast speaks for."""
+    if "site" not in cells.columns:
+        return []
+    prod = set(cells.loc[cells["phase"] == "production", "site"])
+    base = set(cells.loc[cells["phase"] == "baseline", "site"])
+    return sorted(prod & base)
+
+
+def _outcome_rollouts(
+    catalog: Catalog, by_metric: dict[str, pd.DataFrame], alpha: float
+) -> dict[str, MetricRollout]:
+    """The rollout evidence of every outcome, with rule 3's flags corrected across them all."""
+    rolls = {}
+    for metric in catalog.outcomes:
+        group = by_metric.get(metric.id)
+        if group is not None and not group.empty:
+            roll = analyse_rollout(group, alpha)
+            if roll is not None:
+                rolls[metric.id] = roll
+    return correct_family(rolls)
 
 
 _BLAS_LIMITED = False
@@ -395,8 +517,12 @@ def _analyse(
     notes: list[str] = []
     scores: dict[str, influence.Scores] = {}  # production site scores of the priced outcomes
     methods: dict[str, str] = {}
-    by_metric = {m: g for m, g in cells.groupby("metric")} if not cells.empty else {}
+    by_metric = {
+        m: g.drop(columns="metric").reset_index(drop=True) for m, g in cells.groupby("metric")
+    } if not cells.empty else {}  # fmt: skip
     weekly: pd.DataFrame | None = None
+    rolls = _outcome_rollouts(catalog, by_metric, alpha)
+    rollouts: list[RolloutRow] = []
     for metric in catalog.metrics:
         group = by_metric.get(metric.id)
         if metric.id not in needed:
@@ -404,9 +530,15 @@ def _analyse(
         if group is None or group.empty:
             notes.append(f"{metric.label} has no values under these filters.")
             continue
-        group = group.drop(columns="metric").reset_index(drop=True)
         prepared = stats.prepare_cells(group)  # cleaned once, shared by every model below
         fit = fit_metric(group, alpha, prepared)
+        usual = fit.overall.production  # the two-way model: "what the usual model says"
+        roll = (
+            rolls.get(metric.id)
+            if metric.kind == "outcome"
+            else analyse_rollout(group, alpha, with_slices=False)
+        )
+        fit = with_rollout(fit, roll, alpha)
         if fit.overall.note:
             notes.append(f"{metric.label}: {fit.overall.note}")
         is_shown = metric in shown
@@ -476,25 +608,40 @@ def _analyse(
         if metric.kind != "outcome":
             continue
         verdict, per_site = _decide_metric(
-            metric, fit, catalog, means, site_means, len(summary.sites), family, extent
+            metric, fit, roll, catalog, means, site_means, len(summary.sites), family, extent
         )
         verdicts.append(verdict)
+        if roll is not None:
+            broke = verdict_breakdown(metric, roll, verdict.ci_level)
+            rollouts.append(
+                rollout_row(metric, roll, usual, fit.overall.pilot, verdict.ci_level, broke)
+            )
         site_verdicts.extend(per_site)
         value = value_mod.metric_value(metric, fit.overall, catalog)
         if value:
             values.append(value)
-            scores[metric.id] = influence.site_scores(prepared)
+            # The verdict's estimator's site scores (ψ_g, Σψ² its variance) for the total.
+            scores[metric.id] = (
+                dict(roll.production.influence)
+                if roll is not None and roll.production.influence
+                else influence.site_scores(prepared)
+            )
             methods[metric.id] = verdict.method
         if with_counterfactual:
-            cf = stats.forecast_counterfactual(prepared, alpha=alpha)
+            # The live sites' own history, never a pooled mean of different sites.
+            live = _live_sites(group)
+            own = group[group["site"].isin(live)].reset_index(drop=True) if live else group
+            cf = stats.forecast_counterfactual(own, alpha=alpha)
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
                     outcome_ids = {m.id for m in catalog.outcomes}
                     # The forecast reads period means only: weekly cells pooled over sites
                     # and channels give the same means from far fewer cells.
-                    weekly = cells_from_days(days, ids, "week", only=outcome_ids, dims=())
+                    weekly = cells_from_days(days, ids, "week", only=outcome_ids, dims=("site",))
                 by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
+                if live:
+                    by_week = by_week[by_week["site"].isin(live)]
                 cf_weekly = stats.forecast_counterfactual(
                     by_week.reset_index(drop=True), alpha=alpha
                 )
@@ -533,6 +680,7 @@ def _analyse(
         counterfactual=tuple(c for c in counterfactuals if math.isfinite(c.cumulative_effect)),
         trends=tuple(trends),
         value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
+        rollouts=tuple(rollouts),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"

@@ -90,6 +90,7 @@ class MetricVerdict:
     mde: float = float(
         "nan"
     )  # smallest production lift this data would detect (80% power, verdict level)
+    warnings: tuple[str, ...] = ()  # coverage, pre-trends, uneven sites (the rollouts issue)
 
     def to_dict(self) -> dict[str, Any]:
         keys = ("metric", "verdict", "estimate", "ci", "ci_level", "method", "pilot_verdict")
@@ -104,6 +105,7 @@ class MetricVerdict:
             "retention": self.retention,
             "summary": self.worse_summary,
             "mde": self.mde,
+            "warnings": list(self.warnings),
         }
         return clean(d)
 
@@ -162,6 +164,73 @@ class TrendRow:
 
 
 @dataclass(frozen=True, slots=True)
+class HorizonRow:
+    """The production effect h periods after go-live (tail: h and beyond), metric units."""
+
+    horizon: int
+    tail: bool
+    estimate: float
+    ci: tuple[float, float]
+    rows: int
+    sites: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({f: getattr(self, f) for f in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class WaveRow:
+    """One go-live wave: its imputation effect and the group-time (Callaway & Sant'Anna)
+    check, flagged when they differ by more than 2 standard errors."""
+
+    go_live: str
+    sites: tuple[str, ...]
+    rows: int
+    estimate: float
+    ci: tuple[float, float]
+    group_time: float
+    group_time_ci: tuple[float, float]
+    differs: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return clean({f: getattr(self, f) for f in self.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutRow:
+    """The staggered-rollout evidence behind one metric's production effect.
+
+    ``estimator``: the imputation estimate (metric units and lift) with its interval at
+    ``level``; ``usual``: what the two-way fixed-effects model says; ``coverage``: the share of
+    production rows that can be judged; ``influence``: each site's ψ_g (the estimate's variance
+    is Σ ψ_g² on the clustered path; two metrics' ψ give their covariance); ``placebo``: the
+    few-sites test (rank r of S, p, floor) or None; ``pilot_alone``: what the pilot team's own
+    report says and the pilot's placebo rank; ``breakdown``: the drift per period since go-live
+    that would flip the verdict, beside the pre-period slope difference.
+    """
+
+    metric: str
+    level: float
+    estimator: dict[str, Any]
+    usual: dict[str, Any]
+    coverage: dict[str, Any]
+    influence: dict[str, float]
+    lift_influence: dict[str, float]
+    placebo: dict[str, Any] | None
+    event_study: tuple[HorizonRow, ...]
+    pretrend: dict[str, Any] | None
+    waves: tuple[WaveRow, ...]
+    pilot_alone: dict[str, Any] | None
+    breakdown: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f: getattr(self, f) for f in self.__slots__}
+        d["event_study"] = [h.to_dict() for h in self.event_study]
+        d["waves"] = [w.to_dict() for w in self.waves]
+        return clean(d)
+
+
+@dataclass(frozen=True, slots=True)
 class Results:
     """Everything one analysis found, for one dataset, filters and catalog."""
 
@@ -176,6 +245,7 @@ class Results:
     trends: tuple[TrendRow, ...]
     notes: tuple[str, ...]
     value_total: Any = None  # analytics.decide.value.ValueTotal, when outcomes were judged
+    rollouts: tuple[RolloutRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         from analytics.decide.signs import add_improvements
@@ -194,6 +264,7 @@ class Results:
                 "value_at_scale": [v.to_dict() for v in self.value_at_scale],
                 "counterfactual": [c.to_dict() for c in self.counterfactual],
                 "value_total": self.value_total.to_dict() if self.value_total else None,
+                "rollouts": [r.to_dict() for r in self.rollouts],
             }
         )
 
@@ -219,3 +290,6 @@ class Results:
 
     def verdict(self, metric: str) -> MetricVerdict | None:
         return next((v for v in self.verdicts if v.metric == metric), None)
+
+    def rollout(self, metric: str) -> RolloutRow | None:
+        return next((r for r in self.rollouts if r.metric == metric), None)

@@ -15,6 +15,7 @@ from analytics.core import fmt
 from analytics.core.catalog import Metric, Settings
 from analytics.core.types import Verdict
 from analytics.engine import stats
+from analytics.engine.placebo import PlaceboTest
 
 VERDICT_LABELS: dict[str, str] = {
     "scale": "Scale",
@@ -48,6 +49,8 @@ class Evidence:
     # or more sites. period_unit names the data's cadence ("week"); "" for rows that are cases.
     periods: int = 0
     period_unit: str = ""
+    placebo: PlaceboTest | None = None  # the few-sites test, when 1-4 sites carry the effect
+    treated_sites: int = 0  # live sites with a comparison (placebo path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,21 @@ def _names(names: tuple[str, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def few_sites_reason(e: Evidence) -> str:
+    """Why a placebo test cannot decide: its floor is above the level the verdict needs."""
+    test = e.placebo
+    if test is None or test.floor <= 1 - e.ci_level + 1e-12:
+        return ""
+    alpha = 1 - e.ci_level
+    more = test.sites_to_reach(alpha, e.treated_sites)
+    return (
+        f"Rank {test.rank} of {test.size}: {e.treated_sites} live site(s) cannot tell the AI "
+        f"apart from site-to-site variation (the smallest p-value {test.assignments} placebo "
+        f"comparison(s) can give is {test.floor:.2g}, above the {alpha:.2g} this verdict "
+        f"needs); with {more} more comparison site(s) they could."
+    )
+
+
 def decide(e: Evidence, settings: Settings) -> Decision:
     """Apply rules 1-5 in order; the first that holds gives the verdict.
 
@@ -158,6 +176,9 @@ def decide(e: Evidence, settings: Settings) -> Decision:
             f"{where.capitalize()} runs at {e.n_sites} site(s); at least "
             f"{settings.min_production_sites} are needed to tell the AI from the site.",
         )
+    # Rule 1, few sites: a placebo test that cannot reach the level needed cannot decide.
+    if few := few_sites_reason(e):
+        return result("need_more_data", few)
     if not math.isfinite(est) or not math.isfinite(lo) or not math.isfinite(hi):
         return result(
             "need_more_data",

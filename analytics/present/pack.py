@@ -26,7 +26,7 @@ from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
-from analytics.present import charts
+from analytics.present import charts, rollout_charts
 from analytics.present.charts import AnyChart, ChartContext
 from analytics.present.export import chart_bytes, chart_png_svg
 from analytics.present.monitor_charts import outcome_watch_chart
@@ -357,6 +357,7 @@ def build_slides(
                 chart=charts.pilot_vs_production_chart(results, v.metric, ctx),
             )
         )
+    slides.extend(_ramp_slides(results, ctx))
     for v in results.verdicts:
         # A site chart where sites tell different stories or need fixing; where every site
         # agrees with the metric's verdict, the scorecard already says it.
@@ -413,6 +414,25 @@ def build_slides(
     )
     slides += _since_slides(since)
     return _paginate(slides)
+
+
+def _ramp_slides(results: Results, ctx: charts.ChartContext) -> list[Slide]:
+    """One ramp-up (event-study) slide per outcome with judged periods since go-live; the notes
+    carry the verdict's warnings, the breakdown value among them."""
+    out = []
+    for v in results.verdicts:
+        row = results.rollout(v.metric)
+        if row is None or not row.event_study:
+            continue
+        out.append(
+            Slide(
+                f"since_go_live_{_slug(v.metric)}",
+                f"Since go-live: {v.label}",
+                notes="\n".join(v.warnings),
+                chart=rollout_charts.event_study_chart(results, v.metric, ctx),
+            )
+        )
+    return out
 
 
 def _paginate(slides: list[Slide]) -> list[Slide]:

@@ -1,0 +1,194 @@
+"""The rollout evidence of one metric, gathered once for its verdict, pages and exports.
+
+The production effect behind the verdict is the imputation estimate (engine/staggered.py); the
+pilot's own estimate and placebo rank; each site's and channel's production effect with the
+few-sites test, for rule 3 and per-site verdicts; the event study with its pre-trend test; the
+waves. Rule-3 flags are corrected once across the outcome family (Holm over every site and
+channel test of every outcome metric).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from analytics.engine import stats
+from analytics.engine.event_study import EventStudy, event_study
+from analytics.engine.imputation import Linear, mean_of, ratio
+from analytics.engine.panel import Panel, prepare_panel
+from analytics.engine.staggered import (
+    METHOD_ASSUMPTIONS,
+    RolloutEstimate,
+    imputation,
+    linear_estimate,
+)
+from analytics.engine.waves import Wave, waves
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True, slots=True)
+class SliceTest:
+    """One site's or channel's production effect, its p-value corrected across the family."""
+
+    slice_type: str
+    name: str
+    estimate: RolloutEstimate
+    p_family: float = NAN
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MetricRollout:
+    """Everything the staggered-rollout estimators say about one metric."""
+
+    panel: Panel
+    production: RolloutEstimate
+    pilot: RolloutEstimate | None
+    production_vs_pilot: stats.Effect | None
+    sites: tuple[SliceTest, ...] = ()
+    channels: tuple[SliceTest, ...] = ()
+    event_study: EventStudy | None = None
+    waves: tuple[Wave, ...] = ()
+    production_sites: int = 0  # production sites with baseline rows (rule 1)
+
+    @property
+    def production_mask(self) -> np.ndarray:
+        return self.panel.treated("production")
+
+
+def as_effect(est: RolloutEstimate, name: str, alpha: float, note: str = "") -> stats.Effect:
+    """A RolloutEstimate in the shape the effect rows and value at scale read."""
+    lo, hi = est.ci(1 - alpha)
+    llo, lhi = est.lift_ci(1 - alpha)
+    return stats.Effect(
+        name=name, estimate=est.estimate, se=est.se, df=est.df, ci_low=lo, ci_high=hi,
+        p_value=est.p_value, lift=est.lift, lift_se=est.lift_se, lift_ci_low=llo,
+        lift_ci_high=lhi, counterfactual_mean=est.counterfactual_mean,
+        treated_mean=est.treated_mean, n_treated=est.rows, n_sites=est.treated_sites,
+        method=est.method, assumption=METHOD_ASSUMPTIONS.get(est.method, ""),
+        note=" ".join(x for x in (est.note, note) if x),
+    )  # fmt: skip
+
+
+def _difference(panel: Panel, prod: RolloutEstimate, pilot: RolloutEstimate, alpha: float):
+    """Production minus pilot on one panel (the same baseline fit): lift over what production
+    would average with the pilot's effect instead of its own."""
+    tp, _, _, vp = linear_estimate(panel, panel.treated("production"))
+    tq, _, _, _ = linear_estimate(panel, panel.treated("pilot"))
+    diff = tp.combine(tq)
+    base = mean_of(panel, vp).combine(diff)  # ȳ_prod − τ_prod + τ_pilot
+    lift = ratio(diff, base)
+    clustered = prod.placebo is None and pilot.placebo is None
+    var = (lambda x: x.cluster_var(panel)) if clustered else (lambda x: x.hc_var(panel))
+    df = float(prod.clusters - 1) if clustered else math.inf
+    return _effect(diff, lift, var, df, alpha, base.estimate, prod, clustered)
+
+
+def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: float, prod, clustered):
+    q = stats.two_sided_t(alpha, df)
+    se, lse = math.sqrt(max(var(diff), 0.0)), math.sqrt(max(var(lift), 0.0))
+    method = "imputation_cluster_site" if clustered else "imputation_hc_cells"
+    p = stats._p_two_sided(diff.estimate / se, df) if se > 0 else NAN
+    return stats.Effect(
+        "production_vs_pilot", diff.estimate, se, df, diff.estimate - q * se,
+        diff.estimate + q * se, p, lift.estimate, lse, lift.estimate - q * lse,
+        lift.estimate + q * lse, base, prod.treated_mean, prod.rows, prod.treated_sites, method,
+        METHOD_ASSUMPTIONS.get("imputation_cluster_site", ""),
+        "" if clustered else "The pilot runs at too few sites for clustered errors.",
+    )  # fmt: skip
+
+
+def _slices(panel: Panel, by: str) -> tuple[SliceTest, ...]:
+    prod = panel.treated("production")
+    codes, levels = (panel.site, panel.sites) if by == "site" else (panel.channel, panel.channels)
+    out = []
+    for k in np.unique(codes[prod]):
+        est = imputation(panel, prod & (codes == k))
+        out.append(SliceTest(by, levels[int(k)], est))
+    return tuple(out)
+
+
+def analyse_rollout(
+    cells: pd.DataFrame, alpha: float, *, with_slices: bool = True
+) -> MetricRollout | None:
+    """The rollout evidence of one metric's cells (None without usable cells or production)."""
+    panel = prepare_panel(cells)
+    if panel is None or not panel.treated("production").any() or not panel.baseline.any():
+        return None
+    prod_mask = panel.treated("production")
+    prod = imputation(panel, prod_mask)
+    pilot = None
+    if panel.treated("pilot").any():  # its placebo rank is read for outcomes only
+        pilot = imputation(panel, panel.treated("pilot"), test=with_slices)
+    pvp = None
+    if pilot is not None and prod.identified and pilot.identified:
+        pvp = _difference(panel, prod, pilot, alpha)
+    with_base = panel.sites_with_baseline()
+    production_sites = int(with_base[np.unique(panel.site[prod_mask])].sum())
+    roll = MetricRollout(panel, prod, pilot, pvp, production_sites=production_sites)
+    if not with_slices or not prod.identified:
+        return roll
+    study = event_study(panel, prod_mask, prod) if panel.has_dates else None
+    return replace(
+        roll,
+        sites=_slices(panel, "site"),
+        channels=_slices(panel, "channel") if len(panel.channels) > 1 else (),
+        event_study=study,
+        waves=waves(panel, prod_mask, prod) if panel.has_dates else (),
+    )
+
+
+def correct_family(rollouts: dict[str, MetricRollout]) -> dict[str, MetricRollout]:
+    """Holm over every site and channel test of every outcome metric at once."""
+    tests = [(m, i, kind) for m, r in rollouts.items() for kind in ("sites", "channels")
+             for i in range(len(getattr(r, kind)))]  # fmt: skip
+    p = [getattr(rollouts[m], kind)[i].estimate.p_value for m, i, kind in tests]
+    adjusted = stats.holm(p)
+    out = dict(rollouts)
+    for (m, i, kind), ph in zip(tests, adjusted, strict=True):
+        current = list(getattr(out[m], kind))
+        current[i] = replace(current[i], p_family=float(ph))
+        out[m] = replace(out[m], **{kind: tuple(current)})
+    return out
+
+
+def worse_slices(roll: MetricRollout, sign: int, alpha: float) -> tuple[SliceTest, ...]:
+    """Sites and channels significantly worse than their own counterfactual (family Holm)."""
+    return tuple(
+        s
+        for s in roll.sites + roll.channels
+        if math.isfinite(s.p_family) and s.p_family < alpha and sign * s.estimate.estimate < 0
+    )
+
+
+def warnings_for(roll: MetricRollout) -> tuple[str, ...]:
+    """What a reader must know beside the verdict: coverage, pre-trends, uneven sites."""
+    out = []
+    prod = roll.production
+    if math.isfinite(prod.coverage) and prod.coverage < 1:
+        out.append(
+            f"Only {prod.coverage:.0%} of production rows can be judged: the rest fall in "
+            "periods with no site still on the old way of working, or at sites with no "
+            "baseline rows; the estimate speaks for the judged rows only."
+        )
+    study = roll.event_study
+    if study is not None:
+        pt = study.pretrend
+        if pt.leads == 0:
+            out.append("No period before go-live is available to check that the live sites "
+                       "were not already drifting apart from the others.")  # fmt: skip
+        elif pt.failed:
+            out.append(
+                f"Before go-live the live sites already drifted apart from the others (joint "
+                f"test of {pt.leads} lead(s), p = {pt.p_value:.3g}): the comparison may be "
+                "unfair."
+            )
+    if prod.placebo is None and prod.uneven_sites:
+        out.append(
+            "The live sites differ in size more than tenfold; site-clustered intervals are "
+            "then too narrow (simulated: 14% false alarms at 5 live sites)."
+        )
+    return tuple(out)
