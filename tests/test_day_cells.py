@@ -106,6 +106,7 @@ def test_a_database_of_schema_1_gets_its_day_cells_on_opening(tmp_path: Path) ->
     store.close()
     reopened = Store(path)
     cur = reopened.cursor()
+    # Brought up to today's schema: day cells (step 2), then every later step.
     assert cur.execute("SELECT max(version) FROM schema_info").fetchone() == (SCHEMA_VERSION,)
     stored = summarise_days(cur, loaded.dataset_id, list(day_cells.metric_columns(cur, 1)))
     assert int(stored["rows"].sum()) == loaded.report.rows_loaded

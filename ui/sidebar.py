@@ -162,7 +162,7 @@ def render() -> Context:
             min_value=0.0,
             step=1000.0,
             key="f_cost",
-            help="What the AI costs to run at full scale; netted from the value delivered.",
+            help="What the AI costs to run at full scale; netted once, from the counted total.",
         )
         st.caption("The address bar holds this view: copy it to share.")
     view = fit_view(
