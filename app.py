@@ -8,7 +8,7 @@ ui/pages.py (which also says why the folder is not named pages/).
 import streamlit as st
 
 from analytics.core.errors import ScalegateError
-from ui import sidebar
+from ui import sidebar, warm
 from ui.pages import REGISTRY
 from ui.text import plain
 
@@ -27,3 +27,6 @@ try:
 except ScalegateError as error:
     # Something the user can fix: one sentence, never a traceback.
     st.error(plain(error), icon=":material/error:")
+
+# Once per process, after the first page is drawn: the other pages' imports, in the background.
+warm.start(analysis=False)

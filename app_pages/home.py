@@ -25,7 +25,7 @@ if not ctx.ready:
     st.page_link(PAGES["data"], label="Upload your own file", icon=":material/upload:")
     st.stop()
 
-found = ctx.results()
+found = ctx.results(counterfactual=False)  # Home shows no forecast: the answer sooner
 counts = verdict_counts(found)
 st.write(
     "Across "

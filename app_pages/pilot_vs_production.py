@@ -25,7 +25,7 @@ metric_id = st.selectbox(
 )
 metric = catalog.get(metric_id)
 
-found = ctx.results()
+found = ctx.results(counterfactual=False)  # no forecast on this page
 cctx = context_from(found)
 pilot = found.effect(metric_id, "pilot_vs_baseline")
 production = found.effect(metric_id, "production_vs_baseline")

@@ -39,7 +39,7 @@ measure = right.radio(
     format_func={"lift": "Production lift", "retention": "Retention of the pilot's lift"}.get,
 )
 
-found = ctx.results()
+found = ctx.results(counterfactual=False)  # no forecast on this page
 cctx = context_from(found)
 chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart")
 interval_caption(rule_level(found))

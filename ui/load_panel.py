@@ -214,6 +214,7 @@ def _load_form(
         return
     with st.status("Loading…", expanded=True) as status:
         st.write(f"Reading {len(sources)} file(s) and checking every row…")
+        bar = st.progress(0.0, text="Starting…")
         try:
             result = load_files(
                 store,
@@ -224,6 +225,7 @@ def _load_form(
                 catalog_text=catalog_file.getvalue() if catalog_file else None,
                 strict=strict,
                 replace=target,
+                progress=lambda p: bar.progress(p.fraction, text=p.text()),
             )
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
