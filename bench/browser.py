@@ -22,6 +22,7 @@ Prints one BENCH-RESULT line (bench.common.report_result).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
@@ -47,6 +48,7 @@ CHROMIUM_ARGS = [
 SERVE = ["-m", "ui.serve", "--server.headless", "true"]
 TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1440, "height": 1000}
+HOME_HEADING = "Does the pilot's evidence justify scaling?"
 
 # JavaScript conditions, polled on every animation frame.
 VERDICT = """() => {
@@ -56,15 +58,6 @@ VERDICT = """() => {
 SCRIPT_STATE = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app ? app.getAttribute('data-test-script-state') : null;
-}"""
-# A MutationObserver counts finished script runs, so a run too quick to see is not missed.
-WATCH_RUNS = """() => {
-    if (window.__runs !== undefined) return;
-    window.__runs = 0;
-    const app = document.querySelector('[data-testid="stApp"]');
-    new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') === 'notRunning') window.__runs += 1;
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
     .filter((c) => c.querySelector('canvas, svg.marks')).length"""
@@ -129,18 +122,26 @@ def new_page(browser: Any) -> Any:
     return page
 
 
-def settled(page: Any, runs_before: int) -> None:
-    """Wait until a script run that started after `runs_before` finished runs has finished."""
+def settled(page: Any, heading: str | None = None) -> None:
+    """Wait until the script run is over (and, given a heading, the page showing it is drawn).
+
+    A finished run is the app root's `notRunning` state with the page's own title shown: the
+    pages a tour goes through have different titles, so the old page cannot pass for the new.
+    """
+    want = (
+        "true"
+        if heading is None
+        else f"(document.querySelector('h1')?.innerText === {json.dumps(heading)})"
+    )
     try:
         page.wait_for_function(
-            f"() => window.__runs > {runs_before} && ({SCRIPT_STATE})() === 'notRunning'",
+            f"() => {want} && ({SCRIPT_STATE})() === 'notRunning'",
             polling="raf",
             timeout=TIMEOUT_MS,
         )
     except Exception:
-        state = page.evaluate(f"() => [window.__runs, ({SCRIPT_STATE})()]")
         page.screenshot(path=str(ROOT / "bench" / "out" / "browser_timeout.png"))
-        print(f"stuck at {page.url}: runs, state = {state}", file=sys.stderr)
+        print(f"stuck at {page.url}, waiting for {heading}", file=sys.stderr)
         raise
 
 
@@ -150,19 +151,17 @@ def first_verdict(page: Any, url: str) -> float:
     page.goto(url, wait_until="commit")
     page.wait_for_function(VERDICT, polling="raf", timeout=TIMEOUT_MS)
     took = time.perf_counter() - start
-    page.wait_for_function(f"() => ({SCRIPT_STATE})() === 'notRunning'", timeout=TIMEOUT_MS)
-    page.evaluate(WATCH_RUNS)
+    settled(page, HOME_HEADING)
     return took
 
 
 def visit(page: Any, title: str) -> dict[str, Any]:
     """Click a page in the sidebar: seconds to its first chart (or end of run) and to settled."""
-    runs = page.evaluate("() => window.__runs")
     link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
     cpu = server_cpu()
     start = time.perf_counter()
     link.click()
-    settled(page, runs)
+    settled(page, HOME_HEADING if title == "Home" else title)
     done = time.perf_counter() - start
     charts = page.evaluate(CHARTS)
     first = done
@@ -204,18 +203,16 @@ def tour(page: Any, titles: list[str]) -> list[dict[str, Any]]:
 def upload(page: Any, csv: Path) -> dict[str, Any]:
     """From the file handed to the uploader to the first verdict on Home, by stage."""
     visit(page, "Data")
-    runs = page.evaluate("() => window.__runs")
     chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
     start = time.perf_counter()
     chooser.set_input_files(str(csv))
     page.get_by_text("Column roles").wait_for(timeout=TIMEOUT_MS)
-    settled(page, runs)
+    settled(page)
     detected = time.perf_counter() - start
-    runs = page.evaluate("() => window.__runs")
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("Loaded as dataset").wait_for(timeout=TIMEOUT_MS)
     loaded = time.perf_counter() - start
-    settled(page, runs)
+    settled(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Home", exact=True).click()
     page.wait_for_function(
         f"() => ({VERDICT})() && document.body.innerText.includes('Dataset {csv.stem},')",

@@ -19,6 +19,7 @@ from analytics.ingest.load import Detection, Source, detect, load_files
 from analytics.ingest.read import expand_local
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
+from ui import warm
 from ui.text import plain
 
 ROLES = ["phase", "site", "channel", "date", "metric", "value", "ignore"]
@@ -239,6 +240,7 @@ def _load_form(
         "text": result.report.to_text(),
     }
     st.session_state["f_pending_dataset"] = result.dataset_id
+    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
     st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
     for key in ("data_mapping", "data_phase_map", _DETECTED):
         st.session_state.pop(key, None)

@@ -4,9 +4,11 @@ The first session used to pay for the imports (pandas, scipy, statsmodels: about
 2-core machine) and for the analysis of the default dataset. `start()` does both in a
 background thread: the imports of the first page, then — once Streamlit's runtime exists, so
 the results land in the cache every session reads — the store and the default view's analysis
-(exactly the cache entries the first session's Home asks for), then the imports of the other
-pages (charts, Altair). The health check is never blocked by it; a session that arrives early
-waits only for the piece it needs (Python's import locks, Streamlit's per-entry compute lock).
+(exactly the cache entries the first session's Home asks for: the analysis without the
+forecasts), then — once a first page is drawn, or after 2 s — the full analysis and the other
+pages' imports (charts, Altair). The health check is never blocked by it; a session that
+arrives early waits only for the piece it needs (Python's import locks, Streamlit's per-entry
+compute lock).
 
 `python -m ui.serve` starts it with the server; app.py also calls `start()` after each run,
 which does the work once in a process started by plain `streamlit run app.py`.
@@ -40,11 +42,17 @@ RUNTIME_WAIT = 60.0  # seconds the thread waits for Streamlit's runtime before g
 
 _started = threading.Event()
 done = threading.Event()  # set when the warm-up is over (tests and the benchmark wait on it)
+page_drawn = threading.Event()  # a script run has finished in this process
+FIRST_PAGE_WAIT = 2.0  # seconds the rest of the warm-up waits for a first visitor's page
 _log = logging.getLogger("scalegate.warm")
 
 
 def start(*, analysis: bool = True) -> bool:
-    """Start the warm-up thread once per process; False when it was started already."""
+    """Start the warm-up thread once per process; False when it was started already.
+
+    app.py calls it at the end of every run: that is also how the warm-up learns that a page
+    has been drawn, and that the rest of its work no longer delays a first visitor."""
+    page_drawn.set()
     if _started.is_set():
         return False
     _started.set()
@@ -83,16 +91,34 @@ def _wait_for_runtime() -> bool:
     return True
 
 
-def default_view() -> None:
+def dataset_in_background(dataset_id: int) -> None:
+    """Analyse a dataset's default view on a background thread (after a load: the session
+    shows the load's report while Home's answer is being computed)."""
+
+    def run() -> None:
+        try:
+            default_view(dataset_id)
+        except Exception:  # noqa: BLE001 - the page that asks will compute it and say why
+            _log.warning("warm-up of dataset %s stopped early", dataset_id, exc_info=True)
+
+    threading.Thread(target=run, name="scalegate-warm-dataset", daemon=True).start()
+
+
+def default_view(dataset_id: int | None = None) -> None:
     """Open the store (loading the sample into an empty one, as the first session would) and
-    analyse the first dataset under the view a new session starts with: no filters, the
-    catalog's grain, volume and running cost, as the sidebar sets them up."""
+    analyse a dataset (by default the first) under the view a session opening it starts with:
+    no filters, the catalog's grain, volume and running cost, as the sidebar sets them up."""
     from analytics.core.catalog import read_catalog
     from analytics.present.ui_state import View, catalog_to_json, filters_to_json
     from ui import cached
 
+    # These cached calls run outside any session, which Streamlit would warn about.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
+
     db, store = cached.db_path(), cached.store()
-    datasets = tuple(store.datasets())
+    datasets = [d for d in store.datasets() if dataset_id in (None, d.id)]
     if not datasets:
         return
     info = datasets[0]
@@ -108,4 +134,6 @@ def default_view() -> None:
     filters = View(dataset_id=info.id).filters(s.grain)
     keys = (db, info.id, info.sha256, info.name, catalog_to_json(effective))
     cached.results(*keys, filters_to_json(filters), False)  # what Home shows
+    # Python runs one thread at a time: let a visitor who is already here see Home first.
+    page_drawn.wait(FIRST_PAGE_WAIT)
     cached.results(*keys, filters_to_json(filters), True)  # what the other pages show
