@@ -62,6 +62,8 @@ SCRIPT_STATE = """() => {
 CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
     .filter((c) => c.querySelector('canvas, svg.marks')).length"""
 CHARTS = """() => document.querySelectorAll('[data-testid="stVegaLiteChart"]').length"""
+ELEMENTS = """() => document.querySelectorAll('[data-testid="stElementContainer"]').length"""
+QUIET = 0.3  # seconds a settled page must stay so
 
 
 def free_port() -> int:
@@ -122,27 +124,45 @@ def new_page(browser: Any) -> Any:
     return page
 
 
-def settled(page: Any, heading: str | None = None) -> None:
-    """Wait until the script run is over (and, given a heading, the page showing it is drawn).
+def _shown(heading: str | None) -> str:
+    if heading is None:
+        return "true"
+    return f"(document.querySelector('h1')?.innerText === {json.dumps(heading)})"
 
-    A finished run is the app root's `notRunning` state with the page's own title shown: the
-    pages a tour goes through have different titles, so the old page cannot pass for the new.
-    """
-    want = (
-        "true"
-        if heading is None
-        else f"(document.querySelector('h1')?.innerText === {json.dumps(heading)})"
+
+def _done(heading: str | None) -> str:
+    """JavaScript: the run is over, nothing of an earlier run is left, every chart is drawn."""
+    return (
+        f"{_shown(heading)} && ({SCRIPT_STATE})() === 'notRunning'"
+        " && !document.querySelector('[data-stale=\"true\"]')"
+        f" && ({CHART_DRAWN})() >= ({CHARTS})()"
     )
+
+
+def _wait(page: Any, condition: str, heading: str | None) -> None:
     try:
-        page.wait_for_function(
-            f"() => {want} && ({SCRIPT_STATE})() === 'notRunning'",
-            polling="raf",
-            timeout=TIMEOUT_MS,
-        )
+        page.wait_for_function(f"() => {condition}", polling="raf", timeout=TIMEOUT_MS)
     except Exception:
         page.screenshot(path=str(ROOT / "bench" / "out" / "browser_timeout.png"))
         print(f"stuck at {page.url}, waiting for {heading}", file=sys.stderr)
         raise
+
+
+def settled(page: Any, heading: str | None = None) -> float:
+    """Wait until the page is settled; return the moment it was (time.perf_counter()).
+
+    Settled: the app root says `notRunning`, the page's own title is shown (a tour's pages all
+    have different titles, so the old page cannot pass for the new), no element of an earlier
+    run is left and every chart has drawn its marks, and it stays so for QUIET seconds (a run
+    can finish before the next one, started by the same click, begins).
+    """
+    while True:
+        _wait(page, _done(heading), heading)
+        moment = time.perf_counter()
+        count = page.evaluate(ELEMENTS)
+        page.wait_for_timeout(QUIET * 1000)
+        if page.evaluate(f"() => {_done(heading)}") and page.evaluate(ELEMENTS) == count:
+            return moment
 
 
 def first_verdict(page: Any, url: str) -> float:
@@ -156,30 +176,24 @@ def first_verdict(page: Any, url: str) -> float:
 
 
 def visit(page: Any, title: str) -> dict[str, Any]:
-    """Click a page in the sidebar: seconds to its first chart (or end of run) and to settled."""
+    """Click a page in the sidebar: seconds to its first chart drawn (to settled on a page
+    without chart), and to settled."""
+    heading = HOME_HEADING if title == "Home" else title
     link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
     cpu = server_cpu()
     start = time.perf_counter()
     link.click()
-    settled(page, HOME_HEADING if title == "Home" else title)
-    done = time.perf_counter() - start
+    _wait(page, f"{_shown(heading)} && (({CHART_DRAWN})() > 0 || ({_done(heading)}))", heading)
+    first = time.perf_counter() - start
+    total = settled(page, heading) - start
     charts = page.evaluate(CHARTS)
-    first = done
-    if charts:
-        page.wait_for_function(f"() => ({CHART_DRAWN})() > 0", polling="raf", timeout=TIMEOUT_MS)
-        first = time.perf_counter() - start
-        page.wait_for_function(
-            f"() => ({CHART_DRAWN})() >= ({CHARTS})()", polling="raf", timeout=TIMEOUT_MS
-        )
-    total = time.perf_counter() - start
-    errors = page.locator('[data-testid="stException"]').count()
     return {
         "title": title,
-        "chart": min(first, total),
+        "chart": min(first, total) if charts else total,
         "settled": total,
         "server_cpu": server_cpu() - cpu,
         "charts": charts,
-        "exceptions": errors,
+        "exceptions": page.locator('[data-testid="stException"]').count(),
     }
 
 
