@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/python -m analytics init-sample
-	$(BIN)/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/python -m ui.serve --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 # The browser tests need Debian's Chromium; install it when it is missing (root on CI, as here).
 browser:

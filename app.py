@@ -8,7 +8,7 @@ ui/pages.py (which also says why the folder is not named pages/).
 import streamlit as st
 
 from analytics.core.errors import ScalegateError
-from ui import sidebar
+from ui import sidebar, warm
 from ui.coverage_banner import coverage_banner
 from ui.notices import damage_sentence, opening_notice
 from ui.pages import REGISTRY
@@ -35,3 +35,6 @@ except Exception as error:
     if sentence is None:
         raise
     st.error(plain(sentence), icon=":material/error:")
+
+# Once per process, after the first page is drawn: the other pages' imports, in the background.
+warm.start(analysis=False)

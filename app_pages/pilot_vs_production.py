@@ -27,7 +27,7 @@ metric_id = st.selectbox(
 )
 metric = catalog.get(metric_id)
 
-found = ctx.results()
+found = ctx.results(counterfactual=False)  # no forecast on this page
 cctx = context_from(found)
 phases = {p.phase: p for p in charts.phase_effects(found, metric_id)}
 retention = next(

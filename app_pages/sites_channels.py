@@ -40,7 +40,7 @@ measure = right.radio(
     format_func={"lift": "Improvement", "retention": "Retention of the pilot's improvement"}.get,
 )
 
-found = ctx.results()
+found = ctx.results(counterfactual=False)  # no forecast on this page
 cctx = context_from(found)
 chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart", method="twfe")
 site_interval_caption(found)

@@ -44,6 +44,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--no-peer", action="store_true", help="skip the notebook peer")
     p.add_argument("--no-pages", action="store_true", help="skip the AppTest page timings")
     p.add_argument(
+        "--browser",
+        action="store_true",
+        help="the browser section only: Chromium on the sample and on 1M rows (bench/browser.py)",
+    )
+    p.add_argument(
         "--peer-max-seconds",
         type=float,
         default=900.0,
@@ -166,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.load_test:
         return load_test(args, argv)
+    if args.browser:
+        from bench import browser_section
+
+        return browser_section.main(args)
     command = ("python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)).strip()
     OUT.mkdir(parents=True, exist_ok=True)
     box = machine()

@@ -38,12 +38,22 @@ def page_files() -> list[tuple[str, str]]:
     return [(name, path) for name, path in listed if (ROOT / path).is_file()]
 
 
-def _session(path: str, home: str | None) -> tuple[Any, float, float, int]:
-    """A new session on `path`: (app, cold seconds, warm seconds, exceptions shown)."""
+def _clear() -> None:
+    """Forget every analysis (Streamlit's data cache and the shared results), keep the store."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
+
+    from ui import cached
 
     st.cache_data.clear()
+    for fn in (cached.options, cached.results, cached.readiness):
+        fn.clear()
+
+
+def _session(path: str, home: str | None) -> tuple[Any, float, float, int]:
+    """A new session on `path`: (app, cold seconds, warm seconds, exceptions shown)."""
+    from streamlit.testing.v1 import AppTest
+
+    _clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if path == home:
         start = time.perf_counter()
@@ -52,7 +62,7 @@ def _session(path: str, home: str | None) -> tuple[Any, float, float, int]:
     else:
         # The session opens on Home; the page is then chosen, as a user would.
         at.run()
-        st.cache_data.clear()
+        _clear()
         at.switch_page(path)
         start = time.perf_counter()
         at.run()

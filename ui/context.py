@@ -49,8 +49,9 @@ class Context:
         assert self.catalog is not None
         return catalog_to_json(self.catalog)
 
-    def results(self, filters: Filters | None = None) -> Results:
-        """The analysis under the sidebar's filters (or others, e.g. a snapshot's)."""
+    def results(self, filters: Filters | None = None, *, counterfactual: bool = True) -> Results:
+        """The analysis under the sidebar's filters (or others, e.g. a snapshot's); without
+        the counterfactual forecasts when a page does not show them (faster)."""
         db, ds, sha = self._keys()
         assert self.info is not None
         with st.spinner("Analysing… (first time for these filters only)"):
@@ -61,6 +62,7 @@ class Context:
                 self.info.name,
                 self.catalog_json,
                 filters_to_json(filters or self.filters),
+                counterfactual,
             )
 
     def series(self, all_metrics: bool = False) -> pd.DataFrame:

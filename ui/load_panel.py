@@ -19,6 +19,7 @@ from analytics.ingest.load import DateOrder, Detection, Source, detect, load_fil
 from analytics.ingest.read import expand_local
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
+from ui import warm
 from ui.datasets_panel import PENDING_MANAGE
 from ui.text import plain
 
@@ -253,6 +254,7 @@ def _load_form(
         return
     with st.status("Loading…", expanded=True) as status:
         st.write(f"Reading {len(sources)} file(s) and checking every row…")
+        bar = st.progress(0.0, text="Starting…")
         try:
             result = load_files(
                 store,
@@ -265,6 +267,7 @@ def _load_form(
                 strict=strict,
                 replace=target,
                 date_order=order,
+                progress=lambda p: bar.progress(p.fraction, text=p.text()),
             )
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
@@ -279,6 +282,7 @@ def _load_form(
     }
     st.session_state["f_pending_dataset"] = result.dataset_id
     st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
+    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
     st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
     for key in ("data_mapping", "data_phase_map", _DETECTED):
         st.session_state.pop(key, None)

@@ -55,6 +55,7 @@ from analytics.ingest.check import (
 )
 from analytics.ingest.dates import DATE_ORDERS, DateOrder
 from analytics.ingest.detect import Plan, make_plan
+from analytics.ingest.progress import ProgressFn, csv_lines, execute_watched, notify
 from analytics.ingest.read import FileSpec, Source, open_source
 from analytics.ingest.report import ValidationReport
 from analytics.ingest.sql import bound, phase_sql, select_sql
@@ -286,6 +287,7 @@ def load_files(
     adapt: Callable[[Plan], Plan] | None = None,
     date_order: DateOrder = "auto",
     catalog_name: str | None = None,
+    progress: ProgressFn | None = None,
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
@@ -294,6 +296,8 @@ def load_files(
     it. `replace=ID` puts the new data in the place of dataset ID, under its name. `adapt`
     may change the plan before anything is read (an append reuses its dataset's date format).
     `catalog_name` names the catalog file given as `catalog_text`, stored with the dataset.
+    `progress` is called with each stage and, during the pass over the rows, with the rows read
+    so far (analytics/ingest/progress.py).
     """
     if not sources:
         raise ScalegateError("Give at least one file to load.")
@@ -302,6 +306,8 @@ def load_files(
         sha = hashing.submit(_sha256, sources)  # runs while DuckDB reads
         con = store.cursor()  # planning reads files and keeps its sample in this cursor's temp
         stack.callback(con.close)
+        notify(progress, "plan")
+        lines = csv_lines(sources) if progress is not None else None
         files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
             try:
@@ -310,7 +316,10 @@ def load_files(
                 )
                 plan = adapt(plan) if adapt is not None else plan
                 plan = _named_catalog(plan, catalog_text, catalog_name)
-                return _load(store, plan, sources, sha, name=name, strict=strict, replace=replace)
+                watched = (progress, lines)
+                return _load(
+                    store, plan, sources, sha, watched, name=name, strict=strict, replace=replace
+                )
             except Retry as retry:
                 files = retry.files
             except _UNREADABLE as exc:
@@ -333,11 +342,13 @@ def _load(
     plan: Plan,
     sources: Sequence[Source],
     sha: Future[str],
+    watched: tuple[ProgressFn | None, int | None],
     *,
     name: str | None,
     strict: bool,
     replace: int | None,
 ) -> LoadResult:
+    progress, lines = watched
     try:
         with store.transaction() as cur:
             old_name = None
@@ -363,10 +374,12 @@ def _load(
             # lines (the diagnostic pass reads the files again with row_number()).
             sql = f"CREATE TABLE {table} AS " + " UNION ALL ".join(parts)
             cur.execute("SET preserve_insertion_order = false")
-            cur.execute(sql, bound(sql, params))
+            notify(progress, "pass")
+            execute_watched(cur, sql, bound(sql, params), progress, lines)
             cur.execute("SET preserve_insertion_order = true")
             ragged, skipped = read_rejects(cur, plan)
             counts = count_rows(cur, table, plan)
+            notify(progress, "check")
             report = build_report(cur, table, plan, counts, ragged, skipped)
             refuse_unusable(plan, counts, report, strict)
             digest = sha.result()
@@ -380,7 +393,9 @@ def _load(
                 cur.execute("DELETE FROM datasets WHERE id = $id", {"id": dataset_id})
                 cur.execute("DELETE FROM metrics WHERE dataset_id = $id", {"id": dataset_id})
             # The day cells every analysis reads (one GROUP BY over the cleaned rows).
+            notify(progress, "cells", report.rows_read)
             day_cells.build(cur, dataset_id, plan.catalog.ids)
+            notify(progress, "save", report.rows_read)
             final = _unique_name(cur, (name or old_name or _default_name(sources)).strip())
             cur.execute(
                 "INSERT INTO datasets VALUES ($id, $name, $source, $sha, $rows, $rejected, "
