@@ -266,23 +266,25 @@ def test_readiness_flags_a_site_whose_feed_has_gaps(found, loaded):
     assert "East: 12.0% of values missing and 9 days without data." in pipeline.evidence
 
 
-def test_readiness_prices_the_counted_total_net_of_the_running_cost_once(loaded):
-    store, dataset_id = loaded
-    catalog = read_catalog(store.cursor(), dataset_id)
-    cost = replace(catalog.get("cost_per_case_eur"), value_per_unit=1.0, adds_to_total=True)
+def test_readiness_prices_the_counted_total_net_of_the_running_cost_once():
+    """On the ten-site staggered panel (where both outcomes scale): only the outcome marked as a
+    separate benefit is counted, and the running cost comes off the total once."""
+    from test_analysis import staggered_rows, store_rows
+
+    store, catalog = store_rows(staggered_rows())
+    cost = replace(catalog.get("cost"), value_per_unit=1.0, adds_to_total=True)
+    saved = replace(catalog.get("saved"), value_per_unit=0.5)
     settings = replace(catalog.settings, annual_volume=10_000.0, run_cost_per_year=5_000.0)
-    priced = replace(catalog.with_metric(cost), settings=settings)
-    results = analyse(store, dataset_id, priced, Filters())
-    money = next(
-        i for i in readiness(store, dataset_id, priced, Filters(), results) if i.key == "money"
-    )
+    priced = replace(catalog.with_metric(cost).with_metric(saved), settings=settings)
+    results = analyse(store, 1, priced, Filters())
+    money = next(i for i in readiness(store, 1, priced, Filters(), results) if i.key == "money")
     total = results.value_total
-    assert results.verdict("cost_per_case_eur").verdict == "scale"
-    # Minutes saved also scales but is not marked as a separate benefit: not counted.
-    assert total.counted == ("cost_per_case_eur",)
-    value = next(v for v in results.value_at_scale if v.metric == "cost_per_case_eur")
+    assert results.verdict("cost").verdict == results.verdict("saved").verdict == "scale"
+    # Minutes saved also scales and is priced, but is not marked as a separate benefit.
+    assert total.counted == ("cost",)
+    value = next(v for v in results.value_at_scale if v.metric == "cost")
     assert total.net == pytest.approx(value.delivered - 5_000.0)
-    assert money.evidence[0].startswith("Counted (Cost per case (EUR)): ")
+    assert money.evidence[0].startswith("Counted (cost): ")
     assert money.signal == ("good" if total.net_ci[0] > 0 else "concern")
 
 

@@ -283,6 +283,17 @@ def _level_outcome(
     ]
 
 
+def _own_reference(lift: np.ndarray, var: np.ndarray) -> tuple[float, float]:
+    """A site's decision-time improvement from its own periods before the decision, where its
+    verdict has no interval (a placebo test with too few comparison sites gives none): the mean
+    of its per-period lifts and the standard error of that mean (periods taken as independent)."""
+    keep = np.isfinite(lift) & np.isfinite(var)
+    k = int(keep.sum())
+    if k == 0:
+        return NAN, NAN
+    return float(lift[keep].mean()), float(np.sqrt(var[keep].sum()) / k)
+
+
 def _site_alerts(
     metric: Metric, data: _Cells, f: monitor.Fit, then: _Then, alpha: float
 ) -> list[Alert]:
@@ -290,6 +301,10 @@ def _site_alerts(
     ce = monitor.cell_effects(f, y, v)
     lift, var = monitor.site_streams(f, ce, metric.sign)
     refs = [then.site_reference(metric, s) for s in data.sites]
+    before = ~data.post
+    for i, (r, se) in enumerate(refs):
+        if not (np.isfinite(r) and np.isfinite(se)):  # a site verdict without an interval
+            refs[i] = _own_reference(lift[before][:, i, 0], var[before][:, i, 0])
     watched = [i for i, (r, se) in enumerate(refs) if np.isfinite(r) and np.isfinite(se)]
     if not watched:
         return []
