@@ -7,6 +7,7 @@ import pytest
 from analytics.core.catalog import (
     apply_overrides,
     infer_catalog,
+    infer_metric,
     metric_id,
     parse_toml,
     read_catalog,
@@ -202,3 +203,25 @@ def test_report_finds_the_catalog_beside_the_file(tmp_path, name: str, beside: s
     assert catalog_beside([str(data)]) is None
     (tmp_path / beside).write_text("")
     assert catalog_beside([str(data)]) == tmp_path / beside
+
+
+@pytest.mark.parametrize(
+    ("header", "direction"),
+    [
+        ("Returned within 30 days", "lower"),
+        ("Avg cycle time (days)", "lower"),
+        ("Resolution time (h)", "lower"),
+        ("Resolution rate %", "higher"),
+        ("Return on investment", "higher"),
+        ("Bearbeitungszeit (Min.)", "lower"),
+        ("Kosten je Fall (€)", "lower"),
+        ("Time saved per case", "higher"),
+    ],
+)
+def test_times_returns_and_german_costs_are_better_lower(header: str, direction: str) -> None:
+    """Names a new user's exports used, which the keyword table read the wrong way round."""
+    assert infer_metric(header).direction == direction
+
+
+def test_a_recommendation_shown_is_the_ais_own_process() -> None:
+    assert infer_metric("Recommendation shown").kind == "process"

@@ -26,6 +26,15 @@ from analytics.core.types import DIMENSIONS, Direction, Grain, Kind
 # "time" so that "cost saved" and "time saved" are good when higher.
 DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
     ("saved", "higher"),
+    # Times and durations before the words they contain ("resolution time" is not a resolution).
+    ("resolution time", "lower"),
+    ("response time", "lower"),
+    ("time to", "lower"),
+    ("cycle time", "lower"),
+    ("lead time", "lower"),
+    ("turnaround", "lower"),
+    ("processing time", "lower"),
+    ("return on", "higher"),
     ("saving", "higher"),
     ("revenue", "higher"),
     ("profit", "higher"),
@@ -70,6 +79,20 @@ DIRECTION_RULES: tuple[tuple[str, Direction], ...] = (
     ("scrap", "lower"),
     ("wait", "lower"),
     ("delay", "lower"),
+    ("return", "lower"),
+    ("refund", "lower"),
+    ("duration", "lower"),
+    ("backlog", "lower"),
+    ("fraud", "lower"),
+    ("incident", "lower"),
+    ("failure", "lower"),
+    ("loss", "lower"),
+    # German exports (Kosten, Fehler, Bearbeitungszeit, Dauer, Wartezeit): lower is better.
+    ("kosten", "lower"),
+    ("fehler", "lower"),
+    ("bearbeitungszeit", "lower"),
+    ("dauer", "lower"),
+    ("wartezeit", "lower"),
 )
 
 # Ordered like DIRECTION_RULES. What an owner reads as a business result is an outcome; the
@@ -90,6 +113,8 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("copilot", "process"),
     ("automation", "process"),
     ("automated", "process"),
+    ("recommendation", "process"),
+    ("suggestion", "process"),
     ("revenue", "outcome"),
     ("profit", "outcome"),
     ("margin", "outcome"),
