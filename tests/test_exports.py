@@ -289,3 +289,31 @@ def test_a_period_column_of_pre_and_post_is_the_phase(store: Store) -> None:
     assert any(
         "taken for the phase because its values (Post, Pre)" in w for w in result.report.warnings
     )
+
+
+def test_a_german_export_reads_without_a_mapping(tmp_path) -> None:
+    """Datum (dd.mm.yyyy), Standort, Kanal, 'Vor KI' / 'Pilot' / 'Produktion' and 'Anzahl Fälle'
+    as the volume, semicolons and decimal commas: read as the English words would be."""
+    lines = ["Datum;Phase;Standort;Kanal;Kosten je Fall;Anzahl Fälle"]
+    phases = {1: "Vor KI", 2: "Pilot", 3: "Produktion"}
+    for day in (1, 15, 28):
+        for month, phase in phases.items():
+            for site in ("Berlin", "Köln"):
+                current = phase if site == "Berlin" or month == 1 else "Vor KI"
+                lines.append(f"{day:02d}.{month:02d}.2025;{current};{site};Telefon;12,50;{day}")
+    path = tmp_path / "kosten.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(":memory:")
+    loaded = load_files(store, [Source.from_path(path)])
+    report = loaded.report
+    assert report.rows_loaded == 18 and report.rows_rejected == 0
+    cur = store.cursor()
+    table = f"obs_{loaded.dataset_id}"
+    got = cur.execute(
+        f"SELECT min(date), max(date), count(DISTINCT site), sum(weight) FROM {table}"  # noqa: S608
+    ).fetchone()
+    assert (str(got[0]), str(got[1]), got[2], got[3]) == ("2025-01-01", "2025-03-28", 2, 264.0)
+    phases_seen = dict(
+        cur.execute(f"SELECT phase, count(*) FROM {table} GROUP BY ALL").fetchall()  # noqa: S608
+    )
+    assert phases_seen == {"baseline": 12, "pilot": 3, "production": 3}

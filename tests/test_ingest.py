@@ -126,10 +126,11 @@ def test_encodings_are_read_by_duckdb(store: Store, encoding: str, prefix: bytes
     result = load_text(store, prefix + text.encode(encoding), "enc.csv")
     assert result.report.encoding == label
     assert result.report.rows_loaded == 2
-    # No site synonym here: Standort is German; the site is 'all' and Standort is text.
+    # Standort is the German for site: its names survive every encoding.
     rows = telemetry(store, result.dataset_id)
     assert [r[5] for r in rows if r[4] == "qualitat"] == [0.5, 0.75]
-    assert result.report.ignored_columns == ("Standort",)
+    assert {r[2] for r in rows} == {"Zürich", "München"}
+    assert result.report.ignored_columns == ()
 
 
 def test_latin1_site_names_round_trip(store: Store) -> None:

@@ -162,7 +162,8 @@ def best_guess(header: str, facts: TextFacts | None, numeric: bool) -> str:
     """A sentence saying what an unplaced column looks like, for the user to map it."""
     if facts is None or numeric:
         return f"{header}: numbers that were not used"
-    shown = ", ".join(facts.examples)
+    # One line whatever the values hold: line breaks and tabs in a cell shown as spaces.
+    shown = ", ".join(" ".join(str(v).split()) or repr(v) for v in facts.examples)
     if facts.filled == 0:
         return f"{header}: empty"
     if facts.phased and facts.phases < 2 and facts.phased >= PHASE_SHARE * facts.filled:

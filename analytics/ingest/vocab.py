@@ -59,6 +59,18 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "call_centre",
         "call_center",
         "business_unit",
+        # German, French and Spanish exports.
+        "standort",
+        "filiale",
+        "niederlassung",
+        "werk",
+        "agence",
+        "magasin",
+        "usine",
+        "sucursal",
+        "tienda",
+        "planta",
+        "sede",
     ),
     "channel": (
         "channel",
@@ -72,6 +84,9 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "interaction_channel",
         "queue",
         "media_type",
+        "kanal",
+        "vertriebskanal",
+        "canal",
     ),
     "date": (
         "date",
@@ -99,6 +114,15 @@ ROLE_SYNONYMS: dict[str, tuple[str, ...]] = {
         "created_on",
         "opened",
         "opened_at",
+        "datum",
+        "woche",
+        "monat",
+        "fecha",
+        "semana",
+        "mes",
+        "semaine",
+        "mois",
+        "jour",
     ),
 }
 
@@ -143,6 +167,14 @@ PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
         "as_is",
         "human_only",
         "not_live",
+        # German, French and Spanish: before / without the AI.
+        "vor_ki",
+        "ohne_ki",
+        "vorher",
+        "avant_ia",
+        "sans_ia",
+        "antes_ia",
+        "sin_ia",
     ),
     "pilot": ("pilot", "poc", "proof_of_concept", "trial", "beta", "pilot_phase"),
     "production": (
@@ -167,6 +199,16 @@ PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
         "deployed",
         "launched",
         "in_production",
+        # German, French and Spanish: in production / with the AI.
+        "produktion",
+        "produktiv",
+        "nach_ki",
+        "mit_ki",
+        "apres_ia",
+        "avec_ia",
+        "despues_ia",
+        "con_ia",
+        "produccion",
     ),
 }
 PHASE_PATTERNS: dict[Phase, str] = {
@@ -197,6 +239,9 @@ WEIGHT_NAME = re.compile(
     r"(_(handled|received|processed|offered|answered|logged|opened|closed|served|count|"
     r"volume|total|n))?$|^(volume|count|n|weight|contact_volume|case_volume|call_volume|"
     r"ticket_volume|sample_size)$"
+    # German, French and Spanish counts of cases ("Anzahl Fälle", "Nombre de cas").
+    r"|^(anzahl|nombre|numero)_(de_)?(falle|faelle|kontakte|anrufe|tickets|cas|contacts|"
+    r"appels|casos|contactos|llamadas)$"
 )
 
 # Names of row totals: never averaged (offered per unit of volume, or set aside).
