@@ -176,3 +176,26 @@ def test_nothing_to_take_apart_without_a_pilot() -> None:
     frame = g.rows()
     frame = frame[frame["phase"] != "pilot"]
     assert decompose(prepare_panel(g.cells(frame))) is None
+
+
+def test_results_section_validates_and_carries_the_numbers() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from analytics.decide.gap_report import gap_row
+    from analytics.decide.results import clean
+
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
+    frame = g.rows()
+    row = gap_row("score", g.cells(frame), 1, 0.95)
+    doc = clean(row.to_dict())
+    jsonschema.validate(doc, schema["properties"]["gaps"]["items"])
+    d = decompose(prepare_panel(g.cells(frame)))
+    assert doc["gap"] == pytest.approx(d.comparable - d.pilot, abs=1e-12)
+    assert [s["estimate"] for s in doc["shares"]] == pytest.approx([s.value for s in d.shares])
+    # Lower-is-better: the same cells negated say the same thing in improvement terms.
+    neg = g.cells(frame).assign(mean=lambda c: -c["mean"])
+    flipped = gap_row("score", neg, -1, 0.95).to_dict()
+    assert flipped["sentence"] == doc["sentence"]

@@ -258,8 +258,14 @@ def _sentence(shares: list[Share], lins: dict, panel: Panel, crit: float, sign: 
     if not (math.isfinite(lo) and lo > 0):
         return "The causes cannot be ranked on this data."
     total = sum(s.value for s in shares) * sign
-    word = "loss" if total < 0 else "gain"
+    part = sign * top.value
+    if part * total > 0 and abs(part) <= abs(total):
+        word, done = ("loss", "lost") if total < 0 else ("gain", "gained")
+        return (
+            f"Most of the {word} comes from {LABELS[top.factor]}: {part:+.3g} of the "
+            f"{abs(total):.3g} {done} (improvement, in the metric's units)."
+        )
     return (
-        f"Most of the {word} comes from {LABELS[top.factor]}: {sign * top.value:+.3g} of the "
-        f"{abs(total):.3g} {'lost' if total < 0 else 'gained'} (in the metric's units)."
+        f"The largest factor is {LABELS[top.factor]}: {part:+.3g}, against a net change of "
+        f"{total:+.3g} (improvement, in the metric's units; the other factors pull the other way)."
     )
