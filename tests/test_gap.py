@@ -199,3 +199,19 @@ def test_results_section_validates_and_carries_the_numbers() -> None:
     neg = g.cells(frame).assign(mean=lambda c: -c["mean"])
     flipped = gap_row("score", neg, -1, 0.95).to_dict()
     assert flipped["sentence"] == doc["sentence"]
+
+
+def test_caption_names_the_cause_and_the_share_the_pilot_cannot_speak_for() -> None:
+    from types import SimpleNamespace
+
+    from analytics.decide.gap_report import gap_row
+    from analytics.present.gap_text import gap_caption
+
+    frame = g.rows(silent_peak_channels=True)
+    row = gap_row("score", g.cells(frame), 1, 0.95)
+    found = SimpleNamespace(gaps=(row,))
+    text = gap_caption(found, "score")
+    share = row.gap.not_comparable_share
+    assert text.startswith(f"Pilot to production, taken apart: {row.gap.sentence}")
+    assert f" {share:.0%} of production runs under conditions the pilot never saw" in text
+    assert gap_caption(found, "other") is None
