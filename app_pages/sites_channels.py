@@ -6,6 +6,7 @@ import streamlit as st
 from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
+from analytics.present.gap_text import gap_caption
 from analytics.present.ui_state import (
     SET_ASIDE,
     SET_ASIDE_HELP,
@@ -44,6 +45,8 @@ found = ctx.results(counterfactual=False)  # no forecast on this page
 cctx = context_from(found)
 chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_chart", method="twfe")
 site_interval_caption(found)
+if gap_text := gap_caption(found, metric_id):
+    st.caption(plain(gap_text))
 chart(charts.site_heatmap(found, metric_id, cctx, measure=measure), key="sites_heatmap")
 st.caption(
     "Cells are plain before/after comparisons of one site and channel, to spot where to look; "

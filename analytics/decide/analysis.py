@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from analytics import __version__
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide import value as value_mod
+from analytics.decide.gap_report import GapRow, gap_row
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -523,6 +524,7 @@ def _analyse(
     weekly: pd.DataFrame | None = None
     rolls = _outcome_rollouts(catalog, by_metric, alpha)
     rollouts: list[RolloutRow] = []
+    gaps: list[GapRow] = []
     for metric in catalog.metrics:
         group = by_metric.get(metric.id)
         if metric.id not in needed:
@@ -616,6 +618,9 @@ def _analyse(
             rollouts.append(
                 rollout_row(metric, roll, usual, fit.overall.pilot, verdict.ci_level, broke)
             )
+            gap = gap_row(metric.id, group, metric.sign, verdict.ci_level)
+            if gap is not None:
+                gaps.append(gap)
         site_verdicts.extend(per_site)
         value = value_mod.metric_value(metric, fit.overall, catalog)
         if value:
@@ -681,6 +686,7 @@ def _analyse(
         trends=tuple(trends),
         value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
         rollouts=tuple(rollouts),
+        gaps=tuple(gaps),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"

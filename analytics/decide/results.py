@@ -246,6 +246,7 @@ class Results:
     notes: tuple[str, ...]
     value_total: Any = None  # analytics.decide.value.ValueTotal, when outcomes were judged
     rollouts: tuple[RolloutRow, ...] = ()
+    gaps: tuple[Any, ...] = ()  # analytics.decide.gap_report.GapRow per outcome (issue 14)
 
     def to_dict(self) -> dict[str, Any]:
         from analytics.decide.signs import add_improvements
@@ -265,6 +266,7 @@ class Results:
                 "counterfactual": [c.to_dict() for c in self.counterfactual],
                 "value_total": self.value_total.to_dict() if self.value_total else None,
                 "rollouts": [r.to_dict() for r in self.rollouts],
+                "gaps": [g.to_dict() for g in self.gaps],
             }
         )
 
