@@ -99,12 +99,12 @@ def test_more_data_for_aggregated_rows_is_said_in_periods_and_sites() -> None:
     plain = decide(_evidence(), Settings())
     assert weighted.verdict == plain.verdict == "need_more_data"
     assert weighted.rows_needed == plain.rows_needed == 1890
-    assert plain.reasons[-1].endswith("About 1,890 more production rows would settle it.")
-    assert weighted.reasons[-1].endswith(
+    assert plain.reasons[0].endswith("About 1,890 more production rows would settle it.")
+    assert weighted.reasons[0].endswith(
         "About 630 more weeks of production at its 3 sites, or about 105 more sites over the "
         "same 18 weeks, would settle it."
     )
-    assert "rows would" not in weighted.reasons[-1]
+    assert "rows would" not in weighted.reasons[0]
 
 
 def test_too_few_aggregated_rows_say_their_sites_and_periods() -> None:
