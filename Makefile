@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint format bench browser java sample clean
+.PHONY: run test mutants lint format bench browser java sample clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: $(STAMP)
 
 test: $(STAMP) browser java lint
 	$(BIN)/python -m pytest -q
+
+# Break each verdict and safety rule on purpose (in a temporary copy) and check a test notices.
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,14 +1,32 @@
-"""Shared fixtures: an in-memory store, a file writer, and a snapshot of a whole database."""
+"""Shared fixtures: an in-memory store, a file writer, and a snapshot of a whole database.
+
+Hypothesis runs under a fixed profile: "ci" (the default) draws the same examples on every run
+(derandomize, no example database) and has no deadline, so a slow shared machine never fails a
+test; `HYPOTHESIS_PROFILE=explore` draws new examples each run, to look for new failures.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from analytics.store.database import Store
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,6 @@ def _zip() -> bytes:
 
 
 def _empty_workbook() -> bytes:
-    openpyxl = pytest.importorskip("openpyxl")
     buffer = io.BytesIO()
     openpyxl.Workbook().save(buffer)
     return buffer.getvalue()

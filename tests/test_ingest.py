@@ -13,6 +13,7 @@ import json
 import math
 from pathlib import Path
 
+import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -214,7 +215,6 @@ def test_parquet(store: Store, write) -> None:
 
 
 def test_excel_workbook(store: Store, write) -> None:
-    openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Date", "Phase", "Site", "Cost per case (EUR)", "Comment"])

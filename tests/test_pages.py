@@ -134,6 +134,13 @@ EXPECTED = {
     "data": (0, 0, 2),
     "monitor": (0, 0, 0),
 }
+# What the pages without charts, metrics or tables must show instead (subheaders and notices).
+SHOWS = {
+    "decision": ("Readiness", "Record a decision", "Decision log"),
+    "monitor": (
+        "No decision is recorded for this dataset yet: production is watched against one.",
+    ),
+}
 
 
 @pytest.mark.parametrize("page", list(EXPECTED))
@@ -145,6 +152,10 @@ def test_every_page_renders_on_the_sample(sample_db, page):
     assert len(at.get("vega_lite_chart")) >= charts
     assert len(at.metric) >= metrics
     assert len(at.dataframe) >= frames
+    shown = [e.value for e in [*at.subheader, *at.info]]
+    assert all(text in shown for text in SHOWS.get(page, ())), shown
+    if page == "decision":
+        assert [b.label for b in at.button if b.label == "Record the decision"]
     assert at.sidebar.multiselect(key="f_sites").options[:2] == ["Aarhus", "Bilbao"]
 
 

