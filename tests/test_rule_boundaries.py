@@ -218,3 +218,18 @@ def test_non_finite_numbers_become_empty_cells() -> None:
     assert csv[:5] == ["lift", '""', '""', '""', "0.25"]  # empty, quoted
     book = openpyxl.load_workbook(io.BytesIO(export.to_xlsx_bytes({"t": frame})))
     assert [r[0] for r in book["t"].iter_rows(values_only=True)] == ["lift", None, None, None, 0.25]
+
+
+def test_a_placebo_test_without_any_comparison_says_so_without_a_count() -> None:
+    """No site on the baseline shares the live sites' periods: no placebo, and no invented
+    number of sites to add (a new user saw 'the smallest p-value 0 placebo comparisons can
+    give is 1 ... with 117 more comparison sites')."""
+    from analytics.decide.verdict import few_sites_reason
+    from analytics.engine.placebo import PlaceboTest
+
+    test = PlaceboTest(t_real=2.5, placebo_t=(), assignments=0)
+    assert (test.rank, test.size) == (1, 1)
+    e = evidence(placebo=test, treated_sites=3, ci_level=0.975)
+    reason = few_sites_reason(e)
+    assert reason.startswith("3 live site(s) cannot be tested against site-to-site variation")
+    assert "more comparison site" not in reason and "p-value" not in reason
