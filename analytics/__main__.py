@@ -11,10 +11,11 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from analytics.cli.amounts import parse_amount
 from analytics.core.errors import ScalegateError
 
 
@@ -35,6 +36,11 @@ def _pairs(values: Sequence[str] | None, what: str) -> dict[str, str]:
     return pairs
 
 
+def _amount(flag: str) -> Callable[[str], float]:
+    """An argparse type reading amounts as people type them ("£250,000"), or one sentence."""
+    return lambda text: parse_amount(text, flag)
+
+
 def _add_inputs(p: argparse.ArgumentParser, files_required: bool) -> None:
     p.add_argument("files", nargs="+" if files_required else "*", metavar="FILE")
     p.add_argument("--db", help="database file (default data/scalegate.duckdb or SCALEGATE_DB)")
@@ -48,8 +54,10 @@ def _add_analysis(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", metavar="NAME|ID", help="stored dataset (default: the latest)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     p.add_argument("--grain", choices=("week", "month"))
-    p.add_argument("--annual-volume", type=float, metavar="N")
-    p.add_argument("--run-cost", type=float, metavar="MONEY", help="running cost per year")
+    p.add_argument("--annual-volume", type=_amount("--annual-volume"), metavar="N")
+    p.add_argument(
+        "--run-cost", type=_amount("--run-cost"), metavar="MONEY", help="running cost per year"
+    )
     p.add_argument(
         "--value-per-unit",
         action="append",

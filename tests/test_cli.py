@@ -69,9 +69,9 @@ def test_report_options_reach_the_settings(tmp_path: Path) -> None:
         "--grain",
         "week",
         "--annual-volume",
-        "5000",
+        "5,000",
         "--run-cost",
-        "1000",
+        "£1,000",  # typed as a person writes money: read as 1000, not refused
     )
     assert result.returncode == 0, result.stderr
     document = json.loads((out / "results.json").read_text())

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from analytics.cli.amounts import parse_amount
 from analytics.core import fmt
 from analytics.core.catalog import Catalog, apply_overrides, parse_toml, read_catalog
 from analytics.core.errors import ScalegateError
@@ -23,14 +24,7 @@ def _values(pairs: Mapping[str, str] | None) -> dict[str, dict[str, float]]:
     """--value-per-unit METRIC=AMOUNT pairs as catalog overrides."""
     specs = {}
     for metric, amount in (pairs or {}).items():
-        try:
-            value = float(amount)
-        except ValueError as exc:
-            raise ScalegateError(
-                f"--value-per-unit {metric}={amount}: the amount must be a number."
-            ) from exc
-        if not math.isfinite(value):
-            raise ScalegateError(f"--value-per-unit {metric}={amount}: give a finite amount.")
+        value = parse_amount(amount, f"--value-per-unit {metric}=")
         specs[metric] = {"value_per_unit": value}
     return specs
 
