@@ -416,6 +416,25 @@ def _date_named(norm: str) -> bool:
     return norm in ROLE_SYNONYMS["date"] or head_role(norm) == "date"
 
 
+def _dated_by_values(cols: _Columns, european: bool, named: Sequence[int]) -> list[int]:
+    """Text columns not named like a date whose every sampled value reads as a date."""
+    return [
+        k
+        for k in cols.text_columns()
+        if k not in named
+        and not _date_named(cols.norms[k])
+        and cols.facts[k].non_empty > 0
+        and best_date_format(cols.facts[k], european)[1] == cols.facts[k].non_empty
+    ]
+
+
+def _shown_format(fmt: str) -> str:
+    """A strptime format in the words of a date field: "%d.%m.%Y" -> "DD.MM.YYYY"."""
+    for code, word in (("%d", "DD"), ("%m", "MM"), ("%Y", "YYYY"), ("%y", "YY"), ("%b", "Mon")):
+        fmt = fmt.replace(code, word)
+    return fmt
+
+
 def _assign_date(cols: _Columns, european: bool) -> str:
     """The date column (mapped, or the first date-named column whose values read as dates) and
     the format of its text values."""
@@ -424,14 +443,21 @@ def _assign_date(cols: _Columns, european: bool) -> str:
         for k in range(len(cols.headers))
         if cols.free(k) and cols.norms[k] in ROLE_SYNONYMS["date"]
     ]
+    by_values = _dated_by_values(cols, european, named)
     candidates = [k for k, r in cols.roles.items() if r == "date"] or [
         *named,
         *(k for k in cols.text_columns() if k not in named and _date_named(cols.norms[k])),
+        *by_values,
     ]
     for k in candidates:
         fmt, hits = best_date_format(cols.facts[k], european)
         if cols.types[k] in DATE_TYPES or (cols.types[k] == "VARCHAR" and hits > 0):
             cols.roles[k] = "date"
+            if k in by_values:
+                cols.warnings.append(
+                    f"The column {cols.headers[k]} was taken for the date because all its "
+                    f"values read as dates ({_shown_format(fmt)})."
+                )
             return fmt
         if cols.roles.get(k) == "date":
             raise ScalegateError(
@@ -663,7 +689,9 @@ def _assign_by_sample(
     refuse_empty(con, files)
     _assign_dimensions(cols)
     texts = _assign_phase(con, cols, files, positions, phase_keys)
-    dated = [k for k, n in enumerate(cols.norms) if _date_named(n) or cols.roles.get(k) == "date"]
+    # Every text column is tried as a date: a date under a name such as "Zeitraum" must not
+    # be read as a number (01.01.2024 is no 1,012,024).
+    dated = [k for k, t in enumerate(cols.types) if t == "VARCHAR" or cols.roles.get(k) == "date"]
     wanted = {
         k for k in range(len(cols.headers)) if cols.roles.get(k) not in ("phase", "site", "channel")
     }

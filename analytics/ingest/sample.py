@@ -18,6 +18,7 @@ from analytics.ingest.read import INTEGER_TYPES, FileSpec, unclosed_quote
 from analytics.ingest.sql import (
     NO_WORDS,
     NULL_MARKERS,
+    NUMBER_SHAPES,
     YES_WORDS,
     bound,
     is_empty_sql,
@@ -49,9 +50,9 @@ class ColumnFacts:
     date_hits: dict[str, int]
 
 
-_STYLE_DOT = "[-+]?(\\d{1,3}(,\\d{3})+|\\d*)(\\.\\d+)?([eE][-+]?\\d+)?%?"
+_STYLE_DOT = NUMBER_SHAPES["dot"]
 
-_STYLE_COMMA = "[-+]?(\\d{1,3}(\\.\\d{3})+|\\d*)(,\\d+)?%?"
+_STYLE_COMMA = NUMBER_SHAPES["comma"]
 
 
 def take_sample(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec], positions) -> None:
@@ -110,11 +111,12 @@ def column_facts(
         text = duck_type == "VARCHAR" and k in wanted
         exprs += [
             f"count(*) FILTER (WHERE {ok})" if k in wanted else "0",
-            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({dot} AS DOUBLE) IS NOT NULL OR {yes_no}))"
+            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({dot} AS DOUBLE) IS NOT NULL "
+            f"AND regexp_full_match({s}, $dot_re) OR {yes_no}))"
             if text
             else "0",
             f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({comma} AS DOUBLE) IS NOT NULL "
-            f"OR {yes_no}))"
+            f"AND regexp_full_match({s}, $comma_re) OR {yes_no}))"
             if text
             else "0",
             f"count(*) FILTER (WHERE regexp_full_match({s}, $dot_re))" if text else "0",

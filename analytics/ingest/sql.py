@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 NumberStyle = Literal["dot", "comma"]
 
+# The shape a number written in each style must have once currency and spaces are stripped:
+# thousands separators only in whole groups of three, so "01.01.2024" or "1,2,3" is no number.
+NUMBER_SHAPES: dict[NumberStyle, str] = {
+    "dot": "[-+]?(\\d{1,3}(,\\d{3})+|\\d*)(\\.\\d+)?([eE][-+]?\\d+)?%?",
+    "comma": "[-+]?(\\d{1,3}(\\.\\d{3})+|\\d*)(,\\d+)?%?",
+}
+
 CANONICAL = "('baseline', 'pilot', 'production')"  # the stored phases, as SQL text made by code
 
 # Cells that mean "no value" in business files; compared lower-cased and trimmed.
@@ -98,8 +105,12 @@ def number_sql(x: str, duck_type: str, style: NumberStyle) -> str:
         body = f"replace(replace({body}, '.', ''), ',', '.')"
     else:
         body = f"replace({body}, ',', '')"
+    shape = NUMBER_SHAPES[style].replace("'", "''")  # a constant of ours, as an SQL literal
     return (
         f"CASE WHEN {is_empty_sql(x)} THEN NULL "
+        f"WHEN NOT regexp_full_match({s}, '{shape}') "
+        f"AND NOT list_contains($yes_words, lower(trim({x}))) "
+        f"AND NOT list_contains($no_words, lower(trim({x}))) THEN NULL "
         f"WHEN suffix({s}, '%') THEN TRY_CAST({body} AS DOUBLE) / 100 "
         f"WHEN list_contains($yes_words, lower(trim({x}))) THEN 1.0 "
         f"WHEN list_contains($no_words, lower(trim({x}))) THEN 0.0 "
