@@ -67,6 +67,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument(
         "--no-scale", action="store_true", help="skip the Spark path and the big DuckDB size"
     )
+    p.add_argument(
+        "--reuse-scale",
+        action="store_true",
+        help="with --no-scale: put the last measured Spark and big rows (bench/out/scale.json) "
+        "in the table, with a note saying when and under what load they were measured",
+    )
     readme = p.add_mutually_exclusive_group()
     readme.add_argument("--readme", action="store_true", default=None, help="update README.md")
     readme.add_argument("--no-readme", dest="readme", action="store_false")
@@ -266,15 +272,44 @@ def run_scale(args: argparse.Namespace, results: dict[str, Any], notes: list[str
         ("big", args.big_rows, scale.measure_big),
     ):
         if not rows:
+            if args.reuse_scale:
+                reuse_scale(key, results, notes)
             continue
         try:
             results[key] = measure(rows, ensure_csv(rows, args.seed, log=log), log)
             notes.append(scale.NOTES[key])
+            save_scale(key, results[key])
         except ChildFailed as exc:
             notes.append(
                 f"The {key} measure at {rows_label(rows)} failed: {str(exc).splitlines()[0]}"
             )
             log(str(exc))
+
+
+SCALE_SAVED = OUT / "scale.json"
+
+
+def save_scale(key: str, found: dict[str, Any]) -> None:
+    """Keep a scale measure (it takes most of an hour at 100M rows) for --reuse-scale."""
+    saved = json.loads(SCALE_SAVED.read_text()) if SCALE_SAVED.is_file() else {}
+    saved[key] = {
+        "found": found,
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": os.getloadavg()[0],
+    }
+    SCALE_SAVED.write_text(json.dumps(saved, indent=2, default=str) + "\n")
+
+
+def reuse_scale(key: str, results: dict[str, Any], notes: list[str]) -> None:
+    """The last saved scale measure, with a note saying it is not from this run."""
+    saved = json.loads(SCALE_SAVED.read_text()).get(key) if SCALE_SAVED.is_file() else None
+    if saved is None:
+        return
+    results[key] = saved["found"]
+    notes.append(
+        scale.NOTES[key] + f" Not re-measured in this run: these rows come from the run of "
+        f"{saved['measured']} (load average {saved['load_average']:.1f} at its end)."
+    )
 
 
 def peer_for(
