@@ -46,7 +46,8 @@ from analytics.decide.rollout_report import (
 )
 from analytics.decide.verdict import Decision, Evidence, decide
 from analytics.decide.volumes import with_volumes
-from analytics.engine import influence, stats
+from analytics.engine import influence
+from analytics.engine.adjusted import fit_adjusted
 from analytics.engine.aggregate import (
     Filters,
     cells_from_days,
@@ -57,7 +58,14 @@ from analytics.engine.aggregate import (
     summary_from_days,
 )
 from analytics.engine.cadence import PhaseExtent, phase_extent
+from analytics.engine.cells import PreparedCells, prepare_cells
 from analytics.engine.compare import compare_all
+from analytics.engine.design import shared_layouts
+from analytics.engine.effects import AdjustedFit, Effect, SliceEffect
+from analytics.engine.power import mde
+from analytics.engine.quantiles import two_sided_t
+from analytics.engine.slices import fit_slice_effects
+from analytics.engine.trend import forecast_counterfactual, production_trend
 from analytics.store.database import Store
 
 NAN = float("nan")
@@ -67,9 +75,9 @@ NAN = float("nan")
 class MetricFit:
     """The adjusted fits of one metric: overall, by site, by channel."""
 
-    overall: stats.AdjustedFit
-    sites: tuple[stats.SliceEffect, ...]
-    channels: tuple[stats.SliceEffect, ...]
+    overall: AdjustedFit
+    sites: tuple[SliceEffect, ...]
+    channels: tuple[SliceEffect, ...]
 
 
 def _pair(a: float, b: float) -> tuple[float, float]:
@@ -79,10 +87,10 @@ def _pair(a: float, b: float) -> tuple[float, float]:
 def _quantile(alpha: float, df: float) -> float:
     if not math.isfinite(df) or df <= 0:
         return NAN
-    return stats.two_sided_t(alpha, df)
+    return two_sided_t(alpha, df)
 
 
-def _lift_interval(effect: stats.Effect | None, alpha: float) -> tuple[float, float, float]:
+def _lift_interval(effect: Effect | None, alpha: float) -> tuple[float, float, float]:
     """An effect's adjusted lift with its interval at level 1 − alpha (from its own se and df)."""
     if effect is None or not math.isfinite(effect.lift_se):
         return NAN, NAN, NAN
@@ -110,7 +118,7 @@ class _Means:
 def _adjusted_row(
     metric: str,
     comparison: str,
-    effect: stats.Effect | None,
+    effect: Effect | None,
     a: tuple[int, float],
     b: tuple[int, float],
     slice_type: str = "overall",
@@ -175,14 +183,14 @@ def _unadjusted_rows(table: pd.DataFrame) -> list[EffectRow]:
 
 
 def fit_metric(
-    cells: pd.DataFrame, alpha: float, prepared: stats.PreparedCells | None = None
+    cells: pd.DataFrame, alpha: float, prepared: PreparedCells | None = None
 ) -> MetricFit:
     """The adjusted model of one metric, overall and with production × site / × channel."""
-    prepared = prepared if prepared is not None else stats.prepare_cells(cells)
-    overall = stats.fit_adjusted(prepared, alpha=alpha)
-    sites = tuple(stats.fit_slice_effects(prepared, by="site", alpha=alpha))
+    prepared = prepared if prepared is not None else prepare_cells(cells)
+    overall = fit_adjusted(prepared, alpha=alpha)
+    sites = tuple(fit_slice_effects(prepared, by="site", alpha=alpha))
     channels = (
-        tuple(stats.fit_slice_effects(prepared, by="channel", alpha=alpha))
+        tuple(fit_slice_effects(prepared, by="channel", alpha=alpha))
         if cells["channel"].nunique() > 1
         else ()
     )
@@ -211,7 +219,7 @@ def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> Me
     def slices(tests, old):
         kept = {s.name: s.retention for s in old}
         return tuple(
-            stats.SliceEffect(
+            SliceEffect(
                 t.slice_type,
                 t.name,
                 as_effect(t.estimate, t.name, alpha),
@@ -228,7 +236,7 @@ def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> Me
     )
 
 
-def _significantly_worse(metric: Metric, slices: tuple[stats.SliceEffect, ...], alpha: float):
+def _significantly_worse(metric: Metric, slices: tuple[SliceEffect, ...], alpha: float):
     return tuple(
         s
         for s in slices
@@ -236,7 +244,7 @@ def _significantly_worse(metric: Metric, slices: tuple[stats.SliceEffect, ...], 
     )
 
 
-def _worse_summary(metric: Metric, worse: tuple[stats.SliceEffect, ...], total: int) -> str:
+def _worse_summary(metric: Metric, worse: tuple[SliceEffect, ...], total: int) -> str:
     if total == 0:
         return "No site has production rows yet."
     if not worse:
@@ -413,7 +421,7 @@ def _decide_metric(
         retention=retention.estimate if retention else None,
         worse_summary=_worse_summary(metric, worse_sites, len(fit.sites)),
         mde=(
-            stats.mde(production.lift_se, production.df, alpha=bonferroni)
+            mde(production.lift_se, production.df, alpha=bonferroni)
             if production is not None
             else NAN
         ),
@@ -472,7 +480,7 @@ def analyse(
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
     _limit_blas_threads()
-    with stats.shared_layouts():  # metrics with cells in the same places share design work
+    with shared_layouts():  # metrics with cells in the same places share design work
         return _analyse(store, dataset_id, catalog, filters, with_counterfactual)
 
 
@@ -532,7 +540,7 @@ def _analyse(
         if group is None or group.empty:
             notes.append(f"{metric.label} has no values under these filters.")
             continue
-        prepared = stats.prepare_cells(group)  # cleaned once, shared by every model below
+        prepared = prepare_cells(group)  # cleaned once, shared by every model below
         fit = fit_metric(group, alpha, prepared)
         usual = fit.overall.production  # the two-way model: "what the usual model says"
         roll = (
@@ -596,7 +604,7 @@ def _analyse(
                         o.retention.note,
                     ),
                 )
-            trend = stats.production_trend(prepared, alpha=alpha)
+            trend = production_trend(prepared, alpha=alpha)
             trends.append(
                 TrendRow(
                     mid,
@@ -636,7 +644,7 @@ def _analyse(
             # The live sites' own history, never a pooled mean of different sites.
             live = _live_sites(group)
             own = group[group["site"].isin(live)].reset_index(drop=True) if live else group
-            cf = stats.forecast_counterfactual(own, alpha=alpha)
+            cf = forecast_counterfactual(own, alpha=alpha)
             if not math.isfinite(cf.cumulative_effect) and filters.grain == "month":
                 # Too few baseline months: weeks may hold enough periods to forecast from.
                 if weekly is None:
@@ -647,9 +655,7 @@ def _analyse(
                 by_week = weekly[weekly["metric"] == metric.id].drop(columns="metric")
                 if live:
                     by_week = by_week[by_week["site"].isin(live)]
-                cf_weekly = stats.forecast_counterfactual(
-                    by_week.reset_index(drop=True), alpha=alpha
-                )
+                cf_weekly = forecast_counterfactual(by_week.reset_index(drop=True), alpha=alpha)
                 if math.isfinite(cf_weekly.cumulative_effect):
                     cf = replace(cf_weekly, method=f"{cf_weekly.method}_weekly")
             counterfactuals.append(

@@ -14,7 +14,7 @@ from typing import Any
 from analytics.core import fmt
 from analytics.core.catalog import Metric, Settings
 from analytics.core.types import Verdict
-from analytics.engine import stats
+from analytics.engine import power
 from analytics.engine.placebo import PlaceboTest
 
 VERDICT_LABELS: dict[str, str] = {
@@ -80,10 +80,10 @@ def rows_needed(n: int, estimate: float, low: float, high: float, delta: float) 
     """Rows still needed for rule 2 or 4 to settle, if the estimate stayed where it is.
 
     Rule 4 needs a half-width below the estimate (when estimate >= δ), rule 2 a half-width below
-    δ − estimate (when estimate < δ); stats.rows_needed scales the half-width as 1/sqrt(n).
+    δ − estimate (when estimate < δ); power.rows_needed scales the half-width as 1/sqrt(n).
     """
     target = estimate if estimate >= delta else delta - estimate
-    needed = stats.rows_needed(n, (high - low) / 2, target)
+    needed = power.rows_needed(n, (high - low) / 2, target)
     return needed if needed >= 0 else None
 
 
