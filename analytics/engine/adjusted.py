@@ -8,6 +8,7 @@ None with a note.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,25 @@ from analytics.engine.contrasts import (
 from analytics.engine.design import Mode, TreatSpec
 from analytics.engine.effects import AdjustedFit, Effect, Ratio, _join
 from analytics.engine.wls import _Fit, _fit
+
+
+@dataclass
+class _Model:
+    """What every step of fit_adjusted reads: the prepared cells, the phases present, their
+    treated means, the fit each effect comes from, and the notes gathered so far (in order)."""
+
+    prep: PreparedCells
+    few_clusters: int
+    ci_alpha: float
+    concurrent: int
+    present: list[str]
+    info: dict[str, tuple[float, int, int]]
+    source: dict[str, _Fit | None] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def cov_for(self, sites: int, fit: _Fit) -> str:
+        usable = fit.v_cluster is not None and sites >= self.few_clusters
+        return "cluster_site" if usable else "hc1_cells"
 
 
 def fit_adjusted(
@@ -45,120 +65,21 @@ def fit_adjusted(
     """
     ci_alpha = alpha if ci_alpha is None else ci_alpha
     prep = prepare_cells(cells)
-    notes = list(prep.notes)
     df = prep.frame
     if df is None:
-        return AdjustedFit("none", "", None, None, None, None, 0, 0, 0, 0, _join(notes))
-    n_rows, n_cells = int(df.n.sum()), len(df)
-    n_clusters = len(prep.sites)
-    concurrent = _concurrent_periods(prep, df)
-
-    def bare(note: str) -> AdjustedFit:
+        return AdjustedFit("none", "", None, None, None, None, 0, 0, 0, 0, _join(prep.notes))
+    sizes = (int(df.n.sum()), len(df), len(prep.sites), _concurrent_periods(prep, df))
+    refusal = _nothing_to_compare(df.phase)
+    if refusal:
         return AdjustedFit(
-            "none", "", None, None, None, None, n_rows, n_cells, n_clusters, concurrent,
-            _join([*notes, note]),
-        )  # fmt: skip
-
-    phase = df.phase
-    if not (phase == _BASELINE).any():
-        return bare("There are no baseline rows, so there is nothing to compare against.")
-    present = [p for p in ("pilot", "production") if (phase == PHASES.index(p)).any()]
-    if not present:
-        return bare("There are no pilot or production rows yet.")
-    treat: TreatSpec = {p: (p, None, None) for p in present}
-    info = {p: _treated(df, phase == PHASES.index(p)) for p in present}
-
-    def get_fit(mode: Mode) -> _Fit:
-        return _fit(prep, treat, mode, channel_fe=False)
-
-    source: dict[str, _Fit | None] = {}
-    for p in present:
-        source[p] = next((f for m in _modes(prep) if (f := get_fit(m)).identified.get(p)), None)
-
-    def cov_for(sites: int, fit: _Fit) -> str:
-        usable = fit.v_cluster is not None and sites >= few_clusters
-        return "cluster_site" if usable else "hc1_cells"
-
-    def not_identified(p: str) -> str:
-        if p == "production" and prep.has_dates and concurrent == 0:
-            return (
-                "The production effect cannot be separated from time: no period holds both "
-                "production and baseline rows, and a site-level trend does not identify it either."
-            )
-        return (
-            f"The {p} effect cannot be separated from the site and period effects with these "
-            "rows, so no estimate is reported."
+            "none", "", None, None, None, None, *sizes, _join([*prep.notes, refusal])
         )
-
-    effects: dict[str, Effect | None] = {"pilot": None, "production": None}
-    for p in present:
-        fit = source[p]
-        if fit is None:
-            notes.append(not_identified(p))
-            continue
-        if fit.mode == "site_trend":
-            notes.append(
-                f"The {p} effect cannot be separated from the period effects (no period holds "
-                f"rows that tell it apart from time), so it is measured against each site's "
-                "pre-launch trend instead."
-            )
-        j = fit.column(p)
-        c = np.zeros(len(fit.beta))
-        c[j] = 1.0
-        d = _counterfactual_row(fit, p)
-        mean, rows, sites = info[p]
-        effects[p] = _effect(fit, p, c, d, cov_for(sites, fit), ci_alpha, mean, rows, sites)
-
-    pvp: Effect | None = None
-    retention: Ratio | None = None
-    prod_fit = source.get("production")
-    if effects["production"] is not None and "pilot" in present and prod_fit is not None:
-        if prod_fit.identified.get("pilot"):
-            jp, jq = prod_fit.column("production"), prod_fit.column("pilot")
-            c = np.zeros(len(prod_fit.beta))
-            c[jp], c[jq] = 1.0, -1.0
-            d_prod = _counterfactual_row(prod_fit, "production")
-            d = d_prod.copy()
-            d[jq] += 1.0
-            cq = np.zeros(len(prod_fit.beta))
-            cq[jq] = 1.0
-            d_pilot = _counterfactual_row(prod_fit, "pilot")
-            p_sites, q_sites = info["production"][2], info["pilot"][2]
-            cov = (
-                "cluster_site"
-                if cov_for(p_sites, prod_fit) == cov_for(q_sites, prod_fit) == "cluster_site"
-                else "hc1_cells"
-            )
-            mean, rows, sites = info["production"]
-            pvp_note = ""
-            if source.get("pilot") is not prod_fit:
-                pvp_note = (
-                    "The pilot estimate shown comes from another model; this comparison and the "
-                    "retention use the pilot effect of the production model."
-                )
-            pvp = _effect(
-                prod_fit, "production_vs_pilot", c, d, cov, ci_alpha, mean, rows,
-                min(p_sites, q_sites), pvp_note,
-            )  # fmt: skip
-            pilot_here = _effect(
-                prod_fit, "pilot", cq, d_pilot, cov_for(q_sites, prod_fit), ci_alpha,
-                *info["pilot"],
-            )  # fmt: skip
-            lo, hi = pilot_here.lift_ci_low, pilot_here.lift_ci_high
-            if math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0):
-                cp = np.zeros(len(prod_fit.beta))
-                cp[jp] = 1.0
-                retention = _retention(prod_fit, (cp, d_prod), (cq, d_pilot), cov, ci_alpha)
-            else:
-                notes.append(
-                    "Retention is not reported: the pilot's own lift interval includes 0, so "
-                    "there was no clear promise to keep."
-                )
-        else:
-            notes.append(
-                "Production and pilot cannot be compared within one model with these rows."
-            )
-
+    present = [p for p in ("pilot", "production") if (df.phase == PHASES.index(p)).any()]
+    info = {p: _treated(df, df.phase == PHASES.index(p)) for p in present}
+    model = _Model(prep, few_clusters, ci_alpha, sizes[3], present, info, notes=list(prep.notes))
+    model.source = _sources(model)
+    effects = {p: _phase_effect(model, p) for p in ("pilot", "production")}
+    pvp, retention = _production_vs_pilot(model, effects["production"])
     main = effects["production"] or effects["pilot"]
     method = main.method if main else "none"
     return AdjustedFit(
@@ -168,9 +89,118 @@ def fit_adjusted(
         production=effects["production"],
         production_vs_pilot=pvp,
         retention=retention,
-        n_rows=n_rows,
-        n_cells=n_cells,
-        n_clusters=n_clusters,
-        concurrent_periods=concurrent,
-        note=_join(notes),
+        n_rows=sizes[0],
+        n_cells=sizes[1],
+        n_clusters=sizes[2],
+        concurrent_periods=sizes[3],
+        note=_join(model.notes),
     )
+
+
+def _nothing_to_compare(phase: np.ndarray) -> str:
+    """Why no model can be fitted (no baseline, or neither pilot nor production), or ''."""
+    if not (phase == _BASELINE).any():
+        return "There are no baseline rows, so there is nothing to compare against."
+    if not any((phase == PHASES.index(p)).any() for p in ("pilot", "production")):
+        return "There are no pilot or production rows yet."
+    return ""
+
+
+def _sources(model: _Model) -> dict[str, _Fit | None]:
+    """The fit each phase's effect comes from: the first model (two-way, then site trend) whose
+    design identifies it, or None."""
+    treat: TreatSpec = {p: (p, None, None) for p in model.present}
+
+    def get_fit(mode: Mode) -> _Fit:
+        return _fit(model.prep, treat, mode, channel_fe=False)
+
+    source: dict[str, _Fit | None] = {}
+    for p in model.present:
+        modes = _modes(model.prep)
+        source[p] = next((f for m in modes if (f := get_fit(m)).identified.get(p)), None)
+    return source
+
+
+def _not_identified(model: _Model, p: str) -> str:
+    if p == "production" and model.prep.has_dates and model.concurrent == 0:
+        return (
+            "The production effect cannot be separated from time: no period holds both "
+            "production and baseline rows, and a site-level trend does not identify it either."
+        )
+    return (
+        f"The {p} effect cannot be separated from the site and period effects with these "
+        "rows, so no estimate is reported."
+    )
+
+
+def _phase_effect(model: _Model, p: str) -> Effect | None:
+    """The pilot's or production's effect from its source fit; None (with a note) when absent or
+    not identified."""
+    if p not in model.present:
+        return None
+    fit = model.source[p]
+    if fit is None:
+        model.notes.append(_not_identified(model, p))
+        return None
+    if fit.mode == "site_trend":
+        model.notes.append(
+            f"The {p} effect cannot be separated from the period effects (no period holds "
+            f"rows that tell it apart from time), so it is measured against each site's "
+            "pre-launch trend instead."
+        )
+    c = np.zeros(len(fit.beta))
+    c[fit.column(p)] = 1.0
+    d = _counterfactual_row(fit, p)
+    mean, rows, sites = model.info[p]
+    return _effect(fit, p, c, d, model.cov_for(sites, fit), model.ci_alpha, mean, rows, sites)
+
+
+def _production_vs_pilot(
+    model: _Model, production: Effect | None
+) -> tuple[Effect | None, Ratio | None]:
+    """Production minus pilot and the lift retention, both from the production effect's fit."""
+    prod_fit = model.source.get("production")
+    if production is None or "pilot" not in model.present or prod_fit is None:
+        return None, None
+    if not prod_fit.identified.get("pilot"):
+        model.notes.append(
+            "Production and pilot cannot be compared within one model with these rows."
+        )
+        return None, None
+    jp, jq = prod_fit.column("production"), prod_fit.column("pilot")
+    c = np.zeros(len(prod_fit.beta))
+    c[jp], c[jq] = 1.0, -1.0
+    d_prod = _counterfactual_row(prod_fit, "production")
+    d = d_prod.copy()
+    d[jq] += 1.0
+    cq = np.zeros(len(prod_fit.beta))
+    cq[jq] = 1.0
+    d_pilot = _counterfactual_row(prod_fit, "pilot")
+    p_sites, q_sites = model.info["production"][2], model.info["pilot"][2]
+    both = model.cov_for(p_sites, prod_fit) == model.cov_for(q_sites, prod_fit) == "cluster_site"
+    cov = "cluster_site" if both else "hc1_cells"
+    mean, rows, _ = model.info["production"]
+    pvp_note = ""
+    if model.source.get("pilot") is not prod_fit:
+        pvp_note = (
+            "The pilot estimate shown comes from another model; this comparison and the "
+            "retention use the pilot effect of the production model."
+        )
+    pvp = _effect(
+        prod_fit, "production_vs_pilot", c, d, cov, model.ci_alpha, mean, rows,
+        min(p_sites, q_sites), pvp_note,
+    )  # fmt: skip
+    pilot_here = _effect(
+        prod_fit, "pilot", cq, d_pilot, model.cov_for(q_sites, prod_fit), model.ci_alpha,
+        *model.info["pilot"],
+    )  # fmt: skip
+    lo, hi = pilot_here.lift_ci_low, pilot_here.lift_ci_high
+    if not (math.isfinite(lo) and math.isfinite(hi) and (lo > 0 or hi < 0)):
+        model.notes.append(
+            "Retention is not reported: the pilot's own lift interval includes 0, so "
+            "there was no clear promise to keep."
+        )
+        return pvp, None
+    cp = np.zeros(len(prod_fit.beta))
+    cp[jp] = 1.0
+    return pvp, _retention(prod_fit, (cp, d_prod), (cq, d_pilot), cov, model.ci_alpha)

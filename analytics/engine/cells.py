@@ -94,6 +94,16 @@ class _Frame:
         return len(self.n)
 
 
+def _period_column(cells: pd.DataFrame) -> np.ndarray:
+    """The cells' periods as naive datetime64 (NaT where missing or without a period column)."""
+    if "period" not in cells.columns:
+        return np.full(len(cells), np.datetime64("NaT"), "datetime64[ns]")
+    period = pd.to_datetime(cells["period"], errors="coerce")
+    if getattr(period.dt, "tz", None) is not None:
+        period = period.dt.tz_localize(None)
+    return period.to_numpy()
+
+
 class PreparedCells:
     """One metric's cells validated and encoded once, for every model fitted on them.
 
@@ -121,14 +131,44 @@ class PreparedCells:
 
     def _prepare(self, cells: pd.DataFrame) -> None:
         """Validate and normalise cells; frame stays None when they are unusable."""
-        notes = self.notes
         if not isinstance(cells, pd.DataFrame) or cells.empty:
-            notes.append("There are no cells to analyse.")
+            self.notes.append("There are no cells to analyse.")
             return
         missing = [c for c in ("phase", "n", "mean") if c not in cells.columns]
         if missing:
-            notes.append(f"The cells lack the column(s) {', '.join(missing)}.")
+            self.notes.append(f"The cells lack the column(s) {', '.join(missing)}.")
             return
+        usable = self._usable(cells)
+        if usable is None:
+            return
+        keep, phase, mean, sums_ = usable
+        period_values = _period_column(cells)[keep]
+        dated = ~np.isnat(period_values)
+        self.has_dates = bool(dated.any())
+        if self.has_dates and not dated.all():
+            dropped = int(sums_[0][~dated].sum())
+            self.notes.append(
+                f"{dropped} row(s) without a date were left out of the time-based analysis."
+            )
+            keep, period_values = keep[dated], period_values[dated]
+            sums_ = tuple(a[dated] for a in sums_)
+        site, self.sites = self._levels(cells, "site", keep)
+        channel, self.channels = self._levels(cells, "channel", keep)
+        period_code, t = self._periods(period_values, len(keep))
+        n_int, m2, w, s2, q1, q2 = sums_
+        arrays = (
+            phase[keep], site, channel, period_code, t, n_int, mean[keep], np.asarray(m2, float),
+            w, s2, q1, np.asarray(q2, float),
+        )  # fmt: skip
+        for a in arrays:
+            a.setflags(write=False)
+        self.frame = _Frame(*arrays)
+
+    def _usable(
+        self, cells: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...]] | None:
+        """(indices of the usable cells, phase codes and means of all cells, and the usable
+        cells' n, m2, w, s2, q1, q2), or None with a note when no cell is usable."""
         codes, labels = _encode(cells["phase"], lambda v: str(v).strip().lower(), "nan")
         phase_of = np.array([PHASES.index(v) if v in PHASES else -1 for v in labels], np.int8)
         phase = phase_of[codes]
@@ -137,56 +177,31 @@ class PreparedCells:
         )
         ok = (phase >= 0) & (n >= 1) & np.isfinite(mean) & (w > 0)
         if not ok.all():
-            notes.append(
+            self.notes.append(
                 f"{int((~ok).sum())} cell(s) without a known phase, rows or mean were left out."
             )
         if not ok.any():
-            notes.append("No usable cells remain.")
-            return
+            self.notes.append("No usable cells remain.")
+            return None
         n_int = np.round(n[ok]).astype(np.int64)
         m2, q2 = (np.where(np.isnan(a[ok]), 0.0, a[ok]).clip(min=0.0) for a in (m2, q2))
-        w, s2, q1 = w[ok], s2[ok], np.nan_to_num(q1[ok], nan=0.0)
-        if "period" in cells.columns:
-            period = pd.to_datetime(cells["period"], errors="coerce")
-            if getattr(period.dt, "tz", None) is not None:
-                period = period.dt.tz_localize(None)
-            period_values = period.to_numpy()[ok]
-        else:
-            period_values = np.full(int(ok.sum()), np.datetime64("NaT"), "datetime64[ns]")
-        dated = ~np.isnat(period_values)
-        keep = np.flatnonzero(ok)
-        self.has_dates = has_dates = bool(dated.any())
-        if has_dates and not dated.all():
-            dropped = int(n_int[~dated].sum())
-            notes.append(
-                f"{dropped} row(s) without a date were left out of the time-based analysis."
-            )
-            keep, n_int, m2 = keep[dated], n_int[dated], m2[dated]
-            w, s2, q1, q2 = w[dated], s2[dated], q1[dated], q2[dated]
-            period_values = period_values[dated]
-        site, self.sites = self._levels(cells, "site", keep)
-        channel, self.channels = self._levels(cells, "channel", keep)
-        if has_dates:
-            pcodes, uniques = pd.factorize(period_values, sort=True)
-            unique = pd.DatetimeIndex(uniques)
-            names = [str(v) for v in unique]
-            order = sorted(range(len(names)), key=names.__getitem__)  # levels sort as text
-            rank = np.empty(len(order), dtype=np.intp)
-            rank[order] = np.arange(len(order))
-            self.periods = unique[order]
-            self.period_names = tuple(names[i] for i in order)
-            period_code = rank[pcodes]
-            t = _period_steps(unique)[pcodes]
-        else:
-            period_code = np.zeros(len(keep), dtype=np.intp)
-            t = np.full(len(keep), np.nan)
-        arrays = (
-            phase[keep], site, channel, period_code, t, n_int, mean[keep], np.asarray(m2, float),
-            w, s2, q1, np.asarray(q2, float),
-        )  # fmt: skip
-        for a in arrays:
-            a.setflags(write=False)
-        self.frame = _Frame(*arrays)
+        sums_ = (n_int, m2, w[ok], s2[ok], np.nan_to_num(q1[ok], nan=0.0), q2)
+        return np.flatnonzero(ok), phase, mean, sums_
+
+    def _periods(self, period_values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's period code (into the periods sorted as text) and period index t; sets
+        periods and period_names. Without dates: code 0 and t NaN everywhere."""
+        if not self.has_dates:
+            return np.zeros(size, dtype=np.intp), np.full(size, np.nan)
+        pcodes, uniques = pd.factorize(period_values, sort=True)
+        unique = pd.DatetimeIndex(uniques)
+        names = [str(v) for v in unique]
+        order = sorted(range(len(names)), key=names.__getitem__)  # levels sort as text
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order))
+        self.periods = unique[order]
+        self.period_names = tuple(names[i] for i in order)
+        return rank[pcodes], _period_steps(unique)[pcodes]
 
     @staticmethod
     def _levels(cells: pd.DataFrame, col: str, keep: np.ndarray) -> tuple[np.ndarray, tuple]:

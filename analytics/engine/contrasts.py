@@ -93,15 +93,8 @@ def _effect(
             notes.append("No variation is left to measure the uncertainty.")
         p = lo = hi = NAN
     cf = float(d @ fit.beta)
-    lift = lift_se = lift_lo = lift_hi = NAN
-    if cf != 0 and math.isfinite(cf):
-        lift = est / cf
-        g = c / cf - est * d / cf**2
-        if np.isfinite(v).all():
-            lift_se = math.sqrt(max(float(g @ v @ g), 0.0))
-            if lift_se > 0:
-                lift_lo, lift_hi = lift - q * lift_se, lift + q * lift_se
-    else:
+    lift, lift_se, lift_lo, lift_hi = _lift(est, cf, c, d, v, q)
+    if not (cf != 0 and math.isfinite(cf)):
         notes.append("The counterfactual mean is 0, so a relative lift is undefined.")
     return Effect(
         name=name,
@@ -123,6 +116,22 @@ def _effect(
         assumption=assumption,
         note=_join(notes),
     )
+
+
+def _lift(
+    est: float, cf: float, c: np.ndarray, d: np.ndarray, v: np.ndarray, q: float
+) -> tuple[float, float, float, float]:
+    """Lift est / cf, its delta-method se (gradient c / cf − est d / cf²) and interval; NaN
+    where undefined (a counterfactual mean of 0, no covariance, no spread)."""
+    lift = lift_se = lift_lo = lift_hi = NAN
+    if cf != 0 and math.isfinite(cf):
+        lift = est / cf
+        g = c / cf - est * d / cf**2
+        if np.isfinite(v).all():
+            lift_se = math.sqrt(max(float(g @ v @ g), 0.0))
+            if lift_se > 0:
+                lift_lo, lift_hi = lift - q * lift_se, lift + q * lift_se
+    return lift, lift_se, lift_lo, lift_hi
 
 
 def _empty_effect(

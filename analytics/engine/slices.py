@@ -8,7 +8,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analytics.engine.cells import _BASELINE, _PILOT, _PRODUCTION, PreparedCells, prepare_cells
+from analytics.engine.cells import (
+    _BASELINE,
+    _PILOT,
+    _PRODUCTION,
+    PreparedCells,
+    _Frame,
+    prepare_cells,
+)
 from analytics.engine.contrasts import (
     _counterfactual_row,
     _effect,
@@ -20,7 +27,7 @@ from analytics.engine.contrasts import (
 from analytics.engine.design import Mode, TreatSpec, _identified
 from analytics.engine.effects import Effect, Ratio, SliceEffect
 from analytics.engine.holm import holm
-from analytics.engine.wls import _fit
+from analytics.engine.wls import _Fit, _fit
 
 
 def fit_slice_effects(
@@ -47,19 +54,7 @@ def fit_slice_effects(
     if not (phase == _PRODUCTION).any() or not (phase == _BASELINE).any():
         return []
     has_pilot = bool((phase == _PILOT).any())
-    channel_fe = by == "channel"
-
-    # Same model choice as fit_adjusted: two-way FE unless production is identified only by trend.
-    overall: TreatSpec = {"production": ("production", None, None)}
-    if has_pilot:
-        overall["pilot"] = ("pilot", None, None)
-    modes = _modes(prep)
-    mode: Mode = modes[0]
-    for m in modes:
-        if _identified(prep, overall, m, channel_fe).get("production"):
-            mode = m
-            break
-
+    mode = _slice_mode(prep, has_pilot, channel_fe=by == "channel")
     slice_values = df.site if by == "site" else df.channel
     levels = prep.sites if by == "site" else prep.channels
     names = [levels[c] for c in np.unique(slice_values[phase == _PRODUCTION])]
@@ -68,42 +63,67 @@ def fit_slice_effects(
         treat["pilot"] = ("pilot", None, None)
     for name in names:
         treat[f"production:{by}[{name}]"] = ("production", by, name)
-    fit = _fit(prep, treat, mode, channel_fe)
-    method = f"{mode}_hc1_cells"
-
-    pilot_form: tuple[np.ndarray, np.ndarray] | None = None
-    pilot_ok = False
-    if has_pilot and fit.identified.get("pilot"):
-        cq = np.zeros(len(fit.beta))
-        cq[fit.column("pilot")] = 1.0
-        dq = _counterfactual_row(fit, "pilot")
-        pilot_form = (cq, dq)
-        pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, phase == _PILOT))
-        pilot_ok = math.isfinite(pe.lift_ci_low) and (pe.lift_ci_low > 0 or pe.lift_ci_high < 0)
-
+    fit = _fit(prep, treat, mode, by == "channel")
+    pilot_form = _clear_pilot(fit, df, alpha) if has_pilot else None
     effects: list[tuple[str, Effect, Ratio | None]] = []
     for name in names:
-        col = f"production:{by}[{name}]"
         mask = (phase == _PRODUCTION) & (slice_values == levels.index(name))
-        mean, rows, sites = _treated(df, mask)
-        if not fit.identified.get(col):
-            note = (
-                f"This {by}'s production effect cannot be separated from its own {by} and the "
-                "period effects (for example, it has no rows before going live), so no estimate "
-                "is reported."
-            )
-            effects.append((name, _empty_effect(name, method, mean, rows, sites, note), None))
-            continue
-        c = np.zeros(len(fit.beta))
-        c[fit.column(col)] = 1.0
-        d = _counterfactual_row(fit, col)
-        eff = _effect(fit, name, c, d, "hc1_cells", alpha, mean, rows, sites)
-        ret = None
-        if pilot_form is not None and pilot_ok:
-            ret = _retention(fit, (c, d), pilot_form, "hc1_cells", alpha)
-        effects.append((name, eff, ret))
+        effects.append(_slice_effect(fit, by, name, _treated(df, mask), pilot_form, alpha))
     p_holm = holm([e.p_value for _, e, _ in effects])
     return [
         SliceEffect(by, name, eff, ret, float(ph))
         for (name, eff, ret), ph in zip(effects, p_holm, strict=True)
     ]
+
+
+def _slice_mode(prep: PreparedCells, has_pilot: bool, channel_fe: bool) -> Mode:
+    """Same model choice as fit_adjusted: two-way FE unless production is identified only by
+    trend."""
+    overall: TreatSpec = {"production": ("production", None, None)}
+    if has_pilot:
+        overall["pilot"] = ("pilot", None, None)
+    modes = _modes(prep)
+    for m in modes:
+        if _identified(prep, overall, m, channel_fe).get("production"):
+            return m
+    return modes[0]
+
+
+def _clear_pilot(fit: _Fit, df: _Frame, alpha: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pilot effect's linear forms (c, d) when the pilot's lift interval excludes 0 (a clear
+    promise a slice's retention can be measured against), else None."""
+    if not fit.identified.get("pilot"):
+        return None
+    cq = np.zeros(len(fit.beta))
+    cq[fit.column("pilot")] = 1.0
+    dq = _counterfactual_row(fit, "pilot")
+    pe = _effect(fit, "pilot", cq, dq, "hc1_cells", alpha, *_treated(df, df.phase == _PILOT))
+    pilot_ok = math.isfinite(pe.lift_ci_low) and (pe.lift_ci_low > 0 or pe.lift_ci_high < 0)
+    return (cq, dq) if pilot_ok else None
+
+
+def _slice_effect(
+    fit: _Fit,
+    by: str,
+    name: str,
+    treated: tuple[float, int, int],
+    pilot_form: tuple[np.ndarray, np.ndarray] | None,
+    alpha: float,
+) -> tuple[str, Effect, Ratio | None]:
+    """One slice's production effect and retention (None when not identified or no clear pilot)."""
+    col = f"production:{by}[{name}]"
+    if not fit.identified.get(col):
+        note = (
+            f"This {by}'s production effect cannot be separated from its own {by} and the "
+            "period effects (for example, it has no rows before going live), so no estimate "
+            "is reported."
+        )
+        return name, _empty_effect(name, f"{fit.mode}_hc1_cells", *treated, note), None
+    c = np.zeros(len(fit.beta))
+    c[fit.column(col)] = 1.0
+    d = _counterfactual_row(fit, col)
+    eff = _effect(fit, name, c, d, "hc1_cells", alpha, *treated)
+    ret = None
+    if pilot_form is not None:
+        ret = _retention(fit, (c, d), pilot_form, "hc1_cells", alpha)
+    return name, eff, ret

@@ -150,30 +150,47 @@ def forecast_counterfactual(
             "to forecast what would have happened without it.",
             k,
         )
+    obs = _period_pool(prep, prod)
+    tb = int(base.t.max())
+    try:
+        means, cov = _trend_forecast(base, int(obs.t.max()) - tb)
+    except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
+        return empty(f"The forecast model could not be fitted ({type(exc).__name__}).", k)
+    z = float(sps.norm.ppf(1 - alpha / 2))
+    steps = obs.t.astype(int) - tb - 1
+    total = float((obs.mean - means[steps]).sum())
+    total_se = math.sqrt(max(float(cov[np.ix_(steps, steps)].sum()), 0.0))
+    return Counterfactual(
+        method,
+        k,
+        total,
+        total - z * total_se,
+        total + z * total_se,
+        _points(base, obs, means[steps], np.clip(np.diag(cov)[steps], 0, None), z),
+        _join(notes),
+    )
+
+
+def _trend_forecast(base: _PeriodMeans, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and joint covariance of the next `horizon` periods from a local linear trend fitted
+    on the baseline period means (missing periods left as gaps)."""
     t0, tb = int(base.t.min()), int(base.t.max())
     endog = np.full(tb - t0 + 1, np.nan)
     endog[(base.t.astype(int) - t0)] = base.mean
-    obs = _period_pool(prep, prod)
-    horizon = int(obs.t.max()) - tb
     # Imported here: statsmodels' time-series modules cost 0.2 s and only this forecast uses them.
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = UnobservedComponents(endog, level="local linear trend")
-            res = model.fit(disp=False, cov_type="none")  # the forecast needs no cov_params
-            means, cov = _forecast_cov(res, horizon)
-    except Exception as exc:  # noqa: BLE001 - a failed optimiser must not break a report
-        return empty(f"The forecast model could not be fitted ({type(exc).__name__}).", k)
-    steps = obs.t.astype(int) - tb - 1
-    pred = means[steps]
-    var = np.clip(np.diag(cov)[steps], 0, None)
-    z = float(sps.norm.ppf(1 - alpha / 2))
-    gaps = obs.mean - pred
-    total = float(gaps.sum())
-    total_var = float(cov[np.ix_(steps, steps)].sum())
-    total_se = math.sqrt(max(total_var, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = UnobservedComponents(endog, level="local linear trend")
+        res = model.fit(disp=False, cov_type="none")  # the forecast needs no cov_params
+        return _forecast_cov(res, horizon)
+
+
+def _points(
+    base: _PeriodMeans, obs: _PeriodMeans, pred: np.ndarray, var: np.ndarray, z: float
+) -> tuple[tuple[str, float, float, float, float], ...]:
+    """(period, observed, predicted, lo, hi): baseline periods (no forecast), then production."""
     points: list[tuple[str, float, float, float, float]] = [
         (pd.Timestamp(p).date().isoformat(), float(m), NAN, NAN, NAN)
         for p, m in zip(base.period, base.mean, strict=True)
@@ -189,12 +206,4 @@ def forecast_counterfactual(
                 float(f + z * sd),
             )
         )
-    return Counterfactual(
-        method,
-        k,
-        total,
-        total - z * total_se,
-        total + z * total_se,
-        tuple(points),
-        _join(notes),
-    )
+    return tuple(points)
