@@ -35,6 +35,7 @@ from analytics.decide.rollout import (
     analyse_rollout,
     as_effect,
     correct_family,
+    significantly_worse,
     warnings_for,
     worse_slices,
 )
@@ -238,9 +239,7 @@ def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> Me
 
 def _significantly_worse(metric: Metric, slices: tuple[SliceEffect, ...], alpha: float):
     return tuple(
-        s
-        for s in slices
-        if math.isfinite(s.p_holm) and s.p_holm < alpha and metric.sign * s.effect.estimate < 0
+        s for s in slices if significantly_worse(s.p_holm, metric.sign * s.effect.estimate, alpha)
     )
 
 

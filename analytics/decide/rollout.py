@@ -157,12 +157,18 @@ def correct_family(rollouts: dict[str, MetricRollout]) -> dict[str, MetricRollou
     return out
 
 
+def significantly_worse(p_family: float, improvement: float, alpha: float) -> bool:
+    """Rule 3's "significantly worse", the one definition (verdict, pages and pack): a Holm
+    p-value of the slice family below alpha and an effect that goes the wrong way."""
+    return math.isfinite(p_family) and p_family < alpha and improvement < 0
+
+
 def worse_slices(roll: MetricRollout, sign: int, alpha: float) -> tuple[SliceTest, ...]:
     """Sites and channels significantly worse than their own counterfactual (family Holm)."""
     return tuple(
         s
         for s in roll.sites + roll.channels
-        if math.isfinite(s.p_family) and s.p_family < alpha and sign * s.estimate.estimate < 0
+        if significantly_worse(s.p_family, sign * s.estimate.estimate, alpha)
     )
 
 

@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 from analytics.core import fmt
 from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
+from analytics.decide.rollout import significantly_worse
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
 from analytics.present import charts, rollout_charts
@@ -163,8 +164,7 @@ def worst_slices(results: Results, catalog: Catalog) -> list[list[str]]:
         if e.comparison != "production_vs_baseline" or not math.isfinite(e.lift):
             continue
         sign = _sign(results, e.metric, catalog)
-        lo, hi = sorted((sign * e.lift_ci[0], sign * e.lift_ci[1]))
-        worse = math.isfinite(e.p_adjusted) and e.p_adjusted < alpha and hi < 0
+        worse = significantly_worse(e.p_adjusted, sign * e.diff, alpha)  # the verdict's rule 3
         candidates.append((sign * e.lift, e, worse, sign))
     candidates.sort(key=lambda c: c[0])
     rows = [
