@@ -37,7 +37,7 @@ class Mutant:
 V, R, A = (
     "analytics/decide/verdict.py",
     "analytics/decide/rollout.py",
-    "analytics/decide/analysis.py",
+    "analytics/decide/evidence.py",
 )
 E, P = "analytics/present/export.py", "analytics/present/pack.py"
 MUTANTS = (

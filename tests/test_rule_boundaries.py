@@ -19,7 +19,8 @@ from test_verdict import SAVED, SETTINGS, evidence
 
 from analytics.core.catalog import Catalog, Metric
 from analytics.core.errors import ScalegateError
-from analytics.decide.analysis import _Means, _site_verdicts
+from analytics.decide.evidence import _site_verdicts
+from analytics.decide.metric_fit import _Means
 from analytics.decide.rollout import MetricRollout, SliceTest, analyse_rollout, correct_family
 from analytics.decide.rollout import significantly_worse as rollout_significantly_worse
 from analytics.decide.rollout import worse_slices as rollout_worse_slices
