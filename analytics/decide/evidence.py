@@ -158,7 +158,7 @@ def _decide_metric(
     alpha = settings.alpha
     bonferroni = alpha / max(family, 1)
     level = 1 - bonferroni
-    production, pilot = fit.overall.production, fit.overall.pilot
+    production = fit.overall.production
     evidence = _production_evidence(
         metric, fit, roll, catalog, means, n_sites_dataset, level, extent
     )
@@ -167,23 +167,7 @@ def _decide_metric(
     worse_sites = tuple(s for s in fit.sites if s.name in evidence.worse_slices)
     retention = fit.overall.retention
     # What the pilot alone would have said: the pilot team's own report (HC-robust), labelled.
-    p_lift, p_lo, p_hi = _lift_interval(pilot, bonferroni)
-    n_pilot, _ = means.get(metric.id, "pilot")
-    pilot_decision: Decision = decide(
-        Evidence(
-            metric=metric,
-            phase="pilot",
-            lift=p_lift,
-            lift_low=p_lo,
-            lift_high=p_hi,
-            ci_level=level,
-            method=pilot.method if pilot else fit.overall.method,
-            n_rows=n_pilot,
-            check_site_count=False,
-            note=(pilot.note if pilot else "There is no pilot to judge."),
-        ),
-        settings,
-    )
+    pilot_decision, (p_lift, p_lo, p_hi) = _pilot_decision(metric, fit, catalog, means, family)
     warnings = warnings_for(roll) if roll is not None else ()
     broke = verdict_breakdown(metric, roll, level) if roll is not None else None
     holds = breakdown_sentence(metric, broke, settings.grain)
@@ -214,6 +198,32 @@ def _decide_metric(
     if roll is not None and roll.sites:
         return verdict, _site_verdicts(metric, roll, catalog, site_means)
     return verdict, []
+
+
+def _pilot_decision(
+    metric: Metric, fit: MetricFit, catalog: Catalog, means: _Means, family: int
+) -> tuple[Decision, tuple[float, float, float]]:
+    """The verdict the pilot alone would get (no site-count rule), and its lift interval."""
+    bonferroni = catalog.settings.alpha / max(family, 1)
+    pilot = fit.overall.pilot
+    p_lift, p_lo, p_hi = _lift_interval(pilot, bonferroni)
+    n_pilot, _ = means.get(metric.id, "pilot")
+    decision = decide(
+        Evidence(
+            metric=metric,
+            phase="pilot",
+            lift=p_lift,
+            lift_low=p_lo,
+            lift_high=p_hi,
+            ci_level=1 - bonferroni,
+            method=pilot.method if pilot else fit.overall.method,
+            n_rows=n_pilot,
+            check_site_count=False,
+            note=(pilot.note if pilot else "There is no pilot to judge."),
+        ),
+        catalog.settings,
+    )
+    return decision, (p_lift, p_lo, p_hi)
 
 
 def _live_sites(cells: pd.DataFrame) -> list[str]:
