@@ -344,7 +344,7 @@ def test_time_series_and_chart_means_are_weighted(panel: tuple[pd.DataFrame, pd.
     """What the time charts draw: each period's weighted mean with the se of a weighted mean,
     and each phase's level pooled by volume, not by rows."""
     from analytics.decide.analysis import period_means
-    from analytics.present.charts import _phase_means
+    from analytics.present.charts_time import _phase_means
 
     frame, cells = panel
     series = period_means(cells)

@@ -21,7 +21,7 @@ import pandas as pd
 from analytics.core import fmt
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
-from analytics.present.charts import AnyChart
+from analytics.present.chart_base import AnyChart
 
 if TYPE_CHECKING:
     pass
