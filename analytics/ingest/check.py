@@ -21,7 +21,7 @@ import numpy as np
 
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
-from analytics.ingest.detect import Plan
+from analytics.ingest.plan import Plan
 from analytics.ingest.read import FileSpec, describe_delimiter, unclosed_quote
 from analytics.ingest.report import (
     BAD_CHARACTERS,
