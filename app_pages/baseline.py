@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics.core import fmt
 from analytics.core.fmt import term
-from analytics.engine.stats import forecast_counterfactual
+from analytics.engine.trend import forecast_counterfactual
 from analytics.present import charts
 from analytics.present.charts import context_from
 from analytics.present.ui_state import periods_before_ai, projection_note

@@ -114,7 +114,7 @@ def test_pool_cells_equals_the_union_of_rows() -> None:
 
 def test_holm_within_families_equals_holm_family_by_family() -> None:
     from analytics.engine.compare import holm_within
-    from analytics.engine.stats import holm
+    from analytics.engine.holm import holm
 
     rng = np.random.default_rng(4)
     p = rng.random(300) ** 3

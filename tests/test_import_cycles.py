@@ -98,7 +98,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 def test_the_graph_is_read_from_the_sources() -> None:
     graph = import_graph()
     assert "analytics.decide.verdict" in graph
-    assert "analytics.engine.stats" in graph["analytics.decide.verdict"]
+    assert "analytics.engine.power" in graph["analytics.decide.verdict"]
     assert "analytics.core.fmt" in graph["analytics.decide.verdict"]
 
 

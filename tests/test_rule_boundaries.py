@@ -19,8 +19,10 @@ from test_verdict import SAVED, SETTINGS, evidence
 
 from analytics.core.catalog import Catalog, Metric
 from analytics.core.errors import ScalegateError
-from analytics.decide.analysis import _Means, _site_verdicts
+from analytics.decide.evidence import _site_verdicts
+from analytics.decide.metric_fit import _Means
 from analytics.decide.rollout import MetricRollout, SliceTest, analyse_rollout, correct_family
+from analytics.decide.rollout import significantly_worse as rollout_significantly_worse
 from analytics.decide.rollout import worse_slices as rollout_worse_slices
 from analytics.decide.verdict import decide
 from analytics.engine.staggered import RolloutEstimate
@@ -168,31 +170,43 @@ def test_a_file_whose_metric_is_all_nan_or_infinite_is_refused(store: Store) -> 
     assert load_files(store, [Source.from_bytes("ok.csv", fine)]).report.rows_loaded == 3
 
 
-# -- the pack's worst slices: significantly worse means the top of the interval below 0 ----------
+# -- the pack's worst slices: the verdict's own "significantly worse" (rule 3) -----------------
 
 
-def _site_effect(results, site: str, ci: tuple[float, float], p: float):
+def _site_effect(results, site: str, diff: float, p_holm: float, p_raw: float = 0.001):
     rows = []
     for e in results.effects:
         if e.slice_type == "site" and e.slice == site:
-            e = replace(e, lift=(ci[0] + ci[1]) / 2, lift_ci=ci, p_adjusted=p)
+            e = replace(e, diff=diff, lift=diff / 10, p_value=p_raw, p_adjusted=p_holm)
         rows.append(e)
     return replace(results, effects=tuple(rows))
 
 
-def test_pack_worst_slices_test_the_top_of_the_improvement_interval() -> None:
+@pytest.mark.parametrize("direction", ["higher", "lower"])
+def test_pack_worst_slices_flag_exactly_what_the_verdict_rule_flags(direction: str) -> None:
+    base = make_results()
+    porto = next(e for e in base.effects if e.slice_type == "site" and e.slice == "Porto")
     catalog = make_catalog()
+    metrics = tuple(
+        replace(m, direction=direction) if m.id == porto.metric else m for m in catalog.metrics
+    )
+    catalog = replace(catalog, metrics=metrics)
+    alpha, sign = catalog.settings.alpha, catalog.get(porto.metric).sign
 
     def status(results) -> str:
         rows = pack.worst_slices(results, catalog)
         return next(r[-1] for r in rows[1:] if r[1] == "site Porto")
 
-    base = make_results()
-    assert "significantly worse" in status(_site_effect(base, "Porto", (-0.25, -0.05), 0.01))
-    # Reaching above 0: the interval does not exclude no harm, whatever its Holm p says.
-    assert "significantly worse" not in status(_site_effect(base, "Porto", (-0.25, 0.02), 0.01))
-    # Below 0 throughout but a Holm p above alpha: not flagged either.
-    assert "significantly worse" not in status(_site_effect(base, "Porto", (-0.25, -0.05), 0.2))
+    for diff in (-2.0, 2.0):
+        for p_holm in (alpha * 0.999, alpha, 0.2):
+            flagged = "significantly worse" in status(_site_effect(base, "Porto", diff, p_holm))
+            assert flagged == rollout_significantly_worse(p_holm, sign * diff, alpha)
+            # Holm p below alpha with the effect going the wrong way, and only then.
+            assert flagged == (p_holm < alpha and sign * diff < 0)
+    # The raw p-value never decides: a raw p below alpha with a Holm p above it is not flagged.
+    wrong_way = -2.0 * sign
+    assert "significantly worse" not in status(_site_effect(base, "Porto", wrong_way, 0.2, 0.001))
+    assert "significantly worse" in status(_site_effect(base, "Porto", wrong_way, 0.001, 0.2))
 
 
 # -- exports: formula starters neutralised in headers, cells and list cells -----------------------

@@ -20,8 +20,9 @@ from analytics.core.catalog import read_catalog
 from analytics.decide import value as value_mod
 from analytics.decide.analysis import analyse
 from analytics.decide.results import MetricVerdict, ValueRow
-from analytics.engine import influence, stats
+from analytics.engine import influence
 from analytics.engine.aggregate import Filters, cells_from_days, summarise_days
+from analytics.engine.cells import prepare_cells
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
 
@@ -38,7 +39,7 @@ def staggered():
     days = summarise_days(store.cursor(), 1, ["cost", "saved"], Filters())
     cells = cells_from_days(days, ["cost", "saved"], "month")
     per_metric = {
-        m: stats.prepare_cells(g.drop(columns="metric").reset_index(drop=True))
+        m: prepare_cells(g.drop(columns="metric").reset_index(drop=True))
         for m, g in cells.groupby("metric")
     }
     return rows, per_metric

@@ -20,10 +20,13 @@ from scipy import stats as sps
 from statsmodels.stats.weightstats import DescrStatsW
 from weighted_panels import store_weighted, weighted_rows
 
-from analytics.engine import stats as st
 from analytics.engine import sums
+from analytics.engine.adjusted import fit_adjusted
 from analytics.engine.aggregate import Filters, pool_cells, summarise_cells
 from analytics.engine.compare import compare_all
+from analytics.engine.fieller import fieller_ratio
+from analytics.engine.quantiles import two_sided_t
+from analytics.engine.slices import fit_slice_effects
 
 REL = 1e-6
 
@@ -78,7 +81,7 @@ def test_adjusted_effects_equal_row_level_wls(
     panel: tuple[pd.DataFrame, pd.DataFrame], metric: str
 ) -> None:
     frame, cells = panel
-    fit = st.fit_adjusted(cells[cells["metric"] == metric])
+    fit = fit_adjusted(cells[cells["metric"] == metric])
     formula = f"{metric} ~ pilot + production + C(site) + C(period)"
     cluster, hc1 = _row_fit(frame, formula, "cluster"), _row_fit(frame, formula, "HC1")
     prod, pilot = fit.production, fit.pilot
@@ -96,7 +99,7 @@ def test_adjusted_effects_equal_row_level_wls(
         np.average(treated[metric], weights=treated["weight"])
     )
     for eff, res in ((prod, cluster), (pilot, hc1)):
-        lift, lo, hi = _row_lift(res, frame, eff.name, st.two_sided_t(0.05, eff.df))
+        lift, lo, hi = _row_lift(res, frame, eff.name, two_sided_t(0.05, eff.df))
         assert (eff.lift, eff.lift_ci_low, eff.lift_ci_high) == pytest.approx(
             (lift, lo, hi), rel=REL
         )
@@ -115,7 +118,7 @@ def test_adjusted_effects_equal_row_level_wls(
         grads.append((est / cf, c / cf - est * d / cf**2))
     v = hc1.cov_params().to_numpy()
     (lp, gp), (lq, gq) = grads
-    want = st.fieller_ratio(lp, lq, gp @ v @ gp, gq @ v @ gq, gp @ v @ gq, hc1.df_resid)
+    want = fieller_ratio(lp, lq, gp @ v @ gp, gq @ v @ gq, gp @ v @ gq, hc1.df_resid)
     assert (fit.retention.estimate, fit.retention.ci_low, fit.retention.ci_high) == (
         pytest.approx((want.estimate, want.ci_low, want.ci_high), rel=REL)
     )
@@ -126,12 +129,18 @@ def test_adjusted_effects_equal_row_level_wls(
         assert abs(ols.params["production"] - prod.estimate) > prod.se / 4
 
 
+def _var_mean(cells: pd.DataFrame) -> float:
+    """The squared standard error of one group's weighted mean: sums.pool, sums.mean_variance."""
+    n, w, _, _, _, _, q2 = sums.pool(np.zeros(len(cells), np.intp), 1, *sums.arrays(cells))
+    return float(sums.mean_variance(n, w, q2)[0])
+
+
 @pytest.mark.parametrize("metric", ["cost", "saved"])
 def test_site_effects_equal_row_level_wls(
     panel: tuple[pd.DataFrame, pd.DataFrame], metric: str
 ) -> None:
     frame, cells = panel
-    effects = st.fit_slice_effects(cells[cells["metric"] == metric], by="site")
+    effects = fit_slice_effects(cells[cells["metric"] == metric], by="site")
     live = sorted(frame.loc[frame["phase"] == "production", "site"].unique())
     assert [e.name for e in effects] == live
     terms = []
@@ -145,7 +154,7 @@ def test_site_effects_equal_row_level_wls(
         col = f"p_{e.name}"
         assert e.effect.estimate == pytest.approx(res.params[col], rel=REL)
         assert e.effect.se == pytest.approx(res.bse[col], rel=REL)
-        lift, lo, hi = _row_lift(res, frame, col, st.two_sided_t(0.05, e.effect.df))
+        lift, lo, hi = _row_lift(res, frame, col, two_sided_t(0.05, e.effect.df))
         assert (e.effect.lift, e.effect.lift_ci_low, e.effect.lift_ci_high) == pytest.approx(
             (lift, lo, hi), rel=REL
         )
@@ -184,9 +193,10 @@ def test_unadjusted_welch_type_interval_equals_row_level_wls(
     assert (row["lift_ci_low"], row["lift_ci_high"]) == pytest.approx(
         (diff / mean_b - q * lift_se, diff / mean_b + q * lift_se), rel=REL
     )
-    # The same through the one-group API.
-    group = st.pool(cells[(cells["metric"] == "cost") & (cells["phase"] == first)])
-    assert group.var_mean == pytest.approx(va, rel=REL)
+    # The same through the one pooling and the one mean variance, on one group.
+    assert _var_mean(cells[(cells["metric"] == "cost") & (cells["phase"] == first)]) == (
+        pytest.approx(va, rel=REL)
+    )
 
 
 def test_descrstatsw_treats_each_contact_as_a_row(panel: tuple[pd.DataFrame, pd.DataFrame]) -> None:
@@ -194,12 +204,12 @@ def test_descrstatsw_treats_each_contact_as_a_row(panel: tuple[pd.DataFrame, pd.
     contact as an independent row, so its se is far too small for rows that share shocks."""
     frame, cells = panel
     base = frame[frame["phase"] == "baseline"]
-    engine = st.pool(cells[(cells["metric"] == "cost") & (cells["phase"] == "baseline")])
+    engine = _var_mean(cells[(cells["metric"] == "cost") & (cells["phase"] == "baseline")])
     wrong = DescrStatsW(base["cost"], weights=base["weight"]).std_mean
-    assert np.sqrt(engine.var_mean) == pytest.approx(
+    assert np.sqrt(engine) == pytest.approx(
         np.sqrt(_group_se2(base["cost"], base["weight"])), rel=REL
     )
-    assert wrong < np.sqrt(engine.var_mean) / 5
+    assert wrong < np.sqrt(engine) / 5
 
 
 def _direct_sums(y: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -273,7 +283,7 @@ def test_the_issues_example_weighted_by_contacts_differs_and_equals_wls() -> Non
             rows, ("resolution_rate",), RESOLUTION_CATALOG, weighted=weighted
         )
         cells = summarise_cells(store.cursor(), ds, ["resolution_rate"], Filters(grain="week"))
-        found[weighted] = st.fit_adjusted(cells).production
+        found[weighted] = fit_adjusted(cells).production
     weighted, unweighted = found[True], found[False]
     assert weighted is not None and unweighted is not None
     assert weighted.method == "twfe_hc1_cells"  # production at 3 regions: HC1 on cells
@@ -334,7 +344,7 @@ def test_time_series_and_chart_means_are_weighted(panel: tuple[pd.DataFrame, pd.
     """What the time charts draw: each period's weighted mean with the se of a weighted mean,
     and each phase's level pooled by volume, not by rows."""
     from analytics.decide.analysis import period_means
-    from analytics.present.charts import _phase_means
+    from analytics.present.charts_time import _phase_means
 
     frame, cells = panel
     series = period_means(cells)

@@ -30,7 +30,7 @@ FIRST_PAGE = (
     "ui.context",
     "ui.show",
     "analytics.decide.analysis",
-    "analytics.engine.stats",
+    "analytics.engine.adjusted",
 )
 OTHER_PAGES = (
     "analytics.present.charts",

@@ -13,7 +13,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
@@ -278,31 +278,38 @@ class Catalog:
         """The catalog as a TOML file a user can edit and load again."""
         lines: list[str] = []
         for m in self.metrics:
-            lines.append(f"[metrics.{m.id}]")
-            lines.append(f"label = {json.dumps(m.label)}")
-            lines.append(f'kind = "{m.kind}"')
-            lines.append(f'direction = "{m.direction}"')
-            if m.unit:
-                lines.append(f"unit = {json.dumps(m.unit)}")
-            lines.append(f"min_effect = {m.min_effect!r}")
-            if m.value_per_unit is not None:
-                lines.append(f"value_per_unit = {m.value_per_unit!r}")
-            if m.guessed:
-                lines.append("guessed = true  # from the name: check, then remove this line")
-            if m.guardrail is not None:
-                lines.append(f"guardrail = {m.guardrail!r}")
-                if m.guards:
-                    lines.append(f"guards = {json.dumps(list(m.guards))}")
-            if m.adds_to_total:
-                lines.append("adds_to_total = true")
-            if m.overlaps:
-                lines.append(f"overlaps = {json.dumps(list(m.overlaps))}")
-            lines.append("")
+            lines += _metric_toml(m)
         lines.append("[settings]")
         for key, value in asdict(self.settings).items():
             if value is not None:  # TOML has no null: an input not given is left out
                 lines.append(f"{key} = {json.dumps(value)}")
         return "\n".join(lines) + "\n"
+
+
+def _metric_toml(m: Metric) -> list[str]:
+    """One metric's TOML table, ending with a blank line; optional keys only when set."""
+    lines = [
+        f"[metrics.{m.id}]",
+        f"label = {json.dumps(m.label)}",
+        f'kind = "{m.kind}"',
+        f'direction = "{m.direction}"',
+    ]
+    if m.unit:
+        lines.append(f"unit = {json.dumps(m.unit)}")
+    lines.append(f"min_effect = {m.min_effect!r}")
+    if m.value_per_unit is not None:
+        lines.append(f"value_per_unit = {m.value_per_unit!r}")
+    if m.guessed:
+        lines.append("guessed = true  # from the name: check, then remove this line")
+    if m.guardrail is not None:
+        lines.append(f"guardrail = {m.guardrail!r}")
+        if m.guards:
+            lines.append(f"guards = {json.dumps(list(m.guards))}")
+    if m.adds_to_total:
+        lines.append("adds_to_total = true")
+    if m.overlaps:
+        lines.append(f"overlaps = {json.dumps(list(m.overlaps))}")
+    return [*lines, ""]
 
 
 def _words(name: str) -> str:
@@ -405,48 +412,66 @@ def _apply_metric(metric: Metric, spec: Mapping[str, Any], known: set[str]) -> M
             f"use {sorted(_METRIC_KEYS)}."
         )
     changes: dict[str, Any] = {"guessed": spec.get("guessed") is True}
-    if "kind" in spec:
-        if spec["kind"] not in ("outcome", "process"):
-            raise ScalegateError(
-                f'In the catalog, kind of {metric.id} must be "outcome" or "process".'
-            )
-        changes["kind"] = spec["kind"]
-    if "direction" in spec:
-        if spec["direction"] not in ("higher", "lower"):
-            raise ScalegateError(
-                f'In the catalog, direction of {metric.id} must be "higher" or "lower".'
-            )
-        changes["direction"] = spec["direction"]
-    for key in ("label", "unit"):
-        if key in spec:
+    for key in _METRIC_ORDER:  # checked in this order, so the first error is always the same
+        if key in _METRIC_CHECKS and key in spec:
+            changes[key] = _METRIC_CHECKS[key](metric.id, spec[key], known)
+        elif key in spec:
             changes[key] = str(spec[key])
-    if "min_effect" in spec:
-        value = _number(spec["min_effect"], f"min_effect of {metric.id}")
-        if not 0 <= value < 10:
-            raise ScalegateError(
-                f"In the catalog, min_effect of {metric.id} is a relative change such as 0.05."
-            )
-        changes["min_effect"] = value
-    for key in ("value_per_unit", "guardrail"):
-        if key in spec:
-            changes[key] = _number(spec[key], f"{key} of {metric.id}")
-    if "adds_to_total" in spec:
-        if not isinstance(spec["adds_to_total"], bool):
-            raise ScalegateError(f"In the catalog, adds_to_total of {metric.id} is true or false.")
-        changes["adds_to_total"] = spec["adds_to_total"]
-    if "overlaps" in spec:
-        changes["overlaps"] = _names(spec["overlaps"], f"overlaps of {metric.id}", known)
-    if "guards" in spec:
-        guards = spec["guards"]
-        if not isinstance(guards, list) or not all(isinstance(g, str) for g in guards):
-            raise ScalegateError(f"In the catalog, guards of {metric.id} must be a list of names.")
-        missing = [g for g in guards if g not in known]
-        if missing:
-            raise ScalegateError(
-                f"In the catalog, {metric.id} guards {missing}, which this dataset does not have."
-            )
-        changes["guards"] = tuple(guards)
     return replace(metric, **changes)
+
+
+def _choice(key: str, allowed: tuple[str, str]) -> Callable[[str, Any, set[str]], str]:
+    def check(mid: str, value: Any, known: set[str]) -> str:
+        if value not in allowed:
+            raise ScalegateError(
+                f'In the catalog, {key} of {mid} must be "{allowed[0]}" or "{allowed[1]}".'
+            )
+        return value
+
+    return check
+
+
+def _min_effect(mid: str, value: Any, known: set[str]) -> float:
+    number = _number(value, f"min_effect of {mid}")
+    if not 0 <= number < 10:
+        raise ScalegateError(
+            f"In the catalog, min_effect of {mid} is a relative change such as 0.05."
+        )
+    return number
+
+
+def _flag(mid: str, value: Any, known: set[str]) -> bool:
+    if not isinstance(value, bool):
+        raise ScalegateError(f"In the catalog, adds_to_total of {mid} is true or false.")
+    return value
+
+
+def _guards(mid: str, value: Any, known: set[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise ScalegateError(f"In the catalog, guards of {mid} must be a list of names.")
+    missing = [g for g in value if g not in known]
+    if missing:
+        raise ScalegateError(
+            f"In the catalog, {mid} guards {missing}, which this dataset does not have."
+        )
+    return tuple(value)
+
+
+_METRIC_ORDER = (
+    "kind", "direction", "label", "unit", "min_effect", "value_per_unit", "guardrail",
+    "adds_to_total", "overlaps", "guards",
+)  # fmt: skip
+# Each checked key of a metric's table: (metric id, value, known ids) -> the value to set.
+_METRIC_CHECKS: dict[str, Callable[[str, Any, set[str]], Any]] = {
+    "kind": _choice("kind", ("outcome", "process")),
+    "direction": _choice("direction", ("higher", "lower")),
+    "min_effect": _min_effect,
+    "value_per_unit": lambda mid, v, known: _number(v, f"value_per_unit of {mid}"),
+    "guardrail": lambda mid, v, known: _number(v, f"guardrail of {mid}"),
+    "adds_to_total": _flag,
+    "overlaps": lambda mid, v, known: _names(v, f"overlaps of {mid}", known),
+    "guards": _guards,
+}
 
 
 def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
@@ -456,26 +481,28 @@ def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
         raise ScalegateError(
             f"In the catalog, [settings] has unknown keys {sorted(unknown)}; use {sorted(names)}."
         )
-    changes: dict[str, Any] = {}
-    for key, value in spec.items():
-        if key == "grain":
-            if value not in ("week", "month"):
-                raise ScalegateError('In the catalog, grain must be "week" or "month".')
-            changes[key] = value
-        elif key == "currency":
-            if not isinstance(value, str) or len(value.strip()) > 12:
-                raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
-            changes[key] = value.strip()
-        elif key in ("min_production_rows", "min_production_sites"):
-            changes[key] = int(_number(value, key))
-        else:
-            changes[key] = _number(value, key)
+    changes = {key: _setting(key, value) for key, value in spec.items()}
     if "alpha" in changes and not 0 < changes["alpha"] < 0.5:
         raise ScalegateError("In the catalog, alpha must lie between 0 and 0.5, such as 0.05.")
     for key in ("annual_volume", "run_cost_per_year"):
         if key in changes and not (math.isfinite(changes[key]) and changes[key] >= 0):
             raise ScalegateError(f"In the catalog, {key} must be a number of at least 0.")
     return replace(settings, **changes)
+
+
+def _setting(key: str, value: Any) -> Any:
+    """One setting's value, checked."""
+    if key == "grain":
+        if value not in ("week", "month"):
+            raise ScalegateError('In the catalog, grain must be "week" or "month".')
+        return value
+    if key == "currency":
+        if not isinstance(value, str) or len(value.strip()) > 12:
+            raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
+        return value.strip()
+    if key in ("min_production_rows", "min_production_sites"):
+        return int(_number(value, key))
+    return _number(value, key)
 
 
 def apply_overrides(catalog: Catalog, document: Mapping[str, Any]) -> tuple[Catalog, list[str]]:

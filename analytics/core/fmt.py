@@ -145,6 +145,12 @@ METHOD_NAMES: dict[str, str] = {
     "site_trend_hc1_cells": "site adjusted with the pre-launch trend, cell-level errors",
     "site_fe_cluster_site": "site adjusted (no dates), clustered by site",
     "site_fe_hc1_cells": "site adjusted (no dates), cell-level errors",
+    "imputation_cluster_site": "live sites against what they would have done without the AI "
+    "(imputation), clustered by site",
+    "imputation_hc_cells": "live sites against what they would have done without the AI "
+    "(imputation), cell-level errors (few sites)",
+    "imputation_placebo": "live sites against what they would have done without the AI "
+    "(imputation), judged against placebo go-lives at sites still on the baseline",
     "welch": "plain before/after comparison (Welch)",
     "local_linear_trend": "projection of the baseline trend (local linear trend)",
     "local_linear_trend_weekly": "projection of the weekly baseline trend (local linear trend)",
@@ -154,6 +160,7 @@ METHOD_NAMES: dict[str, str] = {
 
 # The section of docs/METHODS.md each method is explained in (the Methods page's anchors).
 METHOD_SECTIONS: dict[str, str] = {
+    "imputation": "3a. The estimate behind every verdict: rollouts as they really happen",
     "twfe": "3. The adjusted model",
     "site_trend": "3. The adjusted model",
     "site_fe": "3. The adjusted model",

@@ -22,7 +22,7 @@ from analytics.decide.results import Results, clean
 from analytics.decide.signs import sign_of
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.engine.aggregate import Filters
-from analytics.present.ui_state import filters_from_dict
+from analytics.present.view_state import filters_from_dict
 from analytics.store.database import Store
 
 DecisionKind = Literal["go", "fix_first", "no_go"]

@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from analytics.engine import stats
+from analytics.engine.effects import Effect
 from analytics.engine.event_study import EventStudy, event_study
+from analytics.engine.holm import holm
 from analytics.engine.imputation import Linear, mean_of, ratio
 from analytics.engine.panel import Panel, prepare_panel
+from analytics.engine.quantiles import _p_two_sided, two_sided_t
 from analytics.engine.staggered import (
     METHOD_ASSUMPTIONS,
     RolloutEstimate,
@@ -47,7 +49,7 @@ class MetricRollout:
     panel: Panel
     production: RolloutEstimate
     pilot: RolloutEstimate | None
-    production_vs_pilot: stats.Effect | None
+    production_vs_pilot: Effect | None
     sites: tuple[SliceTest, ...] = ()
     channels: tuple[SliceTest, ...] = ()
     event_study: EventStudy | None = None
@@ -59,11 +61,11 @@ class MetricRollout:
         return self.panel.treated("production")
 
 
-def as_effect(est: RolloutEstimate, name: str, alpha: float, note: str = "") -> stats.Effect:
+def as_effect(est: RolloutEstimate, name: str, alpha: float, note: str = "") -> Effect:
     """A RolloutEstimate in the shape the effect rows and value at scale read."""
     lo, hi = est.ci(1 - alpha)
     llo, lhi = est.lift_ci(1 - alpha)
-    return stats.Effect(
+    return Effect(
         name=name, estimate=est.estimate, se=est.se, df=est.df, ci_low=lo, ci_high=hi,
         p_value=est.p_value, lift=est.lift, lift_se=est.lift_se, lift_ci_low=llo,
         lift_ci_high=lhi, counterfactual_mean=est.counterfactual_mean,
@@ -88,11 +90,11 @@ def _difference(panel: Panel, prod: RolloutEstimate, pilot: RolloutEstimate, alp
 
 
 def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: float, prod, clustered):
-    q = stats.two_sided_t(alpha, df)
+    q = two_sided_t(alpha, df)
     se, lse = math.sqrt(max(var(diff), 0.0)), math.sqrt(max(var(lift), 0.0))
     method = "imputation_cluster_site" if clustered else "imputation_hc_cells"
-    p = stats._p_two_sided(diff.estimate / se, df) if se > 0 else NAN
-    return stats.Effect(
+    p = _p_two_sided(diff.estimate / se, df) if se > 0 else NAN
+    return Effect(
         "production_vs_pilot", diff.estimate, se, df, diff.estimate - q * se,
         diff.estimate + q * se, p, lift.estimate, lse, lift.estimate - q * lse,
         lift.estimate + q * lse, base, prod.treated_mean, prod.rows, prod.treated_sites, method,
@@ -146,7 +148,7 @@ def correct_family(rollouts: dict[str, MetricRollout]) -> dict[str, MetricRollou
     tests = [(m, i, kind) for m, r in rollouts.items() for kind in ("sites", "channels")
              for i in range(len(getattr(r, kind)))]  # fmt: skip
     p = [getattr(rollouts[m], kind)[i].estimate.p_value for m, i, kind in tests]
-    adjusted = stats.holm(p)
+    adjusted = holm(p)
     out = dict(rollouts)
     for (m, i, kind), ph in zip(tests, adjusted, strict=True):
         current = list(getattr(out[m], kind))
@@ -155,12 +157,18 @@ def correct_family(rollouts: dict[str, MetricRollout]) -> dict[str, MetricRollou
     return out
 
 
+def significantly_worse(p_family: float, improvement: float, alpha: float) -> bool:
+    """Rule 3's "significantly worse", the one definition (verdict, pages and pack): a Holm
+    p-value of the slice family below alpha and an effect that goes the wrong way."""
+    return math.isfinite(p_family) and p_family < alpha and improvement < 0
+
+
 def worse_slices(roll: MetricRollout, sign: int, alpha: float) -> tuple[SliceTest, ...]:
     """Sites and channels significantly worse than their own counterfactual (family Holm)."""
     return tuple(
         s
         for s in roll.sites + roll.channels
-        if math.isfinite(s.p_family) and s.p_family < alpha and sign * s.estimate.estimate < 0
+        if significantly_worse(s.p_family, sign * s.estimate.estimate, alpha)
     )
 
 

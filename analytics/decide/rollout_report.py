@@ -10,7 +10,7 @@ from typing import Any
 from analytics.core.catalog import Metric
 from analytics.decide.results import HorizonRow, RolloutRow, WaveRow
 from analytics.decide.rollout import MetricRollout, SliceTest
-from analytics.engine import stats
+from analytics.engine.effects import Effect
 from analytics.engine.placebo import PlaceboTest
 from analytics.engine.sensitivity import Breakdown, breakdown
 from analytics.engine.staggered import RolloutEstimate
@@ -69,7 +69,7 @@ def _estimate_dict(est: RolloutEstimate, level: float) -> dict[str, Any]:
     }
 
 
-def _effect_dict(effect: stats.Effect | None, label: str) -> dict[str, Any]:
+def _effect_dict(effect: Effect | None, label: str) -> dict[str, Any]:
     if effect is None:
         return {"label": label, "method": None, "estimate": None, "ci": [None, None]}
     return {
@@ -85,8 +85,8 @@ def _effect_dict(effect: stats.Effect | None, label: str) -> dict[str, Any]:
 def rollout_row(
     metric: Metric,
     roll: MetricRollout,
-    usual: stats.Effect | None,
-    pilot_alone: stats.Effect | None,
+    usual: Effect | None,
+    pilot_alone: Effect | None,
     level: float,
     broke: Breakdown | None,
 ) -> RolloutRow:

@@ -24,8 +24,9 @@ from typing import Any
 
 from analytics.core.catalog import CURRENCIES, Catalog, Metric
 from analytics.decide.results import MetricVerdict, ValueRow, clean
-from analytics.engine import stats
+from analytics.engine.effects import AdjustedFit
 from analytics.engine.influence import Scores, stacked_variance
+from analytics.engine.quantiles import two_sided_t
 
 NAN = float("nan")
 VOLUME_NEEDED = (
@@ -108,7 +109,7 @@ def _scale(metric: Metric, catalog: Catalog) -> float | None:
     return metric.sign * metric.value_per_unit * volume
 
 
-def metric_value(metric: Metric, fit: stats.AdjustedFit, catalog: Catalog) -> ValueRow | None:
+def metric_value(metric: Metric, fit: AdjustedFit, catalog: Catalog) -> ValueRow | None:
     """One outcome's value a year at full scale, or None where an input was not given."""
     scale = _scale(metric, catalog)
     if scale is None or metric.kind != "outcome":
@@ -118,7 +119,7 @@ def metric_value(metric: Metric, fit: stats.AdjustedFit, catalog: Catalog) -> Va
     delivered, ci = NAN, (NAN, NAN)
     if production is not None and math.isfinite(production.estimate):
         delivered = scale * production.estimate
-        q = stats.two_sided_t(alpha, production.df) if production.df > 0 else NAN
+        q = two_sided_t(alpha, production.df) if production.df > 0 else NAN
         half = q * production.se
         lo, hi = sorted((delivered - abs(scale) * half, delivered + abs(scale) * half))
         ci = (lo, hi)
@@ -212,7 +213,7 @@ def _total_interval(
     if clustered:
         weights = {m: _scale(catalog.get(m), catalog) or 0.0 for m in counted}
         sites = {s for m in counted for s in scores[m]}
-        q = stats.two_sided_t(alpha, len(sites) - 1) if len(sites) >= 2 else NAN
+        q = two_sided_t(alpha, len(sites) - 1) if len(sites) >= 2 else NAN
         half = q * math.sqrt(stacked_variance(dict(scores), weights))
         return (delivered - half, delivered + half), COVARIANCE
     half = sum((rows[m].delivered_ci[1] - rows[m].delivered_ci[0]) / 2 for m in counted)

@@ -14,7 +14,7 @@ from typing import Any
 from analytics.core import fmt
 from analytics.core.catalog import Metric, Settings
 from analytics.core.types import Verdict
-from analytics.engine import stats
+from analytics.engine import power
 from analytics.engine.placebo import PlaceboTest
 
 VERDICT_LABELS: dict[str, str] = {
@@ -80,10 +80,10 @@ def rows_needed(n: int, estimate: float, low: float, high: float, delta: float) 
     """Rows still needed for rule 2 or 4 to settle, if the estimate stayed where it is.
 
     Rule 4 needs a half-width below the estimate (when estimate >= δ), rule 2 a half-width below
-    δ − estimate (when estimate < δ); stats.rows_needed scales the half-width as 1/sqrt(n).
+    δ − estimate (when estimate < δ); power.rows_needed scales the half-width as 1/sqrt(n).
     """
     target = estimate if estimate >= delta else delta - estimate
-    needed = stats.rows_needed(n, (high - low) / 2, target)
+    needed = power.rows_needed(n, (high - low) / 2, target)
     return needed if needed >= 0 else None
 
 
@@ -133,6 +133,9 @@ def few_sites_reason(e: Evidence) -> str:
     )
 
 
+_Outcome = tuple[Verdict, tuple[str, ...], int | None]  # verdict, reasons, rows needed
+
+
 def decide(e: Evidence, settings: Settings) -> Decision:
     """Apply rules 1-5 in order; the first that holds gives the verdict.
 
@@ -140,66 +143,104 @@ def decide(e: Evidence, settings: Settings) -> Decision:
     sites by name, the retention, the guardrail breached); the next gives the numbers, the
     improvement (positive = better) beside the raw change.
     """
-    m, delta = e.metric, e.metric.min_effect
     est, lo, hi = _good(e)
     where = "production" if e.phase == "production" else e.phase
-    level = fmt.level(e.ci_level)
-    numbers = (
-        f"The {where} improvement is {fmt.pct(est)} ({level} interval {fmt.pct(lo)} to "
-        f"{fmt.pct(hi)}; {m.label}: change {fmt.pct(e.lift)}), against a threshold of "
-        f"{delta:.0%}."
+    verdict, reasons, needed = (
+        _rule_1(e, settings, where, (est, lo, hi))
+        or _rules_2_to_4(e, settings, where, est, lo, hi)
+        or _rule_5(e, where, est, lo, hi)
+    )
+    return Decision(
+        metric=e.metric.id,
+        verdict=verdict,
+        estimate=e.lift,
+        ci_low=e.lift_low,
+        ci_high=e.lift_high,
+        ci_level=e.ci_level,
+        method=e.method,
+        reasons=tuple(r for r in reasons if r),
+        rows_needed=needed,
     )
 
-    def result(verdict: Verdict, *reasons: str, needed: int | None = None) -> Decision:
-        return Decision(
-            metric=m.id,
-            verdict=verdict,
-            estimate=e.lift,
-            ci_low=e.lift_low,
-            ci_high=e.lift_high,
-            ci_level=e.ci_level,
-            method=e.method,
-            reasons=tuple(r for r in reasons if r),
-            rows_needed=needed,
-        )
 
-    # Rule 1: enough evidence to judge at all.
+def _numbers(e: Evidence, where: str, est: float, lo: float, hi: float) -> str:
+    """The reason that gives the numbers: the improvement, its interval, the raw change."""
+    return (
+        f"The {where} improvement is {fmt.pct(est)} ({fmt.level(e.ci_level)} interval "
+        f"{fmt.pct(lo)} to {fmt.pct(hi)}; {e.metric.label}: change {fmt.pct(e.lift)}), against "
+        f"a threshold of {e.metric.min_effect:.0%}."
+    )
+
+
+def _rule_1(
+    e: Evidence, settings: Settings, where: str, good: tuple[float, float, float]
+) -> _Outcome | None:
+    """Rule 1: enough evidence to judge at all (rows, sites, a placebo that can decide, an
+    estimate)."""
+    m = e.metric
     if e.n_rows < settings.min_production_rows:
         spread = (
             f" ({_plural(e.n_sites, 'site')} over {_plural(e.periods, e.period_unit)})"
             if e.period_unit and e.periods
             else ""
         )
-        return result(
-            "need_more_data",
+        reason = (
             f"Only {e.n_rows} {where} rows{spread} of {m.label}; at least "
-            f"{settings.min_production_rows} are needed to judge.",
-            needed=settings.min_production_rows - e.n_rows,
+            f"{settings.min_production_rows} are needed to judge."
         )
+        return "need_more_data", (reason,), settings.min_production_rows - e.n_rows
     if e.check_site_count and e.dataset_sites >= 2 and e.n_sites < settings.min_production_sites:
-        return result(
-            "need_more_data",
+        reason = (
             f"{where.capitalize()} runs at {e.n_sites} site(s); at least "
-            f"{settings.min_production_sites} are needed to tell the AI from the site.",
+            f"{settings.min_production_sites} are needed to tell the AI from the site."
         )
+        return "need_more_data", (reason,), None
     # Rule 1, few sites: a placebo test that cannot reach the level needed cannot decide.
     if few := few_sites_reason(e):
-        return result("need_more_data", few)
-    if not math.isfinite(est) or not math.isfinite(lo) or not math.isfinite(hi):
-        return result(
-            "need_more_data",
-            e.note or f"The {where} effect of {m.label} cannot be estimated from this data.",
-        )
+        return "need_more_data", (few,), None
+    if not all(math.isfinite(v) for v in good):
+        reason = e.note or f"The {where} effect of {m.label} cannot be estimated from this data."
+        return "need_more_data", (reason,), None
+    return None
+
+
+def _rules_2_to_4(
+    e: Evidence, settings: Settings, where: str, est: float, lo: float, hi: float
+) -> _Outcome | None:
+    """Rule 2 (confidently below the threshold), rule 3 (where it breaks), rule 4 (confidently
+    worth scaling, unless a guardrail stands in the way)."""
+    delta, level = e.metric.min_effect, fmt.level(e.ci_level)
+    numbers = _numbers(e, where, est, lo, hi)
     # Rule 2: confidently below what is worth scaling.
     if hi < delta:
         worse = " It is even worse than the baseline." if hi < 0 else ""
-        return result(
-            "do_not_scale",
+        reason = (
             f"No meaningful effect: even the top of the {level} interval ({fmt.pct(hi)}) is "
-            f"below the {delta:.0%} worth scaling for.{worse}",
-            numbers,
+            f"below the {delta:.0%} worth scaling for.{worse}"
         )
+        return "do_not_scale", (reason, numbers), None
     # Rule 3: where it breaks.
+    facts = _breaks(e, settings, where)
+    if facts:
+        return "fix_first", ("Fix first: " + "; and ".join(facts) + ".", numbers), None
+    # Rule 4: confidently worth scaling, unless a guardrail stands in the way.
+    if lo > 0 and est >= delta:
+        if e.breached:
+            return "fix_first", (
+                "Fix first: a guardrail is breached: " + "; ".join(e.breached) + ".",
+                numbers.removesuffix(".") + ", which would justify scaling.",
+            ), None  # fmt: skip
+        reason = (
+            f"Scale: the {level} interval ({fmt.pct(lo)} to {fmt.pct(hi)}) excludes no effect "
+            f"and the improvement of {fmt.pct(est)} clears the {delta:.0%} threshold."
+        )
+        return "scale", (reason, numbers), None
+    return None
+
+
+def _breaks(e: Evidence, settings: Settings, where: str) -> list[str]:
+    """Rule 3's facts: slices significantly worse than their counterfactual, and a retention
+    whose top is below the floor."""
     facts = []
     if e.worse_slices:
         k = len(e.worse_slices)
@@ -217,31 +258,18 @@ def decide(e: Evidence, settings: Settings) -> Decision:
             f"{where} keeps {e.retention:.0%} of the pilot's improvement (retention, at most "
             f"{e.retention_high:.0%}), below the floor of {settings.retention_floor:.0%}"
         )
-    if facts:
-        return result("fix_first", "Fix first: " + "; and ".join(facts) + ".", numbers)
-    # Rule 4: confidently worth scaling, unless a guardrail stands in the way.
-    if lo > 0 and est >= delta:
-        if e.breached:
-            return result(
-                "fix_first",
-                "Fix first: a guardrail is breached: " + "; ".join(e.breached) + ".",
-                numbers.removesuffix(".") + ", which would justify scaling.",
-            )
-        return result(
-            "scale",
-            f"Scale: the {level} interval ({fmt.pct(lo)} to {fmt.pct(hi)}) excludes no effect "
-            f"and the improvement of {fmt.pct(est)} clears the {delta:.0%} threshold.",
-            numbers,
-        )
-    # Rule 5: we do not know yet.
+    return facts
+
+
+def _rule_5(e: Evidence, where: str, est: float, lo: float, hi: float) -> _Outcome:
+    """Rule 5: we do not know yet; how many more rows (or periods and sites) would settle it."""
+    delta, level = e.metric.min_effect, fmt.level(e.ci_level)
     needed = rows_needed(e.n_rows, est, lo, hi, delta)
     more = f" About {needed:,} more {where} rows would settle it." if needed else ""
     if e.period_unit:
         more = _more_periods(e, est, lo, hi, delta)
-    return result(
-        "need_more_data",
+    reason = (
         f"Inconclusive: the {level} interval ({fmt.pct(lo)} to {fmt.pct(hi)}) is too wide to "
-        f"tell a worthwhile improvement from none.{more}",
-        numbers,
-        needed=needed,
+        f"tell a worthwhile improvement from none.{more}"
     )
+    return "need_more_data", (reason, _numbers(e, where, est, lo, hi)), needed

@@ -16,6 +16,7 @@ from scipy import stats as sps
 from analytics.core.types import PHASES
 from analytics.engine import sums
 from analytics.engine.aggregate import group_labels
+from analytics.engine.holm import holm_within
 
 COMPARISONS: tuple[tuple[str, str, str], ...] = (
     ("pilot_vs_baseline", "pilot", "baseline"),
@@ -81,29 +82,6 @@ def welch_table(
                 "df": df,
             }
         )
-
-
-def holm_within(p: np.ndarray, family: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values within each family (integer codes), all families at once.
-
-    Equal to stats.holm applied family by family (NaN p-values are not tests and stay NaN);
-    statsmodels' multipletests is not used here: it forces a full gc.collect() on every call
-    (0.2 s each), and a report has over a hundred families.
-    """
-    out = np.full(p.shape, np.nan)
-    tested = np.flatnonzero(np.isfinite(p))
-    if not tested.size:
-        return out
-    order = tested[np.lexsort((p[tested], family[tested]))]  # by family, then p
-    codes, values = family[order], p[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
-    sizes = np.diff(np.r_[starts, len(codes)])
-    rank = np.arange(len(codes)) - np.repeat(starts, sizes)
-    adjusted = (np.repeat(sizes, sizes) - rank) * values
-    for start, size in zip(starts, sizes, strict=True):
-        np.maximum.accumulate(adjusted[start : start + size], out=adjusted[start : start + size])
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
 
 
 def compare_all(cells: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.engine import stats
 from analytics.engine.imputation import Linear, fit_first_stage, impute, weights_over
 from analytics.engine.panel import Panel
+from analytics.engine.quantiles import two_sided_t
 
 FACTORS = ("time", "sites", "channels", "load")
 LABELS = {
@@ -221,7 +221,7 @@ def decompose(
     shap, orders, values = _shapley_coefs(pi, q)
     units = len(np.unique(_units(panel)[pilot | prod | first.untreated]))
     df = float(units - 1) if units >= 2 else math.nan
-    crit = stats.two_sided_t(1 - level, df) if df > 0 else math.nan
+    crit = two_sided_t(1 - level, df) if df > 0 else math.nan
     shares, lins = [], {}
     for fac in FACTORS:
         lins[fac] = _combine(shap[fac], lin)

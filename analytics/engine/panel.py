@@ -83,7 +83,7 @@ def _column(cells: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
 
 def _steps(periods: pd.DatetimeIndex) -> np.ndarray:
     """Step index of sorted distinct periods: months for month starts, else the smallest gap."""
-    from analytics.engine.stats import _period_steps  # one definition of a period step
+    from analytics.engine.cells import _period_steps  # one definition of a period step
 
     steps = _period_steps(periods).astype(np.int64)
     gap = int(np.gcd.reduce(np.diff(steps))) if len(steps) > 1 else 1

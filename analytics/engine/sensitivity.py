@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.engine import stats
 from analytics.engine.event_study import fe_fit
 from analytics.engine.imputation import fit_first_stage, weights_over
 from analytics.engine.panel import NEVER, Panel
+from analytics.engine.quantiles import two_sided_t
 
 NAN = float("nan")
 
@@ -85,7 +85,7 @@ def slope_difference(
     clusters = int(panel.sites_with_baseline().sum())
     var = float(v_cl[0, 0] if clustered else v_hc[0, 0])
     df = clusters - 1 if clustered else math.inf
-    q = stats.two_sided_t(1 - level, df) if df > 0 else NAN
+    q = two_sided_t(1 - level, df) if df > 0 else NAN
     se = math.sqrt(max(var, 0.0))
     return float(g[0]), (float(g[0] - q * se), float(g[0] + q * se))
 

@@ -20,10 +20,10 @@ from typing import Protocol
 
 import numpy as np
 
-from analytics.engine import stats
 from analytics.engine.imputation import Linear, fit_first_stage, impute, lift_of, weights_over
 from analytics.engine.panel import Panel
 from analytics.engine.placebo import PlaceboTest, placebo_test
+from analytics.engine.quantiles import _p_two_sided, two_sided_t
 
 FEW_SITES = 5
 NAN = float("nan")
@@ -68,7 +68,7 @@ class RolloutEstimate:
     def _critical(self, alpha: float) -> float:
         if self.placebo is not None:
             return self.placebo.critical(alpha)
-        return stats.two_sided_t(alpha, self.df) if self.df > 0 else NAN
+        return two_sided_t(alpha, self.df) if self.df > 0 else NAN
 
     def ci(self, level: float = 0.95) -> tuple[float, float]:
         q = self._critical(1 - level)
@@ -84,7 +84,7 @@ class RolloutEstimate:
             return self.placebo.p_value
         if not (self.se > 0) or not (self.df > 0):
             return NAN
-        return stats._p_two_sided(self.estimate / self.se, self.df)
+        return _p_two_sided(self.estimate / self.se, self.df)
 
     @property
     def identified(self) -> bool:

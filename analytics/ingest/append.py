@@ -29,8 +29,8 @@ import duckdb
 import pyarrow as pa
 
 from analytics.core.errors import ScalegateError
-from analytics.ingest.detect import ROLES, Plan
 from analytics.ingest.load import Source, load_files
+from analytics.ingest.plan import ROLES, Plan
 from analytics.ingest.read import open_source
 from analytics.ingest.report import ValidationReport
 from analytics.store import history

@@ -21,7 +21,7 @@ import numpy as np
 
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
-from analytics.ingest.detect import Plan
+from analytics.ingest.plan import Plan
 from analytics.ingest.read import FileSpec, describe_delimiter, unclosed_quote
 from analytics.ingest.report import (
     BAD_CHARACTERS,
@@ -122,25 +122,10 @@ def read_rejects(
             f"SELECT line, error_type, column_name, error_message FROM scalegate_rejects_{f} "  # noqa: S608
             "ORDER BY line"
         ).fetchall()
-        seen: dict[int, str] = {}
-        cast_cols: set[str] = set()
-        for line, kind, column, message in rows:
-            kind = str(kind)
-            if kind == "CAST" and column in spec.internal:
-                cast_cols.add(column)
-            elif "ENCODING" in kind or "UNICODE" in kind:
-                if spec.encoding == "utf-8":
-                    retry[f] = dc_replace(retry[f], encoding="latin-1", encoding_label="Latin-1")
-                    again = True
-                seen.setdefault(int(line), BAD_CHARACTERS)
-            elif kind == "UNQUOTED VALUE" and "unterminated" in str(message).lower():
-                raise unclosed_quote(spec.name, int(line))
-            elif kind == "UNQUOTED VALUE":
-                seen.setdefault(int(line), STRAY_QUOTE)
-            elif kind == "LINE SIZE OVER MAXIMUM":
-                seen.setdefault(int(line), LINE_TOO_LONG)
-            else:
-                seen.setdefault(int(line), WRONG_COLUMNS)
+        seen, cast_cols, bad_encoding = _file_rejects(rows, spec)
+        if bad_encoding and spec.encoding == "utf-8":
+            retry[f] = dc_replace(retry[f], encoding="latin-1", encoding_label="Latin-1")
+            again = True
         if cast_cols:
             types = [
                 "VARCHAR" if col in cast_cols else t
@@ -158,6 +143,32 @@ def read_rejects(
         for reason, lines in reasons.items()
     }
     return out, skipped
+
+
+def _file_rejects(rows: list[tuple], spec: Any) -> tuple[dict[int, str], set[str], bool]:
+    """One file's rejected lines: the reason of each line, the columns whose type was guessed
+    wrong, whether a character did not decode; raises for a quote that never closes."""
+    seen: dict[int, str] = {}
+    cast_cols: set[str] = set()
+    bad_encoding = False
+    for line, kind, column, message in rows:
+        kind = str(kind)
+        if kind == "CAST" and column in spec.internal:
+            cast_cols.add(column)
+            continue
+        if "ENCODING" in kind or "UNICODE" in kind:
+            bad_encoding = True
+            reason = BAD_CHARACTERS
+        elif kind == "UNQUOTED VALUE" and "unterminated" in str(message).lower():
+            raise unclosed_quote(spec.name, int(line))
+        elif kind == "UNQUOTED VALUE":
+            reason = STRAY_QUOTE
+        elif kind == "LINE SIZE OVER MAXIMUM":
+            reason = LINE_TOO_LONG
+        else:
+            reason = WRONG_COLUMNS
+        seen.setdefault(int(line), reason)
+    return seen, cast_cols, bad_encoding
 
 
 def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts:
@@ -201,17 +212,7 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
                 c.values[j] += int(row[4 + j])
             c.site_phases.setdefault(site, set()).add(phase)
         else:
-            c.rejected_sites[site] = c.rejected_sites.get(site, 0) + n
-            if phase is None:
-                c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
-            elif phase == "!metric":
-                c.rejected[NO_METRIC_NAME] = c.rejected.get(NO_METRIC_NAME, 0) + n
-            elif phase in WHOLE_ROW_MARKS:
-                reason = WHOLE_ROW_MARKS[phase]
-                c.rejected[reason] = c.rejected.get(reason, 0) + n
-            else:
-                c.rejected[UNKNOWN_PHASE] = c.rejected.get(UNKNOWN_PHASE, 0) + n
-                c.unknown[phase[1:]] = c.unknown.get(phase[1:], 0) + n
+            _count_rejected(c, phase, site, n)
     if suspect:
         order = sorted(suspect)
         found = cur.execute(
@@ -222,6 +223,21 @@ def count_rows(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan) -> Counts
         for j, n in zip(order, found or (), strict=True):
             c.not_finite[j] = int(n)
     return c
+
+
+def _count_rejected(c: Counts, phase: str | None, site: str, n: int) -> None:
+    """Rows of a group set aside (a marked phase): per site and per reason."""
+    c.rejected_sites[site] = c.rejected_sites.get(site, 0) + n
+    if phase is None:
+        c.rejected[NO_PHASE] = c.rejected.get(NO_PHASE, 0) + n
+    elif phase == "!metric":
+        c.rejected[NO_METRIC_NAME] = c.rejected.get(NO_METRIC_NAME, 0) + n
+    elif phase in WHOLE_ROW_MARKS:
+        reason = WHOLE_ROW_MARKS[phase]
+        c.rejected[reason] = c.rejected.get(reason, 0) + n
+    else:
+        c.rejected[UNKNOWN_PHASE] = c.rejected.get(UNKNOWN_PHASE, 0) + n
+        c.unknown[phase[1:]] = c.unknown.get(phase[1:], 0) + n
 
 
 def diagnose(
@@ -238,56 +254,8 @@ def diagnose(
     missing = [[0, 0] for _ in range(n)]
     metric_lines: list[list[int]] = [[] for _ in range(n)]
     dates = [0]
-    ok = f"ph IN {CANONICAL}"
     for f, rel in enumerate(rels):
-        cols = [f"{row_phase_sql(plan, f)} AS ph"]
-        aggs = [
-            f"min(rn, {EXAMPLES}) FILTER (WHERE ph IS NULL)",
-            f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '!metric')",
-            f"min(rn, {EXAMPLES}) FILTER (WHERE ph LIKE '?%')",
-        ] + [f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '{mark}')" for mark in WHOLE_ROW_MARKS]
-        if plan.form == "long":
-            name_col = plan.col(f, plan.name_col)[0]  # type: ignore[arg-type]
-            value_col, value_type = plan.col(f, plan.value_col)  # type: ignore[arg-type]
-            cols.append(f"trim(CAST({name_col} AS VARCHAR)) AS name")
-            cols.append(f"CAST({value_col} AS VARCHAR) AS raw0")
-            cols.append(f"{number_sql(value_col, value_type, plan.styles[plan.value_col])} AS val0")  # type: ignore[index]
-            for j in range(n):
-                mine = f"{ok} AND name = $m{j}"
-                aggs += [
-                    f"count(*) FILTER (WHERE {mine} AND {is_empty_sql('raw0')})",
-                    f"count(*) FILTER (WHERE {mine} AND NOT {is_empty_sql('raw0')} AND val0 IS NULL)",
-                    f"min(rn, {EXAMPLES}) FILTER (WHERE {mine} AND ((NOT {is_empty_sql('raw0')} "
-                    "AND val0 IS NULL) OR NOT isfinite(val0)))",
-                ]
-        else:
-            for j, k in enumerate(plan.metrics):
-                col, duck_type = plan.col(f, k)
-                cols.append(f"CAST({col} AS VARCHAR) AS raw{j}")
-                cols.append(f"{number_sql(col, duck_type, plan.styles[k])} AS val{j}")
-                bad = f"NOT {is_empty_sql(f'raw{j}')} AND val{j} IS NULL"
-                aggs += [
-                    f"count(*) FILTER (WHERE {ok} AND {is_empty_sql(f'raw{j}')})",
-                    f"count(*) FILTER (WHERE {ok} AND {bad})",
-                    f"min(rn, {EXAMPLES}) FILTER (WHERE {ok} AND ({bad} OR NOT isfinite(val{j})))",
-                ]
-        if plan.date is not None:
-            col, duck_type = plan.col(f, plan.date)
-            cols.append(f"CAST({col} AS VARCHAR) AS raw_date")
-            cols.append(f"{date_sql(col, duck_type)} AS val_date")
-            bad = f"NOT {is_empty_sql('raw_date')} AND val_date IS NULL"
-            aggs += [
-                f"count(*) FILTER (WHERE {ok} AND {bad})",
-                f"min(rn, {EXAMPLES}) FILTER (WHERE {ok} AND {bad})",
-            ]
-        source = f"SELECT row_number() OVER () AS rn, {', '.join(cols)} FROM {rel}"  # noqa: S608
-        if plan.form == "long":
-            # Rows without a metric name are marked as the load marks them.
-            source = (
-                "SELECT * REPLACE (CASE WHEN (name IS NULL OR name = '') AND ph IN "  # noqa: S608
-                f"{CANONICAL} THEN '!metric' ELSE ph END AS ph) FROM ({source})"
-            )
-        sql = f"SELECT {', '.join(aggs)} FROM ({source})"  # noqa: S608
+        sql = _diagnostic_sql(plan, f, rel)
         row = cur.execute(sql, bound(sql, params)).fetchone()
         assert row is not None
         skip, header = skipped[f], plan.files[f].skip + 1
@@ -309,6 +277,62 @@ def diagnose(
             dates[0] += int(row[3 + 3 * n])
             dates += at(row[4 + 3 * n])
     return lines, missing, metric_lines, dates
+
+
+def _diagnostic_sql(plan: Plan, f: int, rel: str) -> str:
+    """The one query of the diagnostic pass over file f: example row numbers of each mark, and
+    per metric (and date) the empty and unreadable values on the loaded rows."""
+    n = len(plan.catalog.ids)
+    ok = f"ph IN {CANONICAL}"
+    cols = [f"{row_phase_sql(plan, f)} AS ph"]
+    aggs = [
+        f"min(rn, {EXAMPLES}) FILTER (WHERE ph IS NULL)",
+        f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '!metric')",
+        f"min(rn, {EXAMPLES}) FILTER (WHERE ph LIKE '?%')",
+    ] + [f"min(rn, {EXAMPLES}) FILTER (WHERE ph = '{mark}')" for mark in WHOLE_ROW_MARKS]
+    if plan.form == "long":
+        name_col = plan.col(f, plan.name_col)[0]  # type: ignore[arg-type]
+        value_col, value_type = plan.col(f, plan.value_col)  # type: ignore[arg-type]
+        cols.append(f"trim(CAST({name_col} AS VARCHAR)) AS name")
+        cols.append(f"CAST({value_col} AS VARCHAR) AS raw0")
+        cols.append(f"{number_sql(value_col, value_type, plan.styles[plan.value_col])} AS val0")  # type: ignore[index]
+        for j in range(n):
+            mine = f"{ok} AND name = $m{j}"
+            aggs += [
+                f"count(*) FILTER (WHERE {mine} AND {is_empty_sql('raw0')})",
+                f"count(*) FILTER (WHERE {mine} AND NOT {is_empty_sql('raw0')} AND val0 IS NULL)",
+                f"min(rn, {EXAMPLES}) FILTER (WHERE {mine} AND ((NOT {is_empty_sql('raw0')} "
+                "AND val0 IS NULL) OR NOT isfinite(val0)))",
+            ]
+    else:
+        for j, k in enumerate(plan.metrics):
+            col, duck_type = plan.col(f, k)
+            cols.append(f"CAST({col} AS VARCHAR) AS raw{j}")
+            cols.append(f"{number_sql(col, duck_type, plan.styles[k])} AS val{j}")
+            bad = f"NOT {is_empty_sql(f'raw{j}')} AND val{j} IS NULL"
+            aggs += [
+                f"count(*) FILTER (WHERE {ok} AND {is_empty_sql(f'raw{j}')})",
+                f"count(*) FILTER (WHERE {ok} AND {bad})",
+                f"min(rn, {EXAMPLES}) FILTER (WHERE {ok} AND ({bad} OR NOT isfinite(val{j})))",
+            ]
+    if plan.date is not None:
+        col, duck_type = plan.col(f, plan.date)
+        cols.append(f"CAST({col} AS VARCHAR) AS raw_date")
+        cols.append(f"{date_sql(col, duck_type)} AS val_date")
+        bad = f"NOT {is_empty_sql('raw_date')} AND val_date IS NULL"
+        aggs += [
+            f"count(*) FILTER (WHERE {ok} AND {bad})",
+            f"min(rn, {EXAMPLES}) FILTER (WHERE {ok} AND {bad})",
+        ]
+    source = f"SELECT row_number() OVER () AS rn, {', '.join(cols)} FROM {rel}"  # noqa: S608
+    if plan.form == "long":
+        # Rows without a metric name are marked as the load marks them.
+        source = (
+            "SELECT * REPLACE (CASE WHEN (name IS NULL OR name = '') AND ph IN "  # noqa: S608
+            f"{CANONICAL} THEN '!metric' ELSE ph END AS ph) FROM ({source})"
+        )
+    sql = f"SELECT {', '.join(aggs)} FROM ({source})"  # noqa: S608
+    return sql
 
 
 def count_repeats(cur: duckdb.DuckDBPyConnection, table: str, ids: Sequence[str]) -> int:

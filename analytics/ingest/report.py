@@ -125,6 +125,15 @@ class ValidationReport:
         return cls(**{**facts, "warnings": draft.compose_warnings()})
 
     def compose_warnings(self) -> tuple[str, ...]:
+        """The report's warnings, in reading order: rows and values, dates and repeats, names."""
+        return (
+            *self._value_warnings(),
+            *self._date_warnings(),
+            *self._name_warnings(),
+            *self.notes,
+        )
+
+    def _value_warnings(self) -> list[str]:
         out: list[str] = []
         for reason, rej in self.rejected.items():
             out.append(f"{_plural(rej.count, 'row')} set aside: {reason}{_lines(rej.lines)}.")
@@ -146,6 +155,10 @@ class ValidationReport:
                     f"{_is(miss.not_finite, 'is', 'are')} NaN or infinite and "
                     f"{_is(miss.not_finite, 'was', 'were')} set aside as missing."
                 )
+        return out
+
+    def _date_warnings(self) -> list[str]:
+        out: list[str] = []
         if self.unreadable_dates:
             out.append(
                 f"{_plural(self.unreadable_dates, 'date')} could not be read and "
@@ -164,6 +177,10 @@ class ValidationReport:
                 f"{_is(self.duplicate_rows, 'was', 'were')} kept "
                 "(check the file was not exported twice)."
             )
+        return out
+
+    def _name_warnings(self) -> list[str]:
+        out: list[str] = []
         if self.sites_only_in_production:
             out.append(
                 f"Sites seen only in production: {_names(list(self.sites_only_in_production))}; "
@@ -188,8 +205,7 @@ class ValidationReport:
                 "a site or channel name longer than "
                 f"{LONG_TEXT} characters: check the columns are the right ones."
             )
-        out += self.notes
-        return tuple(out)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -26,8 +26,8 @@ from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
 from analytics.ingest import spark_session
 from analytics.ingest.check import Counts, refuse_unusable
-from analytics.ingest.detect import Plan
 from analytics.ingest.load import LoadResult
+from analytics.ingest.plan import Plan
 from analytics.ingest.report import (
     LONG_TEXT,
     NO_PHASE,

@@ -28,7 +28,7 @@ from analytics.core.types import PHASES
 from analytics.engine.aggregate import group_labels
 from analytics.engine.sums import SUMS
 from analytics.engine.sums import pool as sums_pool
-from analytics.ingest.detect import Plan
+from analytics.ingest.plan import Plan
 from analytics.ingest.sql import bound, phase_sql, shared_params
 
 MICROS_PER_DAY = 86_400_000_000

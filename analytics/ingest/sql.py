@@ -17,7 +17,7 @@ from analytics.ingest.vocab import PHASE_PATTERNS, TOTAL_ROW
 from analytics.store.database import quote_ident
 
 if TYPE_CHECKING:
-    from analytics.ingest.detect import Plan
+    from analytics.ingest.plan import Plan
 
 NumberStyle = Literal["dot", "comma"]
 

@@ -21,7 +21,7 @@ import pandas as pd
 from analytics.core import fmt
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
-from analytics.present.charts import AnyChart
+from analytics.present.chart_base import AnyChart
 
 if TYPE_CHECKING:
     pass
@@ -100,7 +100,23 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
     """
     signs = {m: _sign(results, m) for m in {e.metric for e in results.effects}}
     signs |= {v.metric: _sign(results, v.metric) for v in results.verdicts}
-    effects = pd.DataFrame(
+    effects = _effects_table(results, signs)
+    verdicts = _verdicts_table(results, signs)
+    site_verdicts = _site_verdicts_table(results, signs)
+    value = _value_table(results)
+    retention = _retention_table(results)
+    return {
+        "verdicts": verdicts,
+        "site_verdicts": site_verdicts,
+        "value_at_scale": value,
+        "effects": effects,
+        "retention": retention,
+    }
+
+
+def _effects_table(results: Results, signs: dict[str, int]) -> pd.DataFrame:
+    """Every effect row, the improvement first."""
+    return pd.DataFrame(
         [
             {
                 "metric": e.metric,
@@ -132,7 +148,11 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
             for e in results.effects
         ]
     )
-    verdicts = pd.DataFrame(
+
+
+def _verdicts_table(results: Results, signs: dict[str, int]) -> pd.DataFrame:
+    """One row per outcome's verdict."""
+    return pd.DataFrame(
         [
             {
                 "metric": v.metric,
@@ -165,7 +185,11 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
             for v in results.verdicts
         ]
     )
-    site_verdicts = pd.DataFrame(
+
+
+def _site_verdicts_table(results: Results, signs: dict[str, int]) -> pd.DataFrame:
+    """One row per site verdict."""
+    return pd.DataFrame(
         [
             {
                 "metric": s.metric,
@@ -185,8 +209,11 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
             for s in results.site_verdicts
         ]
     )
-    value = _value_table(results)
-    retention = pd.DataFrame(
+
+
+def _retention_table(results: Results) -> pd.DataFrame:
+    """Every retention row."""
+    return pd.DataFrame(
         [
             {
                 "metric": r.metric,
@@ -199,13 +226,6 @@ def tables(results: Results) -> dict[str, pd.DataFrame]:
             for r in results.retention
         ]
     )
-    return {
-        "verdicts": verdicts,
-        "site_verdicts": site_verdicts,
-        "value_at_scale": value,
-        "effects": effects,
-        "retention": retention,
-    }
 
 
 def _value_table(results: Results) -> pd.DataFrame:
@@ -297,37 +317,47 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
+def _write_sheet(sheet: Any, df: pd.DataFrame) -> None:
+    """One table on a worksheet: bold header, text kept as text, percentages and dates shown
+    as such, columns as wide as their content (at most 60), the header frozen."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    safe = _safe_frame(df)
+    header = [_ILLEGAL_XML.sub("", str(c)) for c in safe.columns]
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    percent = [str(c) in PERCENT_COLUMNS for c in df.columns]
+    for row in safe.itertuples(index=False, name=None):
+        sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in row])
+    for j, column in enumerate(sheet.iter_cols(min_row=2), start=1):
+        for cell in column:
+            _number_format(cell, percent[j - 1])
+    for j, title in enumerate(header, start=1):
+        longest = max([len(title)] + [len(str(v)) for v in safe.iloc[:200, j - 1]], default=8)
+        sheet.column_dimensions[get_column_letter(j)].width = min(60, max(8, longest + 2))
+    sheet.freeze_panes = "A2"
+
+
+def _number_format(cell: Any, percent: bool) -> None:
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # text stays text, even if it looked like a formula
+    elif percent and isinstance(cell.value, float):
+        cell.number_format = "0.0%"
+    elif isinstance(cell.value, datetime):
+        cell.number_format = "yyyy-mm-dd"
+
+
 def to_xlsx_bytes(frames: Mapping[str, pd.DataFrame]) -> bytes:
     """One worksheet per table; numbers are numeric cells, lifts shown as percentages."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
     taken: set[str] = set()
     for name, df in frames.items():
-        sheet = workbook.create_sheet(_sheet_title(str(name), taken))
-        safe = _safe_frame(df)
-        header = [_ILLEGAL_XML.sub("", str(c)) for c in safe.columns]
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        percent = [str(c) in PERCENT_COLUMNS for c in df.columns]
-        for row in safe.itertuples(index=False, name=None):
-            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in row])
-        for j, column in enumerate(sheet.iter_cols(min_row=2), start=1):
-            for cell in column:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # text stays text, even if it looked like a formula
-                elif percent[j - 1] and isinstance(cell.value, float):
-                    cell.number_format = "0.0%"
-                elif isinstance(cell.value, datetime):
-                    cell.number_format = "yyyy-mm-dd"
-        for j, title in enumerate(header, start=1):
-            longest = max([len(title)] + [len(str(v)) for v in safe.iloc[:200, j - 1]], default=8)
-            sheet.column_dimensions[get_column_letter(j)].width = min(60, max(8, longest + 2))
-        sheet.freeze_panes = "A2"
+        _write_sheet(workbook.create_sheet(_sheet_title(str(name), taken)), df)
     if not workbook.worksheets:
         workbook.create_sheet("Empty")
     buffer = io.BytesIO()

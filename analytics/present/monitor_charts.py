@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.decide.watch_report import BAND_LEVEL, GuardrailWatch, OutcomeWatch
-from analytics.present.charts import LIFT_AXIS_FORMAT, PHASE_COLOURS, VERDICT_COLOURS, WIDTH
+from analytics.present.chart_base import LIFT_AXIS_FORMAT, PHASE_COLOURS, VERDICT_COLOURS, WIDTH
 
 ALERT_COLOUR = VERDICT_COLOURS["do_not_scale"]
 

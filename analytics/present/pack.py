@@ -12,24 +12,25 @@ is printed by the one formatter (analytics.core.fmt), the improvement (positive 
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from analytics.core import fmt
 from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
+from analytics.decide.rollout import significantly_worse
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
 from analytics.present import charts, rollout_charts
-from analytics.present.charts import AnyChart, ChartContext
-from analytics.present.export import chart_bytes, chart_png_svg
+from analytics.present.charts import ChartContext
 from analytics.present.monitor_charts import outcome_watch_chart
+from analytics.present.pack_pdf import to_pdf
+from analytics.present.pack_pptx import to_pptx
+from analytics.present.slides import Slide, render
 from analytics.present.ui_state import catalog_sentence as ui_catalog_sentence
 from analytics.present.ui_state import interval_sentence as ui_interval_sentence
 from analytics.present.ui_state import value_lines as ui_value_lines
@@ -40,29 +41,6 @@ NOT_ANSWERED = "not answered yet"
 NO_DECISION = "No decision recorded."
 WORST_SLICES = 10
 TABLE_ROWS = 10  # data rows of a table on one slide
-# Characters XML 1.0 cannot hold (a PPTX is XML); a file's site name might carry one.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _text(value: Any) -> str:
-    return _CONTROL.sub("", str(value))
-
-
-@dataclass(slots=True)
-class Slide:
-    """One slide: a title, then a chart, a table or lines of text; notes for the speaker."""
-
-    key: str
-    title: str
-    notes: str = ""
-    chart: AnyChart | None = None
-    table: list[list[str]] | None = None
-    lines: tuple[str, ...] = ()
-    png: bytes = b""
-    svg: bytes = b""
-    widths: tuple[float, ...] = field(default=())  # relative column widths of the table
-
-
 # -- what the pack says --------------------------------------------------------------------------
 
 
@@ -163,8 +141,7 @@ def worst_slices(results: Results, catalog: Catalog) -> list[list[str]]:
         if e.comparison != "production_vs_baseline" or not math.isfinite(e.lift):
             continue
         sign = _sign(results, e.metric, catalog)
-        lo, hi = sorted((sign * e.lift_ci[0], sign * e.lift_ci[1]))
-        worse = math.isfinite(e.p_adjusted) and e.p_adjusted < alpha and hi < 0
+        worse = significantly_worse(e.p_adjusted, sign * e.diff, alpha)  # the verdict's rule 3
         candidates.append((sign * e.lift, e, worse, sign))
     candidates.sort(key=lambda c: c[0])
     rows = [
@@ -455,247 +432,6 @@ def _paginate(slides: list[Slide]) -> list[Slide]:
                 )
             )
     return out
-
-
-def render(slides: list[Slide], *, svg: bool) -> None:
-    """Render every chart once: PNG for the slides, and SVG for the files beside them.
-
-    Sequential on purpose: vl-convert runs one JavaScript engine, so threads gain nothing.
-    """
-    for slide in slides:
-        if slide.chart is None:
-            continue
-        if svg:
-            slide.png, slide.svg = chart_png_svg(slide.chart)
-        else:
-            slide.png = chart_bytes(slide.chart, "png")
-
-
-# -- PPTX ----------------------------------------------------------------------------------------
-
-SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    # PNG header: width and height are big-endian at bytes 16-24.
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def _fit(size: tuple[int, int], box_w: float, box_h: float) -> tuple[float, float]:
-    w, h = size
-    scale = min(box_w / w, box_h / h)
-    return w * scale, h * scale
-
-
-def to_pptx(slides: list[Slide]) -> bytes:
-    """The slides as a 16:9 PowerPoint file with speaker notes."""
-    from pptx import Presentation
-    from pptx.util import Emu, Inches, Pt
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(SLIDE_W_IN), Inches(SLIDE_H_IN)
-    margin = Inches(0.45)
-    content_w = prs.slide_width - 2 * margin
-
-    def style(text_frame: Any, size: int, bold: bool = False) -> None:
-        for paragraph in text_frame.paragraphs:
-            for run in paragraph.runs:
-                run.font.size, run.font.bold, run.font.name = Pt(size), bold, "Arial"
-
-    for k, slide_spec in enumerate(slides):
-        layout = prs.slide_layouts[0 if k == 0 else 5]
-        slide = prs.slides.add_slide(layout)
-        title = slide.shapes.title
-        title.text = _text(slide_spec.title)
-        if k == 0:
-            title.left, title.top, title.width, title.height = (
-                margin,
-                Inches(0.4),
-                content_w,
-                Inches(1.0),
-            )
-            style(title.text_frame, 32, bold=True)
-            subtitle = slide.placeholders[1]
-            subtitle.left, subtitle.top, subtitle.width, subtitle.height = (
-                margin,
-                Inches(1.5),
-                content_w,
-                Inches(5.7),
-            )
-            subtitle.text = "\n".join(_text(line) for line in slide_spec.lines)
-            subtitle.text_frame.word_wrap = True
-            for paragraph in subtitle.text_frame.paragraphs:
-                paragraph.alignment = 1  # left: a page of sentences reads from the left edge
-            style(subtitle.text_frame, 16)
-        else:
-            title.left, title.top, title.width, title.height = (
-                margin,
-                Inches(0.25),
-                content_w,
-                Inches(0.8),
-            )
-            style(title.text_frame, 26, bold=True)
-            top = Inches(1.15)
-            box_w, box_h = content_w, prs.slide_height - top - Inches(0.3)
-            if slide_spec.png:
-                w, h = _fit(_png_size(slide_spec.png), box_w, box_h)
-                left = margin + (box_w - int(w)) // 2
-                slide.shapes.add_picture(
-                    io.BytesIO(slide_spec.png), left, top, Emu(int(w)), Emu(int(h))
-                )
-            if slide_spec.table:
-                rows, cols = len(slide_spec.table), len(slide_spec.table[0])
-                height = min(box_h, Inches(0.4) * rows)
-                shape = slide.shapes.add_table(rows, cols, margin, top, content_w, height)
-                weights = slide_spec.widths or (1.0,) * cols
-                for j, weight in enumerate(weights):
-                    shape.table.columns[j].width = Emu(int(content_w * weight / sum(weights)))
-                for i, row in enumerate(slide_spec.table):
-                    for j, value in enumerate(row):
-                        cell = shape.table.cell(i, j)
-                        cell.text = _text(value)
-                        style(cell.text_frame, 12 if rows <= 8 else 10, bold=i == 0)
-            if slide_spec.lines:
-                box = slide.shapes.add_textbox(margin, top, content_w, box_h)
-                box.text_frame.word_wrap = True
-                box.text_frame.text = "\n".join(_text(line) for line in slide_spec.lines)
-                style(box.text_frame, 20)
-        if slide_spec.notes:
-            slide.notes_slide.notes_text_frame.text = _text(slide_spec.notes)
-    buffer = io.BytesIO()
-    prs.save(buffer)
-    return buffer.getvalue()
-
-
-# -- PDF -----------------------------------------------------------------------------------------
-
-_FONT_FILES = (
-    (
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-    ),
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    ),
-)
-
-
-def _pdf_fonts() -> tuple[str, str]:
-    """A regular and a bold TrueType font, embedded so any reader shows the same text.
-
-    Liberation Sans where installed (metrics of Arial, as in the charts), else DejaVu Sans, else
-    the Vera fonts that ship with reportlab itself.
-    """
-    from reportlab import rl_config
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    if "SG-Regular" in pdfmetrics.getRegisteredFontNames():
-        return "SG-Regular", "SG-Bold"
-    candidates = [pair for pair in _FONT_FILES if all(Path(p).is_file() for p in pair)]
-    vera = [
-        Path(d) / "Vera.ttf" for d in rl_config.TTFSearchPath if (Path(d) / "Vera.ttf").is_file()
-    ]
-    if vera:
-        candidates.append((str(vera[0]), str(vera[0].with_name("VeraBd.ttf"))))
-    for regular, bold in candidates:
-        try:
-            pdfmetrics.registerFont(TTFont("SG-Regular", regular))
-            pdfmetrics.registerFont(TTFont("SG-Bold", bold))
-            return "SG-Regular", "SG-Bold"
-        except Exception:  # noqa: BLE001 - an unreadable font file: try the next one
-            continue
-    return "Helvetica", "Helvetica-Bold"
-
-
-def to_pdf(slides: list[Slide]) -> bytes:
-    """The slides as a 16:9 PDF, one page each (a long table continues on the next). The speaker
-    notes stay in the PPTX: printed, they doubled the pack with dense pages."""
-    from reportlab.lib import colors
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import Frame, Paragraph, Table, TableStyle
-
-    regular, bold = _pdf_fonts()
-    width, height = SLIDE_W_IN * 72, SLIDE_H_IN * 72
-    margin = 0.45 * 72
-    body = ParagraphStyle("body", fontName=regular, fontSize=16, leading=21)
-    title_style = ParagraphStyle("title", fontName=regular, fontSize=15, leading=19, spaceAfter=7)
-    cell_style = ParagraphStyle("cell", fontName=regular, fontSize=10, leading=12.5)
-    head_style = ParagraphStyle("head", parent=cell_style, fontName=bold)
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
-    canvas.setTitle("Scalegate board pack")
-    canvas.setAuthor("Scalegate")
-
-    def paragraphs(text: str, style: ParagraphStyle) -> list[Paragraph]:
-        return [Paragraph(escape(_text(part)), style) for part in text.split("\n") if part.strip()]
-
-    for k, slide in enumerate(slides):
-        if k == 0:
-            canvas.setFont(bold, 28)
-            canvas.drawString(margin, height - 1.1 * 72, _text(slide.title))
-            story = paragraphs("\n".join(slide.lines), title_style)
-            Frame(margin, 0.5 * 72, width - 2 * margin, height - 1.8 * 72).addFromList(
-                story, canvas
-            )
-            canvas.showPage()
-            continue
-        canvas.setFont(bold, 22)
-        canvas.drawString(margin, height - margin - 16, _text(slide.title))
-        top = height - margin - 34
-        if slide.png:
-            box_w, box_h = width - 2 * margin, top - margin * 0.6
-            w, h = _fit(_png_size(slide.png), box_w, box_h)
-            image = ImageReader(io.BytesIO(slide.png))
-            canvas.drawImage(image, margin + (box_w - w) / 2, top - h, w, h)
-            top -= h + 10
-        if slide.table:
-            weights = slide.widths or (1.0,) * len(slide.table[0])
-            col_w = [(width - 2 * margin) * w / sum(weights) for w in weights]
-            data = [
-                [Paragraph(escape(_text(v)), head_style if i == 0 else cell_style) for v in row]
-                for i, row in enumerate(slide.table)
-            ]
-            table = Table(data, colWidths=col_w, repeatRows=1)
-            table.setStyle(
-                TableStyle(
-                    [
-                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E8E8E8")),
-                        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ]
-                )
-            )
-            pending = [table]
-            while pending:
-                # Rows that wrap into more height than the page holds continue on the next page.
-                part = pending.pop(0)
-                _, h = part.wrapOn(canvas, width - 2 * margin, top - margin)
-                if h > top - margin:
-                    pieces = part.split(width - 2 * margin, top - margin)
-                    if len(pieces) > 1:
-                        part, pending = pieces[0], pieces[1:] + pending
-                        _, h = part.wrapOn(canvas, width - 2 * margin, top - margin)
-                part.drawOn(canvas, margin, top - h)
-                top -= h + 14
-                if pending:
-                    canvas.showPage()
-                    canvas.setFont(bold, 22)
-                    canvas.drawString(
-                        margin, height - margin - 16, _text(f"{slide.title} (continued)")
-                    )
-                    top = height - margin - 34
-        if slide.lines:
-            story = paragraphs("\n".join(slide.lines), body)
-            frame = Frame(margin, margin, width - 2 * margin, top - margin)
-            frame.addFromList(story, canvas)
-            top = margin + 60
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
 
 
 # -- entry points --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.decide.results import Results, RolloutRow
-from analytics.present.charts import (
+from analytics.present.chart_base import (
     INK,
     PHASE_COLOURS,
     WIDTH,
