@@ -151,6 +151,8 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("latency", "process"),
     ("throughput", "process"),
     ("adoption", "process"),
+    ("automation", "process"),
+    ("usage", "process"),
     ("containment", "process"),
     ("deflection", "process"),
 )
@@ -228,6 +230,7 @@ class Settings:
     annual_volume: float | None = None  # cases a year at full scale; None: not given
     run_cost_per_year: float = 0.0
     currency: str = ""  # "" : the money columns' own unit, when they share one
+    adoption: str | None = None  # the metric id of the usage share (role adoption; issue 14)
 
 
 KEYWORD_GUESSES = "keyword guesses"
@@ -465,6 +468,10 @@ def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
         elif key == "currency":
             if not isinstance(value, str) or len(value.strip()) > 12:
                 raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
+            changes[key] = value.strip()
+        elif key == "adoption":
+            if not isinstance(value, str) or not value.strip():
+                raise ScalegateError('In the catalog, adoption names a metric, such as "ai_share".')
             changes[key] = value.strip()
         elif key in ("min_production_rows", "min_production_sites"):
             changes[key] = int(_number(value, key))

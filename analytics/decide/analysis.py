@@ -44,8 +44,10 @@ from analytics.decide.rollout_report import (
     site_interval,
     verdict_breakdown,
 )
+from analytics.decide.site_links_report import adoption_metric
 from analytics.decide.verdict import Decision, Evidence, decide
 from analytics.decide.volumes import with_volumes
+from analytics.decide.why_sections import why_sections
 from analytics.engine import influence, stats
 from analytics.engine.aggregate import (
     Filters,
@@ -491,6 +493,7 @@ def _analyse(
     # The verdict family is every outcome of the catalog, whatever is shown (DESIGN.md).
     needed = {m.id for m in shown} | {m.id for m in catalog.outcomes}
     needed |= {m.id for m in catalog.metrics if m.guardrail is not None}
+    needed |= {m.id for m in (adoption_metric(catalog),) if m is not None}  # issue 14
     ids = [m.id for m in catalog.metrics if m.id in needed]
     # One scan: day cells, from which months, weeks and the summary are merged.
     days = summarise_days(cur, dataset_id, ids, filters)
@@ -687,6 +690,7 @@ def _analyse(
         value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
         rollouts=tuple(rollouts),
         gaps=tuple(gaps),
+        **why_sections(store, dataset_id, catalog, filters, cells, verdicts),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"
