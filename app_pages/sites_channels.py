@@ -15,6 +15,7 @@ from analytics.present.ui_state import (
     site_lists,
     worst_slices,
 )
+from analytics.present.why_text import why_lines
 from ui.context import current
 from ui.show import chart, need_dataset, site_interval_caption
 from ui.text import plain
@@ -98,3 +99,5 @@ st.caption(
     + " A site with many missing values or gaps needs its data feed fixed before its "
     "verdict can be trusted."
 )
+for line in why_lines(found, metric_id):  # load, data quality and adoption (issue 14)
+    st.caption(plain(line))

@@ -26,7 +26,7 @@ from analytics.core.catalog import Catalog
 from analytics.decide.results import Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
-from analytics.present import charts, rollout_charts
+from analytics.present import charts, rollout_charts, why_text
 from analytics.present.charts import AnyChart, ChartContext
 from analytics.present.export import chart_bytes, chart_png_svg
 from analytics.present.monitor_charts import outcome_watch_chart
@@ -382,6 +382,8 @@ def build_slides(
             widths=(2.0, 2.2, 0.9, 1.4, 1.0, 2.2, 0.8, 2.4),
         )
     )
+    if why := why_text.pack_lines(results):  # load, data quality, adoption (issue 14)
+        slides.append(Slide("why_load", why_text.SLIDE_TITLE, why_text.SLIDE_NOTES, lines=why))
     mapped = _heatmap_metric(results)
     if mapped is not None:
         label = charts.metric_from(results, mapped, catalog).label
