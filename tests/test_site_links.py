@@ -183,3 +183,42 @@ def test_without_an_adoption_column_the_section_is_one_sentence(store: Store) ->
 )
 def test_adoption_names(name: str, is_adoption: bool) -> None:
     assert is_adoption_name(name) is is_adoption
+
+
+def test_a_column_mapped_as_adoption_is_the_usage_share_not_an_outcome(tmp_path) -> None:
+    """--map "Assisted share=adoption" on a name the vocabulary does not know: the column is
+    read as a metric, named in the catalog's settings, kept out of the verdicts, and the
+    dose-response uses it (the same numbers as under its recognised name)."""
+    from test_cli import cli
+
+    rng = np.random.default_rng(43)
+    rows = simulate_rows(DESIGN, _adoption_plan(), rng)
+    path = tmp_path / "rollout.csv"
+    rows.rename(columns={"handled_by_ai": "Assisted share"}).to_csv(path, index=False)
+    done = cli("report", str(path), "--map", "Assisted share=adoption", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((tmp_path / "results.json").read_text())
+    assert doc["adoption"]["column"] == "assisted_share"
+    assert doc["meta"]["settings"]["adoption"] == "assisted_share"
+    assert [v["metric"] for v in doc["verdicts"]] == ["score"]
+    (out,) = doc["adoption"]["outcomes"]
+    share = rows[rows["phase"] == "production"].groupby("site")["handled_by_ai"].mean()
+    for s in out["sites"]:
+        assert s["adoption"] == pytest.approx(share[s["site"]], abs=1e-12)
+
+
+def test_the_catalog_names_the_adoption_column_by_header_or_id() -> None:
+    from analytics.core.catalog import apply_overrides, infer_catalog, parse_toml
+    from analytics.core.errors import ScalegateError
+    from analytics.decide.site_links_report import adoption_metric
+
+    catalog = infer_catalog(["Score", "Assisted share"])
+    assert catalog.get("assisted_share").kind == "outcome"  # guessed from a name it does not know
+    assert adoption_metric(catalog) is None
+    named, _ = apply_overrides(catalog, parse_toml('[settings]\nadoption = "Assisted share"'))
+    assert named.settings.adoption == "assisted_share"
+    assert named.get("assisted_share").kind == "process"
+    assert adoption_metric(named).id == "assisted_share"
+    assert 'adoption = "assisted_share"' in named.to_toml()
+    with pytest.raises(ScalegateError, match="adoption names a metric"):
+        apply_overrides(catalog, parse_toml("[settings]\nadoption = 3"))

@@ -506,6 +506,10 @@ def apply_overrides(catalog: Catalog, document: Mapping[str, Any]) -> tuple[Cata
             raise ScalegateError(f"In the catalog, metrics.{key} must be a table.")
         metrics[target.id] = _apply_metric(metrics[target.id], spec, known)
     settings = _apply_settings(catalog.settings, document.get("settings", {}))
+    usage = by_key.get(settings.adoption or "") or by_key.get(metric_id(settings.adoption or ""))
+    if usage is not None:  # the adoption column is a usage share, never a judged outcome
+        settings = replace(settings, adoption=usage.id)
+        metrics[usage.id] = replace(metrics[usage.id], kind="process", guessed=False)
     new = Catalog(tuple(metrics[m.id] for m in catalog.metrics), settings, catalog.source)
     return new, warnings
 
