@@ -116,7 +116,8 @@ def test_quality_unrelated_to_the_effect_is_said_not_to_be_shown(store: Store) -
     (found,) = _analyse(store, simulate_rows(DESIGN, plan, rng))["data_quality"]
     assert all(t["p_holm"] >= 0.05 for t in found["tests"])
     assert (
-        found["sentence"] == "No link between data quality and the effect can be shown on 6 sites."
+        found["sentence"] == "No link between data quality and the effect can be shown on 6 sites "
+        "(permutation tests at the 95% level, Holm-corrected over 3 quality measures)."
     )
 
 

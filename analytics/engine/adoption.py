@@ -66,7 +66,7 @@ def _sentence(
     if not (math.isfinite(test.p) and test.p < 1 - level and ci[0] * ci[1] > 0):
         return (
             f"No dose-response can be shown on {sites} sites: the effect does not follow "
-            "adoption at this data's precision."
+            f"adoption at the {fmt.level(level)} level on this data."
         )
     detail = (
         f"{slope / 10:+.3g} in the metric's units per 10 points of adoption, {fmt.level(level)} "

@@ -83,7 +83,11 @@ def _sentence(links: tuple[QualityLink, ...], sites: int, level: float) -> str:
     alpha = 1 - level
     shown = [q for q in links if q.p_holm < alpha and math.isfinite(q.test.r)]
     if not shown:
-        return f"No link between data quality and the effect can be shown on {sites} sites."
+        return (
+            f"No link between data quality and the effect can be shown on {sites} sites "
+            f"(permutation tests at the {fmt.level(level)} level, Holm-corrected over "
+            f"{len(links)} quality measures)."
+        )
     best = min(shown, key=lambda q: q.p_holm)
     detail = (
         f"{MEASURES[best.measure]}: r = {best.test.r:+.2f}, Holm-corrected p = "
