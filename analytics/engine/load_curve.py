@@ -137,6 +137,7 @@ def _slope(
     """WLS of cell effects on log volume, clustered by ``groups``; None when volume does not
     vary or there are fewer than two groups."""
     x = np.log(volume)
+    x = x - np.average(x, weights=w)  # centred: the same slope, a better-conditioned fit
     codes = np.unique(groups, return_inverse=True)[1]
     g = int(codes.max()) + 1 if len(codes) else 0
     if len(x) < 3 or np.ptp(x) <= 0 or g < 2:
@@ -153,7 +154,9 @@ def _slope(
 def load_curve(panel: Panel, grid: np.ndarray, level: float) -> LoadCurve:
     """The load curve of one metric (see the module docstring)."""
     first = fit_first_stage(panel)
-    prod = panel.treated("production") & first.covered & (grid[panel.site, panel.period] > 0)
+    on = panel.treated("production") & first.covered & (grid[panel.site, panel.period] > 0)
+    # Cells in one order (site, period, channel), whatever order the database returned them in.
+    prod = np.flatnonzero(on)[np.lexsort((panel.channel[on], panel.period[on], panel.site[on]))]
     effect = (panel.mean - first.fitted)[prod]
     site, period, w = panel.site[prod], panel.period[prod], panel.w[prod]
     sites = len(np.unique(site))
