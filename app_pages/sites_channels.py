@@ -7,6 +7,7 @@ from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
 from analytics.present.gap_text import gap_caption
+from analytics.present.load_chart import load_curve_chart
 from analytics.present.ui_state import (
     SET_ASIDE,
     SET_ASIDE_HELP,
@@ -99,5 +100,7 @@ st.caption(
     + " A site with many missing values or gaps needs its data feed fixed before its "
     "verdict can be trusted."
 )
+st.subheader("Load, data quality and adoption")
+chart(load_curve_chart(found, metric_id, cctx), key="sites_load_curve")
 for line in why_lines(found, metric_id):  # load, data quality and adoption (issue 14)
     st.caption(plain(line))

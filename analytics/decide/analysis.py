@@ -690,7 +690,7 @@ def _analyse(
         value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
         rollouts=tuple(rollouts),
         gaps=tuple(gaps),
-        **why_sections(store, dataset_id, catalog, filters, cells, verdicts),
+        **why_sections(store, dataset_id, catalog, filters, cells, verdicts, days),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"

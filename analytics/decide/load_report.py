@@ -13,7 +13,9 @@ import pandas as pd
 
 from analytics.core import fmt
 from analytics.core.catalog import Metric
+from analytics.core.types import Grain
 from analytics.decide.results import clean
+from analytics.engine.aggregate import _period
 from analytics.engine.load_curve import (
     LoadCurve,
     LoadSlope,
@@ -83,22 +85,25 @@ class LoadSection:
         )
 
 
-def _volume_panel(cells: pd.DataFrame):
-    """The dataset's volume as one panel (phases, sites, periods; W the volume)."""
-    w = cells["w"] if "w" in cells else cells["n"]
-    per = cells.assign(v=w.astype(float)).groupby(["metric", "phase", "site", "channel", "period"])
-    vol = per["v"].sum().groupby(["phase", "site", "channel", "period"]).max().reset_index()
-    return prepare_panel(vol.assign(n=vol["v"], w=vol["v"], mean=0.0, m2=0.0))
+def day_volumes(days: pd.DataFrame, grain: Grain) -> pd.DataFrame:
+    """Volume per (phase, site, channel, period) from the day cells: their ``volume`` column,
+    the weight total of aggregated rows or the rows (every row, whichever metrics it holds)."""
+    frame = days[["phase", "site", "channel"]].assign(
+        period=_period(days["date"], grain), volume=days["volume"].astype(float)
+    )
+    return frame.groupby(["phase", "site", "channel", "period"])["volume"].sum().reset_index()
 
 
 def load_section(
-    cells: pd.DataFrame, metrics: Sequence[Metric], level: float
-) -> LoadSection | None:
-    """The load curve of every metric with production cells, at the verdict's ``level``."""
-    if cells.empty or "period" not in cells or cells["period"].isna().all():
+    cells: pd.DataFrame, volumes: pd.DataFrame, metrics: Sequence[Metric], level: float,
+    weighted: bool,
+) -> LoadSection | None:  # fmt: skip
+    """The load curve of every metric with production cells, at the verdict's ``level``;
+    ``volumes``: day_volumes."""
+    if cells.empty or volumes.empty or volumes["period"].isna().all():
         return None
-    volumes = volume_frame(cells)
-    base = _volume_panel(cells)
+    grid_frame = volume_frame(volumes)
+    base = prepare_panel(volumes.assign(n=volumes["volume"], w=volumes["volume"], mean=0.0))
     if base is None or not base.has_dates:
         return None
     rows = []
@@ -106,10 +111,9 @@ def load_section(
         panel = prepare_panel(cells[cells["metric"] == m.id].drop(columns="metric"))
         if panel is None or not panel.treated("production").any():
             continue
-        curve = load_curve(panel, volume_grid(panel, volumes), level)
+        curve = load_curve(panel, volume_grid(panel, grid_frame), level)
         rows.append(LoadCurveRow(m.id, m.label, m.kind, m.sign, curve))
-    weighted = "w" in cells and bool((cells["w"] != cells["n"]).any())
-    return LoadSection(weighted, multiples(base, volume_grid(base, volumes)), tuple(rows))
+    return LoadSection(weighted, multiples(base, volume_grid(base, grid_frame)), tuple(rows))
 
 
 def slope_sentence(row: LoadCurveRow) -> str:

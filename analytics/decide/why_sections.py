@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.core.catalog import Catalog
-from analytics.decide.load_report import load_section
+from analytics.decide.load_report import day_volumes, load_section
 from analytics.decide.results import MetricVerdict
 from analytics.decide.site_links_report import adoption_metric, adoption_section, quality_rows
 from analytics.engine.aggregate import Filters, data_quality_by_site
@@ -32,8 +32,10 @@ def why_sections(
     filters: Filters,
     cells: pd.DataFrame,
     verdicts: Sequence[MetricVerdict],
+    days: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Results fields load_curve, data_quality and adoption, at the verdicts' level."""
+    """Results fields load_curve, data_quality and adoption, at the verdicts' level (``days``:
+    the analysis' day cells, whose volume column the load curve reads)."""
     level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
     if cells.empty:
         return {}
@@ -45,7 +47,13 @@ def why_sections(
     rejected = store.report(dataset_id).get("rejected_by_site") or {}
     table = quality_table(quality, rejected) if not quality.empty else quality
     return {
-        "load_curve": load_section(cells, outcomes + processes, level),
+        "load_curve": load_section(
+            cells,
+            day_volumes(days, filters.grain),
+            outcomes + processes,
+            level,
+            bool(days.attrs.get("weighted")),
+        ),  # fmt: skip
         "data_quality": quality_rows(cells, outcomes, table, level),
         "adoption": adoption_section(cells, catalog, outcomes, level),
     }

@@ -84,12 +84,14 @@ class LoadCurve:
 
 
 def volume_frame(cells: pd.DataFrame) -> pd.DataFrame:
-    """Volume per (site, period): the weight total (``w``) or rows (``n``) of its cells, the
-    largest over metrics (a metric recorded on fewer rows does not lower the volume)."""
+    """Volume per (site, period), all phases and channels together: the ``volume`` column of
+    volume cells (decide/load_report.day_volumes), else the weight total (``w``) or rows (``n``)
+    of metric cells, the largest over metrics."""
     if cells.empty:
         return pd.DataFrame(columns=["site", "period", "volume"])
-    w = cells["w"] if "w" in cells else cells["n"]
-    frame = cells.assign(volume=pd.to_numeric(w, errors="coerce").astype(float))
+    if "volume" not in cells:
+        cells = cells.assign(volume=cells["w"] if "w" in cells else cells["n"])
+    frame = cells.assign(volume=pd.to_numeric(cells["volume"], errors="coerce").astype(float))
     keys = ["metric", "site", "period"] if "metric" in cells else ["site", "period"]
     per = frame.groupby(keys, dropna=False)["volume"].sum().reset_index()
     return per.groupby(["site", "period"], dropna=False)["volume"].max().reset_index()
