@@ -65,7 +65,8 @@ def _sentence(
 ) -> str:
     if not (math.isfinite(test.p) and test.p < 1 - level and ci[0] * ci[1] > 0):
         return (
-            f"No dose-response can be shown on {sites} sites: the effect does not follow "
+            f"No dose-response can be shown on {sites} site{'' if sites == 1 else 's'}: the "
+            "effect does not follow "
             f"adoption at the {fmt.level(level)} level on this data."
         )
     detail = (

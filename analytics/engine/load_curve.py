@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import WLS
+from statsmodels.tools.tools import add_constant
 
 from analytics.engine import stats
 from analytics.engine.imputation import fit_first_stage
@@ -144,7 +145,7 @@ def _slope(
     g = int(codes.max()) + 1 if len(codes) else 0
     if len(x) < 3 or np.ptp(x) <= 0 or g < 2:
         return None
-    fit = sm.WLS(effect, sm.add_constant(x), weights=w).fit(
+    fit = WLS(effect, add_constant(x), weights=w).fit(
         cov_type="cluster", cov_kwds={"groups": codes}
     )
     slope, se = float(fit.params[1]), float(fit.bse[1])

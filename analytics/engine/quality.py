@@ -84,7 +84,7 @@ def _sentence(links: tuple[QualityLink, ...], sites: int, level: float) -> str:
     shown = [q for q in links if q.p_holm < alpha and math.isfinite(q.test.r)]
     if not shown:
         return (
-            f"No link between data quality and the effect can be shown on {sites} sites "
+            f"No link between data quality and the effect can be shown on {_sites(sites)} "
             f"(permutation tests at the {fmt.level(level)} level, Holm-corrected over "
             f"{len(links)} quality measures)."
         )
@@ -97,3 +97,7 @@ def _sentence(links: tuple[QualityLink, ...], sites: int, level: float) -> str:
     if best.test.r < 0:
         return f"The sites that record their data worst are the ones where the AI fails ({detail})."
     return f"The sites that record their data worst show the larger effects ({detail})."
+
+
+def _sites(k: int) -> str:
+    return f"{k} site" if k == 1 else f"{k} sites"
