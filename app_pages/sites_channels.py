@@ -7,6 +7,7 @@ from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
 from analytics.present.gap_text import gap_caption
+from analytics.present.load_chart import load_curve_chart
 from analytics.present.ui_state import (
     SET_ASIDE,
     SET_ASIDE_HELP,
@@ -15,6 +16,7 @@ from analytics.present.ui_state import (
     site_lists,
     worst_slices,
 )
+from analytics.present.why_text import why_lines
 from ui.context import current
 from ui.show import chart, need_dataset, site_interval_caption
 from ui.text import plain
@@ -98,3 +100,7 @@ st.caption(
     + " A site with many missing values or gaps needs its data feed fixed before its "
     "verdict can be trusted."
 )
+st.subheader("Load, data quality and adoption")
+chart(load_curve_chart(found, metric_id, cctx), key="sites_load_curve")
+for line in why_lines(found, metric_id):  # load, data quality and adoption (issue 14)
+    st.caption(plain(line))

@@ -84,3 +84,79 @@ def covered_truth(design: Rollout, covered: np.ndarray) -> float:
     cells (covered: a boolean sites × periods array)."""
     w = design.site_sizes()[:, None] * covered
     return float((w * design.true_effects()).sum() / w.sum())
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """What a row-level draw of a rollout plants (the why-production-falls-short checks): rows
+    per site and period, an effect that moves with log volume, per-site effects, per-site
+    adoption (each live case handled with the AI with that chance; only handled cases get the
+    effect), missing values, days without rows and rows set aside at load."""
+
+    volume: np.ndarray  # sites × periods: rows of each site-period
+    slope: float = 0.0  # effect change per unit of log volume
+    site_effect: tuple[float, ...] = ()
+    adoption: tuple[float, ...] = ()  # empty: no adoption column
+    missing: tuple[float, ...] = ()  # share of a site's values left empty
+    gap_days: tuple[int, ...] = ()  # days of a site's span without any row
+    rejected: tuple[int, ...] = ()  # rows with an unknown phase ("tbd"), set aside at load
+
+
+def simulate_rows(design: Rollout, plan: RowPlan, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per case: date, phase, site, channel, score [, handled_by_ai]. Levels as in
+    ``simulate`` (site level, trend and season, site shocks, case noise); a live case's effect
+    is design.effect + the site's own + slope·(log volume − mean log volume), times whether the
+    AI handled it when adoption is planted. Dates cycle through the days of the month, so every
+    day has rows except the planted gap days (random days inside the site's span)."""
+    sites, periods = len(design.starts), design.periods
+    site_level = rng.normal(0, 3, sites)
+    ref = float(np.log(plan.volume).mean())
+    effects = design.true_effects()
+    months = pd.date_range("2022-01-01", periods=periods, freq="MS")
+    parts = []
+    for s in range(sites):
+        for t in range(periods):
+            n = int(plan.volume[s, t])
+            live = design.starts[s] is not None and t >= design.starts[s]
+            days = pd.date_range(months[t], months[t] + pd.offsets.MonthEnd(0), freq="D")
+            effect = 0.0
+            if live:
+                effect = effects[s, t] + plan.slope * (np.log(n) - ref)
+                effect += plan.site_effect[s] if plan.site_effect else 0.0
+            handled = np.ones(n)
+            if plan.adoption:
+                handled = rng.random(n) < plan.adoption[s] if live else np.zeros(n)
+            level = 50 + site_level[s] + 0.3 * t + 2 * np.sin(2 * np.pi * t / 12)
+            score = level + effect * handled + rng.normal(0, design.noise_sd, n)
+            frame = pd.DataFrame(
+                {
+                    "date": days[np.arange(n) % len(days)].date,
+                    "phase": design.phase if live else "baseline",
+                    "site": f"S{s:02d}",
+                    "channel": "all",
+                    "score": score,
+                }
+            )
+            if plan.adoption:
+                frame["handled_by_ai"] = handled.astype(float)
+            parts.append(frame)
+    rows = pd.concat(parts, ignore_index=True)
+    return _damage(rows, plan, rng)
+
+
+def _damage(rows: pd.DataFrame, plan: RowPlan, rng: np.random.Generator) -> pd.DataFrame:
+    """Missing values, gap days (whole days removed inside a site's span) and set-aside rows."""
+    for s, share in enumerate(plan.missing):
+        at = np.flatnonzero((rows["site"] == f"S{s:02d}").to_numpy())
+        rows.loc[at[rng.random(len(at)) < share], "score"] = np.nan
+    for s, k in enumerate(plan.gap_days):
+        site = rows["site"] == f"S{s:02d}"
+        days = np.sort(rows.loc[site, "date"].unique())[1:-1]  # keep the span's ends
+        gone = set(rng.choice(days, size=k, replace=False)) if k else set()
+        rows = rows[~(site & rows["date"].isin(gone))]
+    extra = [
+        {"date": rows["date"].iloc[-1], "phase": "tbd", "site": f"S{s:02d}", "channel": "all",
+         "score": 50.0} | ({"handled_by_ai": 0.0} if plan.adoption else {})
+        for s, k in enumerate(plan.rejected) for _ in range(k)
+    ]  # fmt: skip
+    return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True) if extra else rows

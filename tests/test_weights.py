@@ -303,7 +303,7 @@ def test_the_issues_example_weighted_by_contacts_differs_and_equals_wls() -> Non
 def test_results_report_rows_and_volume_and_readiness_sees_the_peak_in_contacts() -> None:
     """A weighted analysis says rows and volume: the dataset block carries the contacts per phase
     and the cadence, each effect the contacts behind its two groups; the readiness question on
-    volume finds the peak weeks by contacts (5× the others), not by rows (one row a region)."""
+    volume measures the load in contacts (5× the others at peak), not in rows (one row a region)."""
     from weighted_panels import RESOLUTION_CATALOG, peak_week_rows
 
     from analytics.core.catalog import read_catalog
@@ -336,8 +336,19 @@ def test_results_report_rows_and_volume_and_readiness_sees_the_peak_in_contacts(
         f"Production volume ran from {int(production.min()):,} to {int(production.max()):,} in "
         f"volume (the weight column) a period over {len(production)} periods."
     )
-    peak = pd.Timestamp(production.idxmax()).strftime("%Y-%m-%d")
-    assert f"In the busiest period (from {peak}," in scale.evidence[1]
+    # The answer to "what breaks at 10×" comes from the load curve, in contacts: all regions'
+    # contacts in the busiest production week over the mean week before the pilot (weeks 0-3).
+    weekly = rows.groupby("date")["weight"].sum().sort_index()
+    live = sorted(rows.loc[rows["phase"] == "production", "date"].unique())
+    central = weekly.loc[live].max() / weekly.iloc[:4].mean()
+    assert doc["load_curve"]["multiples"]["central"] == pytest.approx(central, rel=1e-12)
+    assert scale.evidence[1].startswith(
+        f"Production reached at most {central:.2g}× the baseline volume per period (all sites "
+    )
+    assert scale.evidence[2] == f"10× volume: not observed: the data reaches {central:.2g}×."
+    # The AI's gain turns into a loss in the peak weeks: the improvement shrinks with volume.
+    assert "the improvement shrinks as volume grows" in scale.evidence[3]
+    assert scale.signal == "concern"
 
 
 def test_time_series_and_chart_means_are_weighted(panel: tuple[pd.DataFrame, pd.DataFrame]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
+from analytics.cli.adoption_map import adoption_mapping
 from analytics.core.errors import ScalegateError
 from analytics.core.types import Phase, Role
 from analytics.ingest.load import DateOrder, Source, load_files
@@ -16,7 +17,7 @@ from analytics.store.database import open_store as _open_store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample.csv"
 SAMPLE_CATALOG = SAMPLE.with_name("sample.catalog.toml")
-_ROLES = ("phase", "site", "channel", "date", "metric", "value", "weight", "ignore")
+_ROLES = ("phase", "site", "channel", "date", "metric", "value", "weight", "adoption", "ignore")
 _PHASES = ("baseline", "pilot", "production")
 
 
@@ -88,6 +89,7 @@ def load(
     check_mapping(mapping, phase_map)
     sources = _sources(files)
     catalog = catalog or catalog_beside(files)
+    mapping, catalog_text = adoption_mapping(mapping, _catalog_text(catalog))
     store = open_store(db)
     result = load_files(
         store,
@@ -95,7 +97,7 @@ def load(
         name=name,
         mapping=cast(Mapping[str, Role], mapping),
         phase_map=cast(Mapping[str, Phase], phase_map),
-        catalog_text=_catalog_text(catalog),
+        catalog_text=catalog_text,
         strict=strict,
         date_order=cast(DateOrder, date_order),
         catalog_name=catalog.name if catalog else None,
@@ -211,6 +213,7 @@ def analyse(
         catalog = catalog or catalog_beside(files)
     catalog_text = _catalog_text(catalog)
     if files:
+        mapping, catalog_text = adoption_mapping(mapping, catalog_text)
         store = Store(":memory:")
         loaded = load_files(
             store,

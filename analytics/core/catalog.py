@@ -151,6 +151,8 @@ KIND_RULES: tuple[tuple[str, Kind], ...] = (
     ("latency", "process"),
     ("throughput", "process"),
     ("adoption", "process"),
+    ("automation", "process"),
+    ("usage", "process"),
     ("containment", "process"),
     ("deflection", "process"),
 )
@@ -228,6 +230,7 @@ class Settings:
     annual_volume: float | None = None  # cases a year at full scale; None: not given
     run_cost_per_year: float = 0.0
     currency: str = ""  # "" : the money columns' own unit, when they share one
+    adoption: str | None = None  # the metric id of the usage share (role adoption; issue 14)
 
 
 KEYWORD_GUESSES = "keyword guesses"
@@ -500,6 +503,10 @@ def _setting(key: str, value: Any) -> Any:
         if not isinstance(value, str) or len(value.strip()) > 12:
             raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
         return value.strip()
+    if key == "adoption":
+        if not isinstance(value, str) or not value.strip():
+            raise ScalegateError('In the catalog, adoption names a metric, such as "ai_share".')
+        return value.strip()
     if key in ("min_production_rows", "min_production_sites"):
         return int(_number(value, key))
     return _number(value, key)
@@ -526,6 +533,10 @@ def apply_overrides(catalog: Catalog, document: Mapping[str, Any]) -> tuple[Cata
             raise ScalegateError(f"In the catalog, metrics.{key} must be a table.")
         metrics[target.id] = _apply_metric(metrics[target.id], spec, known)
     settings = _apply_settings(catalog.settings, document.get("settings", {}))
+    usage = by_key.get(settings.adoption or "") or by_key.get(metric_id(settings.adoption or ""))
+    if usage is not None:  # the adoption column is a usage share, never a judged outcome
+        settings = replace(settings, adoption=usage.id)
+        metrics[usage.id] = replace(metrics[usage.id], kind="process", guessed=False)
     new = Catalog(tuple(metrics[m.id] for m in catalog.metrics), settings, catalog.source)
     return new, warnings
 

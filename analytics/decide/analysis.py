@@ -45,7 +45,9 @@ from analytics.decide.results import (
 )
 from analytics.decide.rollout import MetricRollout, analyse_rollout, correct_family
 from analytics.decide.rollout_report import rollout_row, verdict_breakdown
+from analytics.decide.site_links_report import adoption_metric
 from analytics.decide.volumes import with_volumes
+from analytics.decide.why_sections import why_sections
 from analytics.engine import influence
 from analytics.engine.aggregate import (
     Filters,
@@ -187,7 +189,7 @@ def _analyse(
         if metric.kind == "outcome":
             _outcome_rows(scan, rows, fitted, with_counterfactual)
     info = next(d for d in store.datasets() if d.id == dataset_id)
-    return _results(scan, rows, info)
+    return _results(store, scan, rows, info)
 
 
 def _scan(store: Store, dataset_id: int, catalog: Catalog, filters: Filters | None) -> _Scan:
@@ -198,6 +200,7 @@ def _scan(store: Store, dataset_id: int, catalog: Catalog, filters: Filters | No
     # The verdict family is every outcome of the catalog, whatever is shown (DESIGN.md).
     needed = {m.id for m in shown} | {m.id for m in catalog.outcomes}
     needed |= {m.id for m in catalog.metrics if m.guardrail is not None}
+    needed |= {m.id for m in (adoption_metric(catalog),) if m is not None}  # issue 14
     ids = [m.id for m in catalog.metrics if m.id in needed]
     days = summarise_days(cur, dataset_id, ids, filters)
     summary = summary_from_days(days, count_rejected(cur, dataset_id))
@@ -361,7 +364,7 @@ def _counterfactual(scan: _Scan, metric: Metric, group: pd.DataFrame) -> Counter
     return cf
 
 
-def _results(scan: _Scan, rows: _Rows, info: Any) -> Results:
+def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
     catalog = scan.catalog
     meta = {
         "version": __version__,
@@ -391,6 +394,7 @@ def _results(scan: _Scan, rows: _Rows, info: Any) -> Results:
         ),
         rollouts=tuple(rows.rollouts),
         gaps=tuple(rows.gaps),
+        **why_sections(store, info.id, catalog, scan.filters, scan.cells, rows.verdicts, scan.days),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -19,6 +19,7 @@ from analytics.core import fmt
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide.analysis import time_series
 from analytics.decide.decisions import DecisionRecord
+from analytics.decide.load_report import scale_evidence
 from analytics.decide.results import Results
 from analytics.engine.aggregate import Filters, data_quality_by_site
 from analytics.engine.cadence import DAILY, MONTHLY, WEEKLY
@@ -230,9 +231,10 @@ def _support(
     return tuple(evidence), signal
 
 
-def _scale(
-    results: Results, catalog: Catalog, series: pd.DataFrame
-) -> tuple[tuple[str, ...], Signal]:
+def _scale(results: Results, series: pd.DataFrame) -> tuple[tuple[str, ...], Signal]:
+    """What breaks at 10× volume: the volume range production ran at, then the load curve's
+    answer (decide/load_report.py): the highest multiple observed, that 10× is not, and how
+    each outcome's improvement moves with volume."""
     production = series[(series["phase"] == "production")].dropna(subset=["period"])
     if production.empty:
         return ("There is no dated production data to see how volume behaves.",), "unknown"
@@ -240,43 +242,12 @@ def _scale(
     weighted = "w" in production and bool((production["w"] != production["n"]).any())
     volume = production.groupby("period")["w" if weighted else "n"].max().sort_index()
     unit = "in volume (the weight column)" if weighted else "rows"
-    evidence = [
+    evidence, signal = scale_evidence(results.load_curve)
+    return (
         f"Production volume ran from {int(volume.min()):,} to {int(volume.max()):,} {unit} a "
-        f"period over {len(volume)} periods."
-    ]
-    signal: Signal = "unknown"
-    if len(volume) < 3:
-        return tuple(evidence), signal
-    busiest = volume.idxmax()
-    ratio = float(volume.max() / volume.mean())
-    worst: tuple[float, str] | None = None
-    for metric in catalog.outcomes + catalog.processes:
-        means = _production_means(series, metric)
-        if len(means) < 3:
-            continue
-        at_peak = means.loc[means["period"] == busiest, "mean"]
-        weight = means["w"] if "w" in means else means["n"]
-        overall = float((means["mean"] * weight).sum() / weight.sum())
-        if at_peak.empty or not overall:
-            continue
-        change = (float(at_peak.iloc[0]) - overall) / abs(overall)
-        if worst is None or metric.sign * change < worst[0]:
-            worst = (metric.sign * change, f"{metric.label} (change {fmt.pct(change)})")
-    peak = pd.Timestamp(busiest).strftime("%Y-%m-%d")
-    if worst is not None and worst[0] < -0.02:
-        evidence.append(
-            f"In the busiest period (from {peak}, {ratio:.1f}× the average volume) the metric "
-            f"that suffered most was {worst[1]} against its production average."
-        )
-        signal = "concern"
-    else:
-        evidence.append(
-            f"In the busiest period (from {peak}, {ratio:.1f}× the average volume) no metric "
-            "fell more than 2% below its production average."
-        )
-        signal = "good"
-    evidence.append("Ten times today's volume lies beyond anything in the data.")
-    return tuple(evidence), signal
+        f"period over {len(volume)} periods.",
+        *evidence,
+    ), cast(Signal, signal)
 
 
 def assess(
@@ -295,7 +266,7 @@ def assess(
         "managers": _managers(results, catalog, series),
         "money": _money(results, catalog),
         "support": _support(results, catalog, series),
-        "scale": _scale(results, catalog, series),
+        "scale": _scale(results, series),
     }
     return tuple(
         ReadinessItem(key, question, found[key][0], found[key][1], ask)

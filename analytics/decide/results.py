@@ -247,6 +247,11 @@ class Results:
     value_total: Any = None  # analytics.decide.value.ValueTotal, when outcomes were judged
     rollouts: tuple[RolloutRow, ...] = ()
     gaps: tuple[Any, ...] = ()  # analytics.decide.gap_report.GapRow per outcome (issue 14)
+    # Issue 14, items 3-5: decide/load_report.LoadSection, site_links_report.QualityRow per
+    # outcome and AdoptionSection.
+    load_curve: Any = None
+    data_quality: tuple[Any, ...] = ()
+    adoption: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         from analytics.decide.signs import add_improvements
@@ -267,6 +272,9 @@ class Results:
                 "value_total": self.value_total.to_dict() if self.value_total else None,
                 "rollouts": [r.to_dict() for r in self.rollouts],
                 "gaps": [g.to_dict() for g in self.gaps],
+                "load_curve": self.load_curve.to_dict() if self.load_curve else None,
+                "data_quality": [q.to_dict() for q in self.data_quality],
+                "adoption": self.adoption.to_dict() if self.adoption else None,
             }
         )
 

@@ -244,6 +244,14 @@ WEIGHT_NAME = re.compile(
     r"appels|casos|contactos|llamadas)$"
 )
 
+# Usage shares (role adoption, issue 14): the share of cases handled with the AI. Override and
+# escalation rates are not adoption: they stay process metrics.
+ADOPTION_NAME = re.compile(
+    r"(^|_)(adoption(_rate|_share)?|usage(_rate|_share)?|ai_usage|handled_(by|with)_(the_)?ai|"
+    r"ai_(handled_)?share|share_(handled_)?(by|with)_(the_)?ai|automation_rate|automated_share)"
+    r"(_|$)"
+)
+
 # Names of row totals: never averaged (offered per unit of volume, or set aside).
 TOTAL_NAME = re.compile(r"(^|_)(total|totals|sum|aggregate)(_|$)|(^|_)number_of_")
 
@@ -267,6 +275,10 @@ def head_role(norm: str) -> str | None:
 
 def is_weight_name(norm: str) -> bool:
     return bool(WEIGHT_NAME.match(norm))
+
+
+def is_adoption_name(norm: str) -> bool:
+    return bool(ADOPTION_NAME.search(norm))
 
 
 def is_total_name(norm: str) -> bool:

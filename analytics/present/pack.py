@@ -25,7 +25,7 @@ from analytics.decide.results import Results
 from analytics.decide.rollout import significantly_worse
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
-from analytics.present import charts, rollout_charts
+from analytics.present import charts, rollout_charts, why_text
 from analytics.present.charts import ChartContext
 from analytics.present.monitor_charts import outcome_watch_chart
 from analytics.present.pack_pdf import to_pdf
@@ -359,6 +359,8 @@ def build_slides(
             widths=(2.0, 2.2, 0.9, 1.4, 1.0, 2.2, 0.8, 2.4),
         )
     )
+    if why := why_text.pack_lines(results):  # load, data quality, adoption (issue 14)
+        slides.append(Slide("why_load", why_text.SLIDE_TITLE, why_text.SLIDE_NOTES, lines=why))
     mapped = _heatmap_metric(results)
     if mapped is not None:
         label = charts.metric_from(results, mapped, catalog).label

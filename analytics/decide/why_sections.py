@@ -1,0 +1,59 @@
+"""The three sections of issue 14 that look for why production falls short outside the gap
+itself: the load curve, data quality against the effect and adoption (one call from the
+analysis; each section's own module computes it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from analytics.core.catalog import Catalog
+from analytics.decide.load_report import day_volumes, load_section
+from analytics.decide.results import MetricVerdict
+from analytics.decide.site_links_report import adoption_metric, adoption_section, quality_rows
+from analytics.engine.aggregate import Filters, data_quality_by_site
+from analytics.engine.quality import quality_table
+from analytics.store.database import Store
+
+
+def _dense(cells: pd.DataFrame, floor: float = 0.5) -> list[str]:
+    """Metrics recorded on at least ``floor`` of the best-recorded one's rows: a metric
+    recorded on a few cases by design says nothing about a site's recording."""
+    counts = cells.groupby("metric")["n"].sum()
+    return [str(m) for m, n in counts.items() if n >= floor * counts.max()]
+
+
+def why_sections(
+    store: Store,
+    dataset_id: int,
+    catalog: Catalog,
+    filters: Filters,
+    cells: pd.DataFrame,
+    verdicts: Sequence[MetricVerdict],
+    days: pd.DataFrame,
+) -> dict[str, Any]:
+    """Results fields load_curve, data_quality and adoption, at the verdicts' level (``days``:
+    the analysis' day cells, whose volume column the load curve reads)."""
+    level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
+    if cells.empty:
+        return {}
+    present = set(cells["metric"])
+    outcomes = [m for m in catalog.outcomes if m.id in present]
+    adopt = adoption_metric(catalog)
+    processes = [m for m in catalog.processes if m.id in present and m != adopt]
+    quality = data_quality_by_site(store.cursor(), dataset_id, _dense(cells), filters)
+    rejected = store.report(dataset_id).get("rejected_by_site") or {}
+    table = quality_table(quality, rejected) if not quality.empty else quality
+    return {
+        "load_curve": load_section(
+            cells,
+            day_volumes(days, filters.grain),
+            outcomes + processes,
+            level,
+            bool(days.attrs.get("weighted")),
+        ),  # fmt: skip
+        "data_quality": quality_rows(cells, outcomes, table, level),
+        "adoption": adoption_section(cells, catalog, outcomes, level),
+    }
