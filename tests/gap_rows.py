@@ -104,3 +104,31 @@ def cells(frame: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(n="count", mean="mean").reset_index()
     out["m2"] = g.apply(lambda s: float(((s - s.mean()) ** 2).sum())).to_numpy()
     return out
+
+
+def drawn_cells(seed: int, causes: Causes = Causes()) -> pd.DataFrame:
+    """The same rollout drawn directly as cells (for Monte Carlo runs): each cell's count, its
+    mean (site + week levels + site-week shock + planted effect + the mean of n normal draws)
+    and m2 (σ² times a χ²(n − 1) draw), distributed exactly as ``cells(rows(seed))`` though not
+    equal to it; column ``truth`` holds the planted effect."""
+    rng = np.random.default_rng(seed)
+    site_level = 60 + rng.normal(0, 4, len(SITES))
+    week_level = rng.normal(0, 1.5, WEEKS)
+    out = []
+    for week in range(WEEKS):
+        peak = week in PEAK_WEEKS
+        for i, site in enumerate(SITES):
+            shock = rng.normal(0, 0.5)
+            for channel in CHANNELS:
+                phase = _phase(site, channel, week)
+                n = int(rng.poisson(75 if peak else 30)) + 1
+                tau = true_effect(phase, site, channel, peak, causes) if phase != "baseline" else 0
+                sd = 3.0 if site == "A" else 6.0
+                mean = site_level[i] + week_level[week] + shock + tau + rng.normal(0, sd / n**0.5)
+                m2 = sd**2 * rng.chisquare(n - 1) if n > 1 else 0.0
+                out.append((phase, site, channel, week, n, mean, m2, float(tau)))
+    frame = pd.DataFrame(
+        out, columns=["phase", "site", "channel", "week", "n", "mean", "m2", "truth"]
+    )
+    frame["period"] = pd.to_datetime(START) + pd.to_timedelta(7 * frame["week"], unit="D")
+    return frame
