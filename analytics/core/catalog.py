@@ -20,6 +20,7 @@ from typing import Any, cast
 import duckdb
 
 from analytics.core.errors import ScalegateError
+from analytics.core.peaks import parse_peak_periods
 from analytics.core.types import DIMENSIONS, Direction, Grain, Kind
 
 # Ordered: the first keyword found in the name decides. "saved" comes before "cost" and
@@ -228,6 +229,7 @@ class Settings:
     annual_volume: float | None = None  # cases a year at full scale; None: not given
     run_cost_per_year: float = 0.0
     currency: str = ""  # "" : the money columns' own unit, when they share one
+    peak_periods: tuple[str, ...] = ()  # the user's peak calendar (core/peaks.py); () : from volume
 
 
 KEYWORD_GUESSES = "keyword guesses"
@@ -466,6 +468,8 @@ def _apply_settings(settings: Settings, spec: Mapping[str, Any]) -> Settings:
             if not isinstance(value, str) or len(value.strip()) > 12:
                 raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
             changes[key] = value.strip()
+        elif key == "peak_periods":
+            changes[key] = parse_peak_periods(value)
         elif key in ("min_production_rows", "min_production_sites"):
             changes[key] = int(_number(value, key))
         else:

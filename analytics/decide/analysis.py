@@ -19,6 +19,10 @@ from analytics import __version__
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide import value as value_mod
 from analytics.decide.gap_report import GapRow, gap_row
+from analytics.decide.representativeness_report import (
+    RepresentativenessRow,
+    representativeness_row,
+)
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -525,6 +529,7 @@ def _analyse(
     rolls = _outcome_rollouts(catalog, by_metric, alpha)
     rollouts: list[RolloutRow] = []
     gaps: list[GapRow] = []
+    reps: list[RepresentativenessRow] = []
     for metric in catalog.metrics:
         group = by_metric.get(metric.id)
         if metric.id not in needed:
@@ -618,9 +623,13 @@ def _analyse(
             rollouts.append(
                 rollout_row(metric, roll, usual, fit.overall.pilot, verdict.ci_level, broke)
             )
-            gap = gap_row(metric.id, group, metric.sign, verdict.ci_level)
+            peaks = catalog.settings.peak_periods
+            gap = gap_row(metric.id, group, metric.sign, verdict.ci_level, peaks)
             if gap is not None:
                 gaps.append(gap)
+            rep = representativeness_row(metric.id, group, metric.sign, verdict.ci_level, peaks)
+            if rep is not None:
+                reps.append(rep)
         site_verdicts.extend(per_site)
         value = value_mod.metric_value(metric, fit.overall, catalog)
         if value:
@@ -687,6 +696,7 @@ def _analyse(
         value_total=value_mod.value_total(values, verdicts, catalog, scores, methods),
         rollouts=tuple(rollouts),
         gaps=tuple(gaps),
+        representativeness=tuple(reps),
         notes=tuple(notes)
         + tuple(
             f"{catalog.get(c.metric).label}: {c.note}"

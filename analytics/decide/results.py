@@ -247,6 +247,7 @@ class Results:
     value_total: Any = None  # analytics.decide.value.ValueTotal, when outcomes were judged
     rollouts: tuple[RolloutRow, ...] = ()
     gaps: tuple[Any, ...] = ()  # analytics.decide.gap_report.GapRow per outcome (issue 14)
+    representativeness: tuple[Any, ...] = ()  # decide.representativeness_report rows (issue 14)
 
     def to_dict(self) -> dict[str, Any]:
         from analytics.decide.signs import add_improvements
@@ -267,6 +268,7 @@ class Results:
                 "value_total": self.value_total.to_dict() if self.value_total else None,
                 "rollouts": [r.to_dict() for r in self.rollouts],
                 "gaps": [g.to_dict() for g in self.gaps],
+                "representativeness": [r.to_dict() for r in self.representativeness],
             }
         )
 

@@ -38,14 +38,16 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
-from analytics.engine import stats
+from analytics.core.peaks import is_peak
 from analytics.engine.imputation import Linear, fit_first_stage, impute, weights_over
 from analytics.engine.panel import Panel
-from analytics.engine.unit_residuals import leave_unit_out
+from analytics.engine.unit_residuals import leave_unit_out, site_periods, unit_interval
 
 FACTORS = ("time", "sites", "channels", "load")
 LABELS = {
@@ -75,6 +77,15 @@ def peak_periods(panel: Panel, quantile: float = 0.75) -> np.ndarray:
     if known.sum() < 4:
         return np.zeros(p, dtype=bool)
     return known & (index >= np.quantile(index[known], quantile))
+
+
+def peaks_for(panel: Panel, calendar: Sequence[str] = ()) -> np.ndarray:
+    """Peak periods from the user's calendar (core/peaks.py) when one is given and the data
+    has dates, else from baseline-period volume (``peak_periods``)."""
+    if calendar and panel.has_dates:
+        starts = [date.fromisoformat(p) for p in panel.periods]
+        return np.asarray(is_peak(starts, calendar), dtype=bool)
+    return peak_periods(panel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,26 +202,6 @@ def _shapley_coefs(pi: dict, q: dict) -> tuple[dict, dict, dict]:
     return shap, orders, values
 
 
-def _units(panel: Panel) -> np.ndarray:
-    """Each cell's site-period: the units of the interval."""
-    return panel.site * len(panel.periods) + panel.period
-
-
-def _interval(
-    lin: Linear, panel: Panel, level: float, resid: np.ndarray
-) -> tuple[float, tuple[float, float], float]:
-    """se, interval and degrees of freedom: Σ_u ψ_u², ψ_u = Σ_{c∈u} W_c A_c ẽ_c over
-    site-periods u with ẽ the leave-one-unit-out residuals (unit_residuals.py), t on the
-    effective number of units (Σψ²)² / Σψ⁴ (see the module docstring)."""
-    psi = np.bincount(_units(panel), weights=panel.w * lin.a * resid)
-    var = float((psi**2).sum())
-    se = math.sqrt(var)
-    four = float((psi**4).sum())
-    df = min(var * var / four, len(np.unique(_units(panel))) - 1.0) if four > 0 else math.nan
-    crit = stats.two_sided_t(1 - level, df) if df >= 1 else math.nan
-    return se, (lin.estimate - crit * se, lin.estimate + crit * se), df
-
-
 def decompose(
     panel: Panel, peak: np.ndarray | None = None, *, level: float = 0.95, sign: float = 1.0
 ) -> GapDecomposition | None:
@@ -236,11 +227,11 @@ def decompose(
     pi = {x: f[x][1] / w_ok for x in ok}
     lin = {("f", x): f[x][0] for x in f} | {("p", ld): p[ld][0] for ld in p}
     shap, orders, values = _shapley_coefs(pi, q)
-    resid = leave_unit_out(panel, first, np.where(first.covered, label, -1), _units(panel))
+    resid = leave_unit_out(panel, first, np.where(first.covered, label, -1), site_periods(panel))
     shares, lins = [], {}
     for fac in FACTORS:
         lins[fac] = _combine(shap[fac], lin)
-        se, ci, df = _interval(lins[fac], panel, level, resid)
+        se, ci, df = unit_interval(lins[fac], panel, level, resid)
         steps = [float(_combine(orders[o][fac], lin).estimate) for o in orders]
         ci = (float(ci[0]), float(ci[1]))
         shares.append(Share(fac, float(lins[fac].estimate), se, ci, df, min(steps), max(steps)))
@@ -270,7 +261,7 @@ def _sentence(
     top, nxt = ranked[0], ranked[1]
     diff = lins[top.factor].combine(lins[nxt.factor], math.copysign(1, top.value),
                                     -math.copysign(1, nxt.value))  # fmt: skip
-    _, (lo, _hi), _ = _interval(diff, panel, level, resid)
+    _, (lo, _hi), _ = unit_interval(diff, panel, level, resid)
     if not (math.isfinite(lo) and lo > 0):
         return "The causes cannot be ranked on this data."
     total = sum(s.value for s in shares) * sign

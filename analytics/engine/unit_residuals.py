@@ -23,11 +23,14 @@ by its pseudo-inverse: what the unit alone decides cannot be checked against any
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.linalg import cho_solve
 
-from analytics.engine.imputation import FirstStage
+from analytics.engine.imputation import FirstStage, Linear
 from analytics.engine.panel import Panel
+from analytics.engine.stats import two_sided_t
 
 
 def _inverse(first: FirstStage) -> np.ndarray:
@@ -94,3 +97,24 @@ def leave_unit_out(
     out = np.zeros(len(panel))
     out[inside] = tilde[unit, pos, 0]
     return out
+
+
+def site_periods(panel: Panel) -> np.ndarray:
+    """Each cell's site-period: the units of the gap's intervals."""
+    return panel.site * len(panel.periods) + panel.period
+
+
+def unit_interval(
+    lin: Linear, panel: Panel, level: float, resid: np.ndarray
+) -> tuple[float, tuple[float, float], float]:
+    """se, interval and degrees of freedom of a linear number: Σ_u ψ_u², ψ_u = Σ_{c∈u} W_c A_c ẽ_c
+    over site-periods u (ẽ from leave_unit_out), t on the effective number of units
+    (Σψ²)² / Σψ⁴, at most U − 1: a few site-periods can carry a number."""
+    units = site_periods(panel)
+    psi = np.bincount(units, weights=panel.w * lin.a * resid)
+    var = float((psi**2).sum())
+    four = float((psi**4).sum())
+    df = min(var * var / four, len(np.unique(units)) - 1.0) if four > 0 else math.nan
+    crit = two_sided_t(1 - level, df) if df >= 1 else math.nan
+    se = math.sqrt(var)
+    return se, (lin.estimate - crit * se, lin.estimate + crit * se), df
