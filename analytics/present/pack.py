@@ -30,6 +30,7 @@ from analytics.present import charts, rollout_charts
 from analytics.present.charts import AnyChart, ChartContext
 from analytics.present.export import chart_bytes, chart_png_svg
 from analytics.present.monitor_charts import outcome_watch_chart
+from analytics.present.pack_why import why_slide
 from analytics.present.ui_state import catalog_sentence as ui_catalog_sentence
 from analytics.present.ui_state import interval_sentence as ui_interval_sentence
 from analytics.present.ui_state import value_lines as ui_value_lines
@@ -358,6 +359,8 @@ def build_slides(
             )
         )
     slides.extend(_ramp_slides(results, ctx))
+    if why := why_slide(results, ctx):
+        slides.append(Slide(**why))
     for v in results.verdicts:
         # A site chart where sites tell different stories or need fixing; where every site
         # agrees with the metric's verdict, the scorecard already says it.
