@@ -231,6 +231,9 @@ class Settings:
     currency: str = ""  # "" : the money columns' own unit, when they share one
     peak_periods: tuple[str, ...] = ()  # the user's peak calendar (core/peaks.py); () : from volume
 
+    def __post_init__(self) -> None:  # stored as a JSON list: kept a tuple, so Settings hashes
+        object.__setattr__(self, "peak_periods", tuple(self.peak_periods))
+
 
 KEYWORD_GUESSES = "keyword guesses"
 
