@@ -11,6 +11,7 @@ from analytics.decide.decisions import (
     list_decisions,
     record_decision,
 )
+from analytics.present.gap_text import why_sentence
 from ui.context import current
 from ui.decision_panel import download_panel, log_panel, readiness_panel
 from ui.show import need_dataset, verdict_text
@@ -36,6 +37,9 @@ st.caption(
     "Verdicts now: "
     + "; ".join(f"{plain(v.label)}: {verdict_text(v.verdict)}" for v in found.verdicts)
 )
+for v in found.verdicts:
+    if why := why_sentence(found, v.metric):
+        st.caption(f"{plain(v.label)}. {plain(why)}")
 with st.form("decision_form", border=True):
     kind = st.radio(
         "Decision",

@@ -6,7 +6,8 @@ import streamlit as st
 from analytics.core.fmt import term
 from analytics.present import charts
 from analytics.present.charts import context_from
-from analytics.present.gap_text import gap_caption
+from analytics.present.gap_charts import waterfall_chart
+from analytics.present.gap_text import gap_caption, mix_table, representativeness_sentence
 from analytics.present.load_chart import load_curve_chart
 from analytics.present.ui_state import (
     SET_ASIDE,
@@ -49,6 +50,10 @@ chart(charts.site_verdict_chart(found, metric_id, cctx), key="sites_verdict_char
 site_interval_caption(found)
 if gap_text := gap_caption(found, metric_id):
     st.caption(plain(gap_text))
+    chart(waterfall_chart(found, metric_id, cctx), key="sites_waterfall")
+if rep_text := representativeness_sentence(found, metric_id):
+    st.caption(plain(rep_text))
+    st.dataframe(mix_table(found, metric_id), hide_index=True, key="sites_mix")
 chart(charts.site_heatmap(found, metric_id, cctx, measure=measure), key="sites_heatmap")
 st.caption(
     "Cells are plain before/after comparisons of one site and channel, to spot where to look; "

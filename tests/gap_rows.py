@@ -8,7 +8,9 @@ is better) is a site level + a week level + a site-week shock (sd 0.5) + case no
 pilot site, 6 elsewhere: the other sites record their data worse) + the AI's effect:
   pilot 10; in production 10 + TIME + SITES·[site ≠ A] + CHANNELS·[channel ≠ web]
   + LOAD·[peak] + CHANNEL_AT_PEAK·[channel ≠ web]·[peak].
-``silent_peak_channels`` drops A's non-web rows in production peak weeks, so the new channels
+``wide_pilot`` runs the pilot on web and phone in weeks 4-15, one peak week among them (the
+pilot's effect is then 10 + CHANNELS on phone + LOAD at peak, as in production: the pilot's own
+mix differs from production's). ``silent_peak_channels`` drops A's non-web rows in production peak weeks, so the new channels
 at peak elsewhere have no path back to the pilot (not comparable).
 """
 
@@ -27,6 +29,7 @@ LIVE = tuple("ABCDE")
 CHANNELS = ("web", "phone", "chat")
 PEAK_WEEKS = frozenset({2, 6, 18, 21, 24, 27, 29, 31})
 PILOT_WEEKS = range(10, 16)
+WIDE_PILOT_WEEKS = range(4, 16)  # ``wide_pilot``: web and phone, weeks 4-15 (peak week 6 in it)
 GO_LIVE = 16
 
 
@@ -40,9 +43,9 @@ class Causes:
 
 
 def true_effect(phase: str, site: str, channel: str, peak: bool, causes: Causes) -> float:
-    if phase == "pilot":
-        return 10.0
     other_channel = channel != "web"
+    if phase == "pilot":
+        return 10.0 + causes.channels * other_channel + causes.load * peak
     return (
         10.0
         + causes.time
@@ -53,14 +56,19 @@ def true_effect(phase: str, site: str, channel: str, peak: bool, causes: Causes)
     )
 
 
-def _phase(site: str, channel: str, week: int) -> str:
-    if site == "A" and channel == "web" and week in PILOT_WEEKS:
-        return "pilot"
+def _phase(site: str, channel: str, week: int, wide: bool = False) -> str:
+    if site == "A" and week in (WIDE_PILOT_WEEKS if wide else PILOT_WEEKS):
+        if channel == "web" or (wide and channel == "phone"):
+            return "pilot"
     return "production" if site in LIVE and week >= GO_LIVE else "baseline"
 
 
 def rows(
-    seed: int = 3, causes: Causes = Causes(), *, silent_peak_channels: bool = False
+    seed: int = 3,
+    causes: Causes = Causes(),
+    *,
+    silent_peak_channels: bool = False,
+    wide_pilot: bool = False,
 ) -> pd.DataFrame:
     """One row per case: date, phase, site, channel, score, and the planted effect `truth`."""
     rng = np.random.default_rng(seed)
@@ -72,7 +80,7 @@ def rows(
         for site in SITES:
             shock = rng.normal(0, 0.5)
             for channel in CHANNELS:
-                phase = _phase(site, channel, week)
+                phase = _phase(site, channel, week, wide_pilot)
                 if silent_peak_channels and site == "A" and phase == "production":
                     if peak and channel != "web":
                         continue
@@ -104,3 +112,31 @@ def cells(frame: pd.DataFrame) -> pd.DataFrame:
     out = g.agg(n="count", mean="mean").reset_index()
     out["m2"] = g.apply(lambda s: float(((s - s.mean()) ** 2).sum())).to_numpy()
     return out
+
+
+def drawn_cells(seed: int, causes: Causes = Causes()) -> pd.DataFrame:
+    """The same rollout drawn directly as cells (for Monte Carlo runs): each cell's count, its
+    mean (site + week levels + site-week shock + planted effect + the mean of n normal draws)
+    and m2 (σ² times a χ²(n − 1) draw), distributed exactly as ``cells(rows(seed))`` though not
+    equal to it; column ``truth`` holds the planted effect."""
+    rng = np.random.default_rng(seed)
+    site_level = 60 + rng.normal(0, 4, len(SITES))
+    week_level = rng.normal(0, 1.5, WEEKS)
+    out = []
+    for week in range(WEEKS):
+        peak = week in PEAK_WEEKS
+        for i, site in enumerate(SITES):
+            shock = rng.normal(0, 0.5)
+            for channel in CHANNELS:
+                phase = _phase(site, channel, week)
+                n = int(rng.poisson(75 if peak else 30)) + 1
+                tau = true_effect(phase, site, channel, peak, causes) if phase != "baseline" else 0
+                sd = 3.0 if site == "A" else 6.0
+                mean = site_level[i] + week_level[week] + shock + tau + rng.normal(0, sd / n**0.5)
+                m2 = sd**2 * rng.chisquare(n - 1) if n > 1 else 0.0
+                out.append((phase, site, channel, week, n, mean, m2, float(tau)))
+    frame = pd.DataFrame(
+        out, columns=["phase", "site", "channel", "week", "n", "mean", "m2", "truth"]
+    )
+    frame["period"] = pd.to_datetime(START) + pd.to_timedelta(7 * frame["week"], unit="D")
+    return frame

@@ -128,7 +128,7 @@ EXPECTED = {
     "home": (0, 15, 0),
     "scorecard": (1, 0, 0),
     "pilot": (2, 3, 1),
-    "sites": (2, 0, 2),
+    "sites": (3, 0, 3),  # verdicts, waterfall, heatmap; worst slices, mix, quality
     "baseline": (5, 0, 0),
     "decision": (0, 0, 0),
     "data": (0, 0, 2),

@@ -20,6 +20,7 @@ from typing import Any, cast
 import duckdb
 
 from analytics.core.errors import ScalegateError
+from analytics.core.peaks import parse_peak_periods
 from analytics.core.types import DIMENSIONS, Direction, Grain, Kind
 
 # Ordered: the first keyword found in the name decides. "saved" comes before "cost" and
@@ -231,6 +232,10 @@ class Settings:
     run_cost_per_year: float = 0.0
     currency: str = ""  # "" : the money columns' own unit, when they share one
     adoption: str | None = None  # the metric id of the usage share (role adoption; issue 14)
+    peak_periods: tuple[str, ...] = ()  # the user's peak calendar (core/peaks.py); () : from volume
+
+    def __post_init__(self) -> None:  # stored as a JSON list: kept a tuple, so Settings hashes
+        object.__setattr__(self, "peak_periods", tuple(self.peak_periods))
 
 
 KEYWORD_GUESSES = "keyword guesses"
@@ -503,6 +508,8 @@ def _setting(key: str, value: Any) -> Any:
         if not isinstance(value, str) or len(value.strip()) > 12:
             raise ScalegateError('In the catalog, currency is a short name such as "EUR".')
         return value.strip()
+    if key == "peak_periods":
+        return parse_peak_periods(value)
     if key == "adoption":
         if not isinstance(value, str) or not value.strip():
             raise ScalegateError('In the catalog, adoption names a metric, such as "ai_share".')

@@ -32,6 +32,10 @@ from analytics.decide.metric_fit import (
     fit_metric,
     with_rollout,
 )
+from analytics.decide.representativeness_report import (
+    RepresentativenessRow,
+    representativeness_row,
+)
 from analytics.decide.results import (
     CounterfactualRow,
     EffectRow,
@@ -152,6 +156,7 @@ class _Rows:
     methods: dict[str, str] = field(default_factory=dict)
     rollouts: list[RolloutRow] = field(default_factory=list)
     gaps: list[GapRow] = field(default_factory=list)
+    representativeness: list[RepresentativenessRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -312,9 +317,13 @@ def _outcome_rows(scan: _Scan, rows: _Rows, fitted: _Fitted, with_counterfactual
         rows.rollouts.append(
             rollout_row(metric, roll, fitted.usual, fit.overall.pilot, verdict.ci_level, broke)
         )
-        gap = gap_row(metric.id, fitted.group, metric.sign, verdict.ci_level)
+        peaks = scan.catalog.settings.peak_periods
+        gap = gap_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks)
         if gap is not None:
             rows.gaps.append(gap)
+        rep = representativeness_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks)
+        if rep is not None:
+            rows.representativeness.append(rep)
     rows.site_verdicts.extend(per_site)
     value = value_mod.metric_value(metric, fit.overall, scan.catalog)
     if value:
@@ -394,6 +403,7 @@ def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
         ),
         rollouts=tuple(rows.rollouts),
         gaps=tuple(rows.gaps),
+        representativeness=tuple(rows.representativeness),
         **why_sections(store, info.id, catalog, scan.filters, scan.cells, rows.verdicts, scan.days),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),

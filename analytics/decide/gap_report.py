@@ -3,12 +3,13 @@ outcome; engine/gap.py computes it, METHODS.md explains it)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from analytics.engine.gap import LABELS, GapDecomposition, decompose
+from analytics.engine.gap import LABELS, GapDecomposition, decompose, peaks_for
 from analytics.engine.panel import prepare_panel
 
 
@@ -36,6 +37,7 @@ class GapRow:
                     "estimate": s.value,
                     "se": s.se,
                     "ci": list(s.ci),
+                    "df": s.df,
                     "order_range": [s.low, s.high],
                 }
                 for s in d.shares
@@ -45,10 +47,13 @@ class GapRow:
         }
 
 
-def gap_row(metric: str, cells: pd.DataFrame, sign: int, level: float) -> GapRow | None:
-    """The decomposition of one outcome's cells; None when there is nothing to take apart."""
+def gap_row(
+    metric: str, cells: pd.DataFrame, sign: int, level: float, calendar: Sequence[str] = ()
+) -> GapRow | None:
+    """The decomposition of one outcome's cells, peak periods from the user's ``calendar`` when
+    given (core/peaks.py); None when there is nothing to take apart."""
     panel = prepare_panel(cells)
     if panel is None:
         return None
-    d = decompose(panel, level=level, sign=sign)
+    d = decompose(panel, peaks_for(panel, calendar), level=level, sign=sign)
     return GapRow(metric, d) if d is not None else None

@@ -252,6 +252,7 @@ class Results:
     load_curve: Any = None
     data_quality: tuple[Any, ...] = ()
     adoption: Any = None
+    representativeness: tuple[Any, ...] = ()  # decide.representativeness_report rows (issue 14)
 
     def to_dict(self) -> dict[str, Any]:
         from analytics.decide.signs import add_improvements
@@ -275,6 +276,7 @@ class Results:
                 "load_curve": self.load_curve.to_dict() if self.load_curve else None,
                 "data_quality": [q.to_dict() for q in self.data_quality],
                 "adoption": self.adoption.to_dict() if self.adoption else None,
+                "representativeness": [r.to_dict() for r in self.representativeness],
             }
         )
 

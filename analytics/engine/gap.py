@@ -23,23 +23,31 @@ of production (not folded into a residual). Shapley shares average each factor's
 24 orders; the waterfall is the order time → sites → channels → load, with each factor's range
 over the orders. Every number is linear in the rows (with the mix π and q held fixed), so each
 carries the estimator's influence per cell (imputation.Linear); its interval sums it over
-site-periods, ψ_u = Σ_{c∈u} W_c B_c, variance Σ_u ψ_u², t on U − 1. Not the site clusters of
-the verdict: the pilot and the pilot site's strata are one site each, and a stratum's effect
-is centred within it, so a site's ψ_g would lose all their sampling error. Site-periods allow
-shocks shared by a site's channels and phases in a period, not shocks lasting across periods.
+site-periods, ψ_u = Σ_{c∈u} W_c A_c ẽ_c, variance Σ_u ψ_u², where ẽ are the residuals each
+site-period would have had if it were left out of the fit (unit_residuals.py: the CR3 or
+jackknife correction; fitted residuals are too small where two or three sites fix a period's
+level), and t on the effective number of site-periods (Σψ²)² / Σψ⁴ (a few site-periods can carry
+a share). Not the site clusters of the verdict: the pilot and the pilot site's strata are one
+site each, and a stratum's effect is centred within it, so a site's ψ_g would lose all their
+sampling error (a wild bootstrap by site flips the signs of residuals that sum to zero in the
+same way). Site-periods allow shocks shared by a site's channels and phases in a period, not
+shocks lasting across periods. Coverage measured over 1000 simulated rollouts: METHODS.md 3a.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
+from analytics.core.peaks import is_peak
 from analytics.engine.imputation import Linear, fit_first_stage, impute, weights_over
 from analytics.engine.panel import Panel
-from analytics.engine.quantiles import two_sided_t
+from analytics.engine.unit_residuals import leave_unit_out, site_periods, unit_interval
 
 FACTORS = ("time", "sites", "channels", "load")
 LABELS = {
@@ -71,6 +79,15 @@ def peak_periods(panel: Panel, quantile: float = 0.75) -> np.ndarray:
     return known & (index >= np.quantile(index[known], quantile))
 
 
+def peaks_for(panel: Panel, calendar: Sequence[str] = ()) -> np.ndarray:
+    """Peak periods from the user's calendar (core/peaks.py) when one is given and the data
+    has dates, else from baseline-period volume (``peak_periods``)."""
+    if calendar and panel.has_dates:
+        starts = [date.fromisoformat(p) for p in panel.periods]
+        return np.asarray(is_peak(starts, calendar), dtype=bool)
+    return peak_periods(panel)
+
+
 @dataclass(frozen=True, slots=True)
 class Share:
     """One factor's Shapley share (metric units) with its interval and range over orders."""
@@ -79,6 +96,7 @@ class Share:
     value: float
     se: float
     ci: tuple[float, float]
+    df: float  # effective number of site-periods behind the interval
     low: float  # smallest step over the 24 orders
     high: float  # largest step over the 24 orders
 
@@ -95,7 +113,6 @@ class GapDecomposition:
     shares: tuple[Share, ...]
     waterfall: tuple[tuple[str, float], ...]  # fixed order time, sites, channels, load
     level: float
-    df: float
     sentence: str
 
     @property
@@ -113,11 +130,13 @@ def _conditions(panel: Panel, first, peak: np.ndarray):
     return pilot, prod, key
 
 
-def _strata(panel: Panel, first, select: np.ndarray, key: np.ndarray) -> dict:
-    """Linear effect and weight of each stratum present among the selected cells."""
+def _strata(panel: Panel, first, select: np.ndarray, key: np.ndarray, label: np.ndarray) -> dict:
+    """Linear effect and weight of each stratum present among the selected cells; each
+    stratum's cells get their own number in ``label`` (for the intervals)."""
     out = {}
-    for k in {tuple(int(x) for x in row) for row in key[select]}:
+    for k in sorted({tuple(int(x) for x in row) for row in key[select]}):
         cells = select & (key == k).all(1)
+        label[cells] = label.max() + 1
         out[k] = (impute(panel, first, weights_over(panel, first, cells)), panel.w[cells].sum())
     return out
 
@@ -183,18 +202,6 @@ def _shapley_coefs(pi: dict, q: dict) -> tuple[dict, dict, dict]:
     return shap, orders, values
 
 
-def _units(panel: Panel) -> np.ndarray:
-    """Each cell's site-period: the units of the interval."""
-    return panel.site * len(panel.periods) + panel.period
-
-
-def _interval(lin: Linear, panel: Panel, q: float) -> tuple[float, tuple[float, float]]:
-    """Σ_u ψ_u², ψ_u = Σ_{c∈u} W_c B_c over site-periods u (see the module docstring)."""
-    psi = np.bincount(_units(panel), weights=panel.w * lin.b)
-    se = math.sqrt(float((psi**2).sum()))
-    return se, (lin.estimate - q * se, lin.estimate + q * se)
-
-
 def decompose(
     panel: Panel, peak: np.ndarray | None = None, *, level: float = 0.95, sign: float = 1.0
 ) -> GapDecomposition | None:
@@ -207,8 +214,9 @@ def decompose(
     pilot, prod, key = _conditions(panel, first, peak)
     if not pilot.any() or not prod.any():
         return None
-    f = _strata(panel, first, prod, key)
-    p = {k[2]: v for k, v in _strata(panel, first, pilot, key).items()}
+    label = np.full(len(panel), -1)
+    f = _strata(panel, first, prod, key, label)
+    p = {k[2]: v for k, v in _strata(panel, first, pilot, key, label).items()}
     w_pilot = sum(w for _, w in p.values())
     q = {ld: w / w_pilot for ld, (_, w) in p.items()}
     if any((0, 0, ld) not in f for ld in q):
@@ -219,16 +227,14 @@ def decompose(
     pi = {x: f[x][1] / w_ok for x in ok}
     lin = {("f", x): f[x][0] for x in f} | {("p", ld): p[ld][0] for ld in p}
     shap, orders, values = _shapley_coefs(pi, q)
-    units = len(np.unique(_units(panel)[pilot | prod | first.untreated]))
-    df = float(units - 1) if units >= 2 else math.nan
-    crit = two_sided_t(1 - level, df) if df > 0 else math.nan
+    resid = leave_unit_out(panel, first, np.where(first.covered, label, -1), site_periods(panel))
     shares, lins = [], {}
     for fac in FACTORS:
         lins[fac] = _combine(shap[fac], lin)
-        se, ci = _interval(lins[fac], panel, crit)
+        se, ci, df = unit_interval(lins[fac], panel, level, resid)
         steps = [float(_combine(orders[o][fac], lin).estimate) for o in orders]
         ci = (float(ci[0]), float(ci[1]))
-        shares.append(Share(fac, float(lins[fac].estimate), se, ci, min(steps), max(steps)))
+        shares.append(Share(fac, float(lins[fac].estimate), se, ci, df, min(steps), max(steps)))
     fixed = orders[FACTORS]
     rest = total - w_ok
     off = [x for x in f if x not in ok]
@@ -243,18 +249,19 @@ def decompose(
         shares=tuple(shares),
         waterfall=tuple((fac, float(_combine(fixed[fac], lin).estimate)) for fac in FACTORS),
         level=level,
-        df=df,
-        sentence=_sentence(shares, lins, panel, crit, sign),
+        sentence=_sentence(shares, lins, panel, level, sign, resid),
     )
 
 
-def _sentence(shares: list[Share], lins: dict, panel: Panel, crit: float, sign: float) -> str:
+def _sentence(
+    shares: list[Share], lins: dict, panel: Panel, level: float, sign: float, resid: np.ndarray
+) -> str:
     """Name the largest factor only when the interval of its difference from the next clears 0."""
     ranked = sorted(shares, key=lambda s: -abs(s.value))
     top, nxt = ranked[0], ranked[1]
     diff = lins[top.factor].combine(lins[nxt.factor], math.copysign(1, top.value),
                                     -math.copysign(1, nxt.value))  # fmt: skip
-    _, (lo, _hi) = _interval(diff, panel, crit)
+    _, (lo, _hi), _ = unit_interval(diff, panel, level, resid)
     if not (math.isfinite(lo) and lo > 0):
         return "The causes cannot be ranked on this data."
     total = sum(s.value for s in shares) * sign

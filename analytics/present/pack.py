@@ -30,6 +30,7 @@ from analytics.present.charts import ChartContext
 from analytics.present.monitor_charts import outcome_watch_chart
 from analytics.present.pack_pdf import to_pdf
 from analytics.present.pack_pptx import to_pptx
+from analytics.present.pack_why import why_slide
 from analytics.present.slides import Slide, render
 from analytics.present.ui_state import catalog_sentence as ui_catalog_sentence
 from analytics.present.ui_state import interval_sentence as ui_interval_sentence
@@ -335,6 +336,8 @@ def build_slides(
             )
         )
     slides.extend(_ramp_slides(results, ctx))
+    if why := why_slide(results, ctx):
+        slides.append(Slide(**why))
     for v in results.verdicts:
         # A site chart where sites tell different stories or need fixing; where every site
         # agrees with the metric's verdict, the scorecard already says it.
