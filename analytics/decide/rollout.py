@@ -119,6 +119,9 @@ def analyse_rollout(
     if panel is None or not panel.treated("production").any() or not panel.baseline.any():
         return None
     prod_mask = panel.treated("production")
+    # Event time, waves and the breakdown count from production's go-live (the pilot site's
+    # first production period, not its pilot month).
+    panel = panel.with_starts(prod_mask)
     prod = imputation(panel, prod_mask)
     pilot = None
     if panel.treated("pilot").any():  # its placebo rank is read for outcomes only
