@@ -2,8 +2,8 @@
 
 The production effect behind the verdict is the imputation estimate (engine/staggered.py); the
 pilot's own estimate and placebo rank; each site's and channel's production effect with the
-few-sites test, for rule 3 and per-site verdicts; the event study with its pre-trend test; the
-waves. Rule-3 flags are corrected once across the outcome family (Holm over every site and
+few-sites test, for rule 3 and per-site verdicts; lift retention (production lift / pilot lift)
+from the same estimates (retention.py); the event study with its pre-trend test; the waves. Rule-3 flags are corrected once across the outcome family (Holm over every site and
 channel test of every outcome metric).
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from analytics.decide.retention import retention
 from analytics.engine import stats
 from analytics.engine.event_study import EventStudy, event_study
 from analytics.engine.imputation import Linear, mean_of, ratio
@@ -38,6 +39,7 @@ class SliceTest:
     name: str
     estimate: RolloutEstimate
     p_family: float = NAN
+    retention: stats.Ratio | None = None  # the slice's production lift / the pilot's lift
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -53,6 +55,7 @@ class MetricRollout:
     event_study: EventStudy | None = None
     waves: tuple[Wave, ...] = ()
     production_sites: int = 0  # production sites with baseline rows (rule 1)
+    retention: stats.Ratio | None = None  # production lift / pilot lift (retention.py)
 
     @property
     def production_mask(self) -> np.ndarray:
@@ -101,13 +104,17 @@ def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: floa
     )  # fmt: skip
 
 
-def _slices(panel: Panel, by: str) -> tuple[SliceTest, ...]:
+def _slices(
+    panel: Panel, by: str, pilot: RolloutEstimate | None, alpha: float
+) -> tuple[SliceTest, ...]:
     prod = panel.treated("production")
     codes, levels = (panel.site, panel.sites) if by == "site" else (panel.channel, panel.channels)
     out = []
     for k in np.unique(codes[prod]):
-        est = imputation(panel, prod & (codes == k))
-        out.append(SliceTest(by, levels[int(k)], est))
+        select = prod & (codes == k)
+        est = imputation(panel, select)
+        kept = retention(panel, select, pilot, est.treated_sites, est.clusters, alpha)
+        out.append(SliceTest(by, levels[int(k)], est, retention=kept))
     return tuple(out)
 
 
@@ -131,14 +138,16 @@ def analyse_rollout(
         pvp = _difference(panel, prod, pilot, alpha)
     with_base = panel.sites_with_baseline()
     production_sites = int(with_base[np.unique(panel.site[prod_mask])].sum())
-    roll = MetricRollout(panel, prod, pilot, pvp, production_sites=production_sites)
+    kept = retention(panel, prod_mask, pilot, prod.treated_sites, prod.clusters, alpha)
+    roll = MetricRollout(panel, prod, pilot, pvp, production_sites=production_sites,
+                         retention=kept)  # fmt: skip
     if not with_slices or not prod.identified:
         return roll
     study = event_study(panel, prod_mask, prod) if panel.has_dates else None
     return replace(
         roll,
-        sites=_slices(panel, "site"),
-        channels=_slices(panel, "channel") if len(panel.channels) > 1 else (),
+        sites=_slices(panel, "site", pilot, alpha),
+        channels=_slices(panel, "channel", pilot, alpha) if len(panel.channels) > 1 else (),
         event_study=study,
         waves=waves(panel, prod_mask, prod) if panel.has_dates else (),
     )
