@@ -623,7 +623,9 @@ def _analyse(
             if gap is not None:
                 gaps.append(gap)
         site_verdicts.extend(per_site)
-        value = value_mod.metric_value(metric, fit.overall, catalog)
+        value = value_mod.metric_value(
+            metric, fit.overall, catalog, roll.production if roll is not None else None
+        )
         if value:
             values.append(value)
             # The verdict's estimator's site scores (ψ_g, Σψ² its variance) for the total.
