@@ -2,7 +2,10 @@
 against a row-level computation that shares no code with the engine: statsmodels OLS of the
 baseline rows on site and month dummies, each treated row's counterfactual predicted, the
 effects as mean row effects, their influence per row from the dummies' pseudo-inverse, the
-lift's by the delta method, and Fieller's quadratic solved by hand."""
+lift's by the delta method, and Fieller's quadratic solved by hand. Bases: production (8 live
+sites) clustered by site (row influences summed per site, t on 9 df), the one-site pilot and
+one site's production with cells as units (row influences summed per phase × site × channel ×
+month cell, normal quantile); their covariance on cells."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from test_analysis import staggered_rows, store_rows
 
 from analytics.decide.analysis import analyse
 
-Q = 1.959963984540054  # normal 97.5% quantile: the pilot runs at one site (no clustering)
+Z = 1.959963984540054  # normal 97.5% quantile: a one-site effect
+T9 = 2.2621571627409915  # t 97.5% quantile on 9 df: 10 sites with baseline rows, clustered
 
 
 @pytest.fixture(scope="module")
@@ -59,11 +63,20 @@ def _lift_influence(rows: pd.DataFrame, treated: pd.Series, y: str) -> tuple[flo
     return tau / cf, (y_t * psi_tau - tau * psi_mean) / cf**2
 
 
-def _fieller(lp, lq, psi_p, psi_q) -> tuple[float, float]:
-    vp, vq, c = psi_p @ psi_p, psi_q @ psi_q, psi_p @ psi_q
-    a = lq * lq - Q * Q * vq
-    b = lp * lq - Q * Q * c
-    cc = lp * lp - Q * Q * vp
+def _sums(rows: pd.DataFrame, psi: np.ndarray, by: list[str]) -> pd.Series:
+    return pd.Series(psi, index=rows.index).groupby([rows[c] for c in by]).sum()
+
+
+CELL = ["phase", "site", "channel", "month"]
+
+
+def _fieller(rows, lp, lq, psi_p, psi_q, p_by, q) -> tuple[float, float]:
+    vp = float((_sums(rows, psi_p, p_by) ** 2).sum())
+    vq = float((_sums(rows, psi_q, CELL) ** 2).sum())
+    c = float((_sums(rows, psi_p, CELL) * _sums(rows, psi_q, CELL)).sum())
+    a = lq * lq - q * q * vq
+    b = lp * lq - q * q * c
+    cc = lp * lp - q * q * vp
     root = math.sqrt(b * b - a * cc)
     return (b - root) / a, (b + root) / a
 
@@ -73,7 +86,7 @@ def test_overall_retention_equals_row_level_imputation_lifts(rows, results) -> N
     lq, psi_q = _lift_influence(rows, rows["phase"] == "pilot", "cost")
     (row,) = [r for r in results.retention if r.metric == "cost" and r.slice_type == "overall"]
     assert row.retention == pytest.approx(lp / lq, rel=1e-9)
-    assert row.ci == pytest.approx(_fieller(lp, lq, psi_p, psi_q), rel=1e-7)
+    assert row.ci == pytest.approx(_fieller(rows, lp, lq, psi_p, psi_q, ["site"], T9), rel=1e-7)
     assert 0.8 < row.retention < 1.2  # the AI cuts cost by 10 in the pilot and in production
     # The verdict's rule 3 reads the same number.
     assert results.verdict("cost").retention == pytest.approx(lp / lq, rel=1e-9)
@@ -85,4 +98,4 @@ def test_a_sites_retention_is_its_own_imputation_lift_over_the_pilots(rows, resu
     lq, psi_q = _lift_influence(rows, rows["phase"] == "pilot", "cost")
     (row,) = [r for r in results.retention if r.metric == "cost" and r.slice == "S5"]
     assert row.retention == pytest.approx(ls / lq, rel=1e-9)
-    assert row.ci == pytest.approx(_fieller(ls, lq, psi_s, psi_q), rel=1e-7)
+    assert row.ci == pytest.approx(_fieller(rows, ls, lq, psi_s, psi_q, CELL, Z), rel=1e-7)

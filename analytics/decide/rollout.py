@@ -18,7 +18,7 @@ import pandas as pd
 from analytics.decide.retention import retention
 from analytics.engine import stats
 from analytics.engine.event_study import EventStudy, event_study
-from analytics.engine.imputation import Linear, mean_of, ratio
+from analytics.engine.imputation import Linear, fit_first_stage, mean_of, ratio
 from analytics.engine.panel import Panel, prepare_panel
 from analytics.engine.staggered import (
     METHOD_ASSUMPTIONS,
@@ -173,6 +173,50 @@ def worse_slices(roll: MetricRollout, sign: int, alpha: float) -> tuple[SliceTes
         s
         for s in roll.sites + roll.channels
         if math.isfinite(s.p_family) and s.p_family < alpha and sign * s.estimate.estimate < 0
+    )
+
+
+GROWTH_Z = 1.2815515655446004  # one-sided 10%: the improvement's rise over judged horizons
+
+
+def _growth(study: EventStudy, sign: int) -> tuple[float, float, float]:
+    """(first, last, z): the good-signed lift at the first and last judged horizon, and the
+    z of their weighted least-squares slope over horizons (weights 1/se², se from each
+    horizon's interval; the horizons' correlation through the shared fit is ignored)."""
+    pts = [(h.horizon, sign * h.lift, (h.lift_ci[1] - h.lift_ci[0]) / (2 * 1.959963984540054))
+           for h in study.horizons if math.isfinite(h.lift) and all(map(math.isfinite, h.lift_ci))
+           and h.lift_ci[1] > h.lift_ci[0]]  # fmt: skip
+    if len(pts) < 3:
+        return NAN, NAN, NAN
+    x, y, se = (np.array(v, dtype=float) for v in zip(*pts, strict=True))
+    w = 1 / se**2
+    xc = x - (w * x).sum() / w.sum()
+    slope = float((w * xc * y).sum() / (w * xc * xc).sum())
+    return float(y[0]), float(y[-1]), slope / math.sqrt(1 / float((w * xc * xc).sum()))
+
+
+def still_growing(roll: MetricRollout, sign: int) -> str:
+    """Why "no meaningful effect" cannot be concluded, or "": the judged production rows stop
+    at an earlier horizon than production reaches (the later months have no comparison site),
+    and the improvement still rises over the judged horizons (slope z above GROWTH_Z)."""
+    study, prod = roll.event_study, roll.production
+    if study is None or not (prod.coverage < 1) or len(study.horizons) < 3:
+        return ""
+    first = fit_first_stage(roll.panel)
+    mask = roll.production_mask
+    judged = mask & first.covered & ~first.untreated
+    et = roll.panel.event_time
+    if not (mask & ~judged).any() or et[mask & ~judged].max() <= et[judged].max():
+        return ""
+    start, end, z = _growth(study, sign)
+    if not (z > GROWTH_Z):
+        return ""
+    return (
+        f"Inconclusive: only the first {len(study.horizons)} period(s) after go-live can be "
+        f"judged ({prod.coverage:.0%} of production rows), and the improvement is still rising "
+        f"there ({start:+.1%} in the first, {end:+.1%} in the last); the later periods have no "
+        "site still on the old way of working to compare with, so a small effect cannot be "
+        "concluded."
     )
 
 

@@ -51,6 +51,7 @@ class Evidence:
     period_unit: str = ""
     placebo: PlaceboTest | None = None  # the few-sites test, when 1-4 sites carry the effect
     treated_sites: int = 0  # live sites with a comparison (placebo path)
+    still_growing: str = ""  # why rule 2 cannot conclude (rollout.still_growing), else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,8 @@ def decide(e: Evidence, settings: Settings) -> Decision:
             e.note or f"The {where} effect of {m.label} cannot be estimated from this data.",
         )
     # Rule 2: confidently below what is worth scaling.
+    if hi < delta and e.still_growing:  # the judged months end while the effect still grows
+        return result("need_more_data", e.still_growing, numbers)
     if hi < delta:
         worse = " It is even worse than the baseline." if hi < 0 else ""
         return result(
