@@ -272,7 +272,12 @@ def placebo_test(
             stats.append(abs(t))
         else:
             total -= 1
-    more = count_with_more(clean, ids, need) if total < need else ()
+    dropped = len(drawn) - len(stats)  # placebos with no statistic count as none added
+    more = (
+        tuple(c - dropped for c in count_with_more(clean, ids, need + dropped))
+        if total < need
+        else ()
+    )
     return PlaceboTest(
         float(t_real), tuple(sorted(stats, reverse=True)), max(total, 0), with_more=more
     )
@@ -293,7 +298,12 @@ def _permutation_test(panel, first, chosen, t_real, windows, ids, perm, pool, se
             at_hat.append(t1)
         else:
             total -= 1
-    more = count_with_more(perm, ids, MAX_ASSIGNMENTS) if total < MAX_ASSIGNMENTS else ()
+    dropped = len(drawn) - len(at_zero)
+    more = (
+        tuple(c - dropped for c in count_with_more(perm, ids, MAX_ASSIGNMENTS + dropped))
+        if total < MAX_ASSIGNMENTS
+        else ()
+    )
     return PlaceboTest(
         float(t_real), tuple(sorted(at_hat, reverse=True)), max(total, 0),
         null_t=tuple(sorted(at_zero, reverse=True)), search="permutation", with_more=more,
