@@ -139,3 +139,19 @@ def test_one_site_pilot_keeps_the_clean_search() -> None:
     assert (test.search, test.assignments, test.null_t) == ("clean", 7, None)
     assert test.with_more == tuple(range(8, 20))  # 7 + k: 12 more sites reach 19
     assert test.sites_to_reach(0.05, treated=1) == 12
+
+
+def test_no_assignment_at_all_says_how_many_sites_would_give_one() -> None:
+    # Three live sites with different windows and no comparison site: 0 assignments; with k
+    # added never-treated sites k(k−1)(k−2) ordered choices: 3 → 6, 4 → 24 ≥ 19.
+    counted = count_with_more({0: [], 1: [], 2: []}, {0: 0, 1: 1, 2: 2}, need=19)
+    assert counted == (0, 0, 6, 24)
+    test = PlaceboTest(float("nan"), (), assignments=0, with_more=counted)
+    e = Evidence(
+        Metric("y", "Y"), "production", 0.3, 0.1, 0.5, 0.95, "imputation_placebo", 500,
+        n_sites=3, dataset_sites=3, placebo=test, treated_sites=3,
+    )  # fmt: skip
+    reason = few_sites_reason(e)
+    assert reason.endswith(
+        "With 4 more site(s) kept on the old way of working throughout, the test could reach 0.05."
+    )
