@@ -155,3 +155,10 @@ def test_no_assignment_at_all_says_how_many_sites_would_give_one() -> None:
     assert reason.endswith(
         "With 4 more site(s) kept on the old way of working throughout, the test could reach 0.05."
     )
+
+
+def test_sites_to_add_on_the_permutation_path_leave_out_the_real_assignment() -> None:
+    panel = _panel((4, 4, 10, 10, None, None), effect=1.5, seed=7)
+    test = imputation(panel, panel.treated("production")).placebo
+    # 89 now; with k more never-treated sites C(6+k, 2)·C(4+k, 2) − 1: k = 1 gives 21·10 − 1.
+    assert test.with_more == (209,)

@@ -298,7 +298,7 @@ def _permutation_test(panel, first, chosen, t_real, windows, ids, perm, pool, se
             at_hat.append(t1)
         else:
             total -= 1
-    dropped = len(drawn) - len(at_zero)
+    dropped = 1 + len(drawn) - len(at_zero)  # the real assignment is among those counted
     more = (
         tuple(c - dropped for c in count_with_more(perm, ids, MAX_ASSIGNMENTS + dropped))
         if total < MAX_ASSIGNMENTS
