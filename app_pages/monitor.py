@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analytics.decide.method_words import plain_method
 from analytics.present.monitor_charts import guardrail_watch_chart, outcome_watch_chart
 from ui.context import current
 from ui.monitor_panel import alert_box, report
@@ -28,7 +29,14 @@ st.caption(
     f"{found.meta['alpha']:.0%} of years."
 )
 st.subheader("Alerts")
-if not found.alerts:
+if found.nothing_yet:
+    st.info(
+        plain(found.lines()[0])
+        if not found.alerts
+        else f"Nothing to watch yet: no {found.meta['grain']} of production since the decision.",
+        icon=":material/schedule:",
+    )
+elif not found.alerts:
     st.success("All hold: no alert since the decision.", icon=":material/check_circle:")
 for k, alert in enumerate(found.alerts):
     alert_box(ctx, found, alert, k)
@@ -40,7 +48,8 @@ for o in found.outcomes:
     st.caption(
         plain(
             o.note
-            or f"Decision-time effect recomputed with today's method ({o.reference_method}): "
+            or "Decision-time effect recomputed with today's method "
+            f"({plain_method(o.reference_method)}): "
             f"{o.reference:+.1%}; the decision recorded {o.snapshot_estimate:+.1%}. "
             f"Threshold {o.min_effect:.0%}."
         )

@@ -3,9 +3,12 @@
 A rollout: sites observed over periods, each site on the baseline until its go-live (or
 never), then live. A cell's mean is the grand level + the site's level + the period's level
 (common trend and season) + the site's own shock (AR(1) over periods: a good month, a new
-manager) + the AI's effect at that cell + the mean of its rows' noise; its m2 is drawn as the
-rows' sum of squared deviations (σ² χ²ₙ₋₁), so cell statistics are exactly what rows would
-give. Everything is seeded by the caller's generator.
+manager) + its local luck (a bump of ``luck_len`` periods, N(0, luck_sd²), at a random time —
+for the first live site at its go-live: the pilot site's good quarter) + the AI's effect at
+that cell + the mean of its rows' noise; its m2 is drawn as the rows' sum of squared deviations
+(σ² χ²ₙ₋₁), so cell statistics are exactly what rows would give. A site listed in ``opens_live``
+has no baseline row: it opened with the AI. ``pilot`` gives one site a pilot before its
+production go-live. Everything is seeded by the caller's generator.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ class Rollout:
     shock_sd: float = 0.0  # sd of the sites' own shocks
     ar: float = 0.0  # their autocorrelation over periods
     noise_sd: float = 4.0  # sd of a row around its cell's expectation
+    luck_sd: float = 0.0  # sd of each site's local bump (a good quarter)
+    luck_len: int = 3  # its length in periods
+    opens_live: tuple[int, ...] = ()  # sites with no baseline row (they opened with the AI)
+    pilot: tuple[int, int, int] | None = None  # (site, first, last period) of a pilot
+    pilot_effect: float = 0.0  # the AI's effect during the pilot
 
     def site_sizes(self) -> np.ndarray:
         return np.asarray(self.sizes or (40,) * len(self.starts), dtype=float)
@@ -58,17 +66,23 @@ def simulate(design: Rollout, rng: np.random.Generator) -> pd.DataFrame:
     for k in range(1, periods):
         shocks[:, k] = design.ar * shocks[:, k - 1] + innov[:, k]
     effect = design.true_effects()
+    phase = np.where(_live(design), design.phase, "baseline").astype(object)
+    if design.pilot is not None:
+        site, first, last = design.pilot
+        phase[site, first : last + 1] = "pilot"
+        effect[site, first : last + 1] = design.pilot_effect
     n = np.repeat(sizes[:, None], periods, axis=1)
     expected = 50 + site_level[:, None] + period_level[None, :] + shocks + effect
+    expected += _luck(design, rng)
     mean = expected + rng.normal(0, 1, (sites, periods)) * design.noise_sd / np.sqrt(n)
     m2 = design.noise_sd**2 * rng.chisquare(n - 1)
-    live = np.array(
-        [[g is not None and k >= g for k in range(periods)] for g in design.starts], dtype=bool
-    )
     months = pd.date_range("2022-01-01", periods=periods, freq="MS")
-    return pd.DataFrame(
+    keep = np.ones((sites, periods), dtype=bool)
+    for s in design.opens_live:
+        keep[s] = phase[s] != "baseline"
+    frame = pd.DataFrame(
         {
-            "phase": np.where(live, design.phase, "baseline").ravel(),
+            "phase": phase.ravel(),
             "site": np.repeat([f"S{s:02d}" for s in range(sites)], periods),
             "channel": "all",
             "period": np.tile(months, sites),
@@ -77,6 +91,33 @@ def simulate(design: Rollout, rng: np.random.Generator) -> pd.DataFrame:
             "m2": m2.ravel(),
         }
     )
+    return frame[keep.ravel()].reset_index(drop=True)
+
+
+def _live(design: Rollout) -> np.ndarray:
+    return np.array(
+        [[g is not None and k >= g for k in range(design.periods)] for g in design.starts],
+        dtype=bool,
+    )
+
+
+def _luck(design: Rollout, rng: np.random.Generator) -> np.ndarray:
+    """Each site's local bump: luck_len periods of N(0, luck_sd²), at a random time; the pilot
+    site's (or else the first live site's) at its go-live."""
+    out = np.zeros((len(design.starts), design.periods))
+    if design.luck_sd <= 0:
+        return out
+    size = rng.normal(0, design.luck_sd, len(design.starts))
+    at = rng.integers(0, max(design.periods - design.luck_len, 1), len(design.starts))
+    if design.pilot is not None:
+        at[design.pilot[0]] = design.pilot[1]
+    else:
+        first = [s for s, g in enumerate(design.starts) if g is not None]
+        if first:
+            at[first[0]] = design.starts[first[0]]
+    for s in range(len(design.starts)):
+        out[s, at[s] : at[s] + design.luck_len] = size[s]
+    return out
 
 
 def covered_truth(design: Rollout, covered: np.ndarray) -> float:

@@ -115,3 +115,26 @@ def test_the_data_page_adds_a_week_and_the_monitor_follows(db: Path) -> None:
     assert open_store(db).dataset("Rollout").rows > 0
     at.switch_page(PAGES["monitor"]).run()
     assert "3 weeks of production" in " ".join(c.value for c in at.caption)
+
+
+def test_no_week_since_the_decision_says_there_is_nothing_to_watch_yet(own_db: Path) -> None:
+    """A new user saw 'the effect holds' with 0 weeks since the decision, and a raw method
+    code ('imputation_placebo') in the caption."""
+    store = Store(own_db)
+    ds = load_files(
+        store, [Source.from_bytes("history.csv", rr.history())], name="Rollout",
+        catalog_text=rr.CATALOG,
+    ).dataset_id  # fmt: skip
+    found = analyse(store, ds, read_catalog(store.cursor(), ds))
+    record_decision(store, ds, decision="go", owner="CFO", rationale="Cost holds.", results=found)
+    store.close()
+    at = _monitor()
+    assert "0 weeks of production" in at.caption[0].value
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert "Cost per case (EUR): nothing to watch yet, no period since the decision" in specs[0]
+    assert "the effect holds" not in specs[0]
+    assert "Guardrail Accuracy has nothing to watch yet" in specs[1]
+    assert not any(s.value.startswith("All hold") for s in at.success)
+    captions = " ".join(c.value for c in at.caption)
+    assert "compared with sites still on the old way of working" in captions
+    assert "imputation_" not in captions and "cluster_site" not in captions

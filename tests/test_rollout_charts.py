@@ -35,7 +35,9 @@ def test_the_ramp_chart_draws_each_horizon_with_its_interval(results) -> None:
     assert [v["label"] for v in values] == [str(h.horizon) for h in row.event_study]
     for v, h in zip(values, row.event_study, strict=True):
         assert v["estimate"] == pytest.approx(h.estimate, rel=1e-12)
-        assert (v["low"], v["high"]) == pytest.approx(h.ci, rel=1e-12)
+        # The axis is the headline's scale: the change in % with its interval.
+        assert v["change"] == pytest.approx(100 * h.lift, rel=1e-12)
+        assert (v["low"], v["high"]) == pytest.approx([100 * x for x in h.lift_ci], rel=1e-12)
         assert v["rows"] == h.rows
     # The AI cuts cost by 10 from the first month on, at every horizon.
     assert all(-12 < h.estimate < -8 for h in row.event_study)

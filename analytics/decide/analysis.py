@@ -325,7 +325,9 @@ def _outcome_rows(scan: _Scan, rows: _Rows, fitted: _Fitted, with_counterfactual
         if rep is not None:
             rows.representativeness.append(rep)
     rows.site_verdicts.extend(per_site)
-    value = value_mod.metric_value(metric, fit.overall, scan.catalog)
+    value = value_mod.metric_value(
+        metric, fit.overall, scan.catalog, roll.production if roll is not None else None
+    )
     if value:
         rows.values.append(value)
         # The verdict's estimator's site scores (ψ_g, Σψ² its variance) for the total.

@@ -12,6 +12,7 @@ from analytics.decide.results import MetricVerdict, SiteVerdict
 from analytics.decide.rollout import (
     MetricRollout,
     significantly_worse,
+    still_growing,
     warnings_for,
     worse_slices,
 )
@@ -101,6 +102,7 @@ def _production_evidence(
         breached=_guardrails(catalog, means, metric),
         note=(production.note if production else fit.overall.note),
         placebo=est.placebo if est is not None else None,
+        still_growing=still_growing(roll, metric.sign) if roll is not None else "",
         treated_sites=est.treated_sites if est is not None else 0,
         periods=extent.periods if extent else 0,
         period_unit=extent.unit if extent else "",

@@ -159,6 +159,7 @@ def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> Me
         fit.overall,
         production=production,
         production_vs_pilot=roll.production_vs_pilot,
+        retention=roll.retention,  # from the imputation estimates (decide/retention.py)
         method=production.method if production else fit.overall.method,
         assumption=production.assumption if production else fit.overall.assumption,
         note=fit.overall.note
@@ -167,7 +168,7 @@ def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> Me
     )
 
     def slices(tests, old):
-        kept = {s.name: s.retention for s in old}
+        kept = {t.name: t.retention for t in tests}  # the imputation estimates' retention
         return tuple(
             SliceEffect(
                 t.slice_type,

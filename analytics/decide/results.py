@@ -165,7 +165,9 @@ class TrendRow:
 
 @dataclass(frozen=True, slots=True)
 class HorizonRow:
-    """The production effect h periods after go-live (tail: h and beyond), metric units."""
+    """The production effect h periods after go-live (tail: h and beyond): estimate and ci in
+    metric units, lift and lift_ci relative to what the same cells would have averaged without
+    the AI (the verdict's scale)."""
 
     horizon: int
     tail: bool
@@ -173,6 +175,8 @@ class HorizonRow:
     ci: tuple[float, float]
     rows: int
     sites: int
+    lift: float = float("nan")
+    lift_ci: tuple[float, float] = (float("nan"), float("nan"))
 
     def to_dict(self) -> dict[str, Any]:
         return clean({f: getattr(self, f) for f in self.__slots__})

@@ -2,8 +2,8 @@
 
 The production effect behind the verdict is the imputation estimate (engine/staggered.py); the
 pilot's own estimate and placebo rank; each site's and channel's production effect with the
-few-sites test, for rule 3 and per-site verdicts; the event study with its pre-trend test; the
-waves. Rule-3 flags are corrected once across the outcome family (Holm over every site and
+few-sites test, for rule 3 and per-site verdicts; lift retention (production lift / pilot lift)
+from the same estimates (retention.py); the event study with its pre-trend test; the waves. Rule-3 flags are corrected once across the outcome family (Holm over every site and
 channel test of every outcome metric).
 """
 
@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from analytics.decide.retention import retention
+from analytics.engine import stats
 from analytics.engine.effects import Effect
 from analytics.engine.event_study import EventStudy, event_study
 from analytics.engine.holm import holm
-from analytics.engine.imputation import Linear, mean_of, ratio
+from analytics.engine.imputation import Linear, fit_first_stage, mean_of, ratio
 from analytics.engine.panel import Panel, prepare_panel
 from analytics.engine.quantiles import _p_two_sided, two_sided_t
 from analytics.engine.staggered import (
@@ -40,6 +42,7 @@ class SliceTest:
     name: str
     estimate: RolloutEstimate
     p_family: float = NAN
+    retention: stats.Ratio | None = None  # the slice's production lift / the pilot's lift
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -55,6 +58,7 @@ class MetricRollout:
     event_study: EventStudy | None = None
     waves: tuple[Wave, ...] = ()
     production_sites: int = 0  # production sites with baseline rows (rule 1)
+    retention: stats.Ratio | None = None  # production lift / pilot lift (retention.py)
 
     @property
     def production_mask(self) -> np.ndarray:
@@ -103,13 +107,17 @@ def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: floa
     )  # fmt: skip
 
 
-def _slices(panel: Panel, by: str) -> tuple[SliceTest, ...]:
+def _slices(
+    panel: Panel, by: str, pilot: RolloutEstimate | None, alpha: float
+) -> tuple[SliceTest, ...]:
     prod = panel.treated("production")
     codes, levels = (panel.site, panel.sites) if by == "site" else (panel.channel, panel.channels)
     out = []
     for k in np.unique(codes[prod]):
-        est = imputation(panel, prod & (codes == k))
-        out.append(SliceTest(by, levels[int(k)], est))
+        select = prod & (codes == k)
+        est = imputation(panel, select)
+        kept = retention(panel, select, pilot, est.treated_sites, est.clusters, alpha)
+        out.append(SliceTest(by, levels[int(k)], est, retention=kept))
     return tuple(out)
 
 
@@ -121,6 +129,9 @@ def analyse_rollout(
     if panel is None or not panel.treated("production").any() or not panel.baseline.any():
         return None
     prod_mask = panel.treated("production")
+    # Event time, waves and the breakdown count from production's go-live (the pilot site's
+    # first production period, not its pilot month).
+    panel = panel.with_starts(prod_mask)
     prod = imputation(panel, prod_mask)
     pilot = None
     if panel.treated("pilot").any():  # its placebo rank is read for outcomes only
@@ -130,14 +141,16 @@ def analyse_rollout(
         pvp = _difference(panel, prod, pilot, alpha)
     with_base = panel.sites_with_baseline()
     production_sites = int(with_base[np.unique(panel.site[prod_mask])].sum())
-    roll = MetricRollout(panel, prod, pilot, pvp, production_sites=production_sites)
+    kept = retention(panel, prod_mask, pilot, prod.treated_sites, prod.clusters, alpha)
+    roll = MetricRollout(panel, prod, pilot, pvp, production_sites=production_sites,
+                         retention=kept)  # fmt: skip
     if not with_slices or not prod.identified:
         return roll
     study = event_study(panel, prod_mask, prod) if panel.has_dates else None
     return replace(
         roll,
-        sites=_slices(panel, "site"),
-        channels=_slices(panel, "channel") if len(panel.channels) > 1 else (),
+        sites=_slices(panel, "site", pilot, alpha),
+        channels=_slices(panel, "channel", pilot, alpha) if len(panel.channels) > 1 else (),
         event_study=study,
         waves=waves(panel, prod_mask, prod) if panel.has_dates else (),
     )
@@ -169,6 +182,50 @@ def worse_slices(roll: MetricRollout, sign: int, alpha: float) -> tuple[SliceTes
         s
         for s in roll.sites + roll.channels
         if significantly_worse(s.p_family, sign * s.estimate.estimate, alpha)
+    )
+
+
+GROWTH_Z = 1.2815515655446004  # one-sided 10%: the improvement's rise over judged horizons
+
+
+def _growth(study: EventStudy, sign: int) -> tuple[float, float, float]:
+    """(first, last, z): the good-signed lift at the first and last judged horizon, and the
+    z of their weighted least-squares slope over horizons (weights 1/se², se from each
+    horizon's interval; the horizons' correlation through the shared fit is ignored)."""
+    pts = [(h.horizon, sign * h.lift, (h.lift_ci[1] - h.lift_ci[0]) / (2 * 1.959963984540054))
+           for h in study.horizons if math.isfinite(h.lift) and all(map(math.isfinite, h.lift_ci))
+           and h.lift_ci[1] > h.lift_ci[0]]  # fmt: skip
+    if len(pts) < 3:
+        return NAN, NAN, NAN
+    x, y, se = (np.array(v, dtype=float) for v in zip(*pts, strict=True))
+    w = 1 / se**2
+    xc = x - (w * x).sum() / w.sum()
+    slope = float((w * xc * y).sum() / (w * xc * xc).sum())
+    return float(y[0]), float(y[-1]), slope / math.sqrt(1 / float((w * xc * xc).sum()))
+
+
+def still_growing(roll: MetricRollout, sign: int) -> str:
+    """Why "no meaningful effect" cannot be concluded, or "": the judged production rows stop
+    at an earlier horizon than production reaches (the later months have no comparison site),
+    and the improvement still rises over the judged horizons (slope z above GROWTH_Z)."""
+    study, prod = roll.event_study, roll.production
+    if study is None or not (prod.coverage < 1) or len(study.horizons) < 3:
+        return ""
+    first = fit_first_stage(roll.panel)
+    mask = roll.production_mask
+    judged = mask & first.covered & ~first.untreated
+    et = roll.panel.event_time
+    if not (mask & ~judged).any() or et[mask & ~judged].max() <= et[judged].max():
+        return ""
+    start, end, z = _growth(study, sign)
+    if not (z > GROWTH_Z):
+        return ""
+    return (
+        f"Inconclusive: only the first {len(study.horizons)} period(s) after go-live can be "
+        f"judged ({prod.coverage:.0%} of production rows), and the improvement is still rising "
+        f"there ({start:+.1%} in the first, {end:+.1%} in the last); the later periods have no "
+        "site still on the old way of working to compare with, so a small effect cannot be "
+        "concluded."
     )
 
 

@@ -113,7 +113,7 @@ def rollout_row(
         lift_influence=dict(prod.lift_influence),
         placebo=placebo_dict(prod.placebo),
         event_study=tuple(
-            HorizonRow(h.horizon, h.tail, h.estimate, h.ci, h.rows, h.sites)
+            HorizonRow(h.horizon, h.tail, h.estimate, h.ci, h.rows, h.sites, h.lift, h.lift_ci)
             for h in (study.horizons if study else ())
         ),
         pretrend=pretrend,

@@ -3,7 +3,9 @@
 Per outcome with a value per unit and an annual volume (catalog, Decision inputs or CLI flags;
 there are no defaults): annual value = improvement per case x value per unit x cases a year,
 from the pilot effect (promised) and the production effect (delivered), with the delivered
-interval at the verdict's level (Bonferroni across the outcome family, as the verdicts).
+interval at the verdict's level (Bonferroni across the outcome family, as the verdicts) and on
+the verdict's basis: the estimator's own interval (with 1–4 live sites the placebo test's
+critical value times the robust standard error, never a t quantile the verdict did not use).
 
 The total counts only outcomes whose verdict is *scale* and that the catalog marks as separate
 benefits (`adds_to_total = true`); every other outcome is listed with why it is not counted.
@@ -24,9 +26,9 @@ from typing import Any
 
 from analytics.core.catalog import CURRENCIES, Catalog, Metric
 from analytics.decide.results import MetricVerdict, ValueRow, clean
-from analytics.engine.effects import AdjustedFit
 from analytics.engine.influence import Scores, stacked_variance
 from analytics.engine.quantiles import two_sided_t
+from analytics.engine.staggered import RolloutEstimate
 
 NAN = float("nan")
 VOLUME_NEEDED = (
@@ -109,8 +111,14 @@ def _scale(metric: Metric, catalog: Catalog) -> float | None:
     return metric.sign * metric.value_per_unit * volume
 
 
-def metric_value(metric: Metric, fit: AdjustedFit, catalog: Catalog) -> ValueRow | None:
-    """One outcome's value a year at full scale, or None where an input was not given."""
+def metric_value(
+    metric: Metric,
+    fit: AdjustedFit,
+    catalog: Catalog,
+    estimate: RolloutEstimate | None = None,
+) -> ValueRow | None:
+    """One outcome's value a year at full scale, or None where an input was not given. With the
+    verdict's estimate, the delivered interval is that estimate's own at the verdict's level."""
     scale = _scale(metric, catalog)
     if scale is None or metric.kind != "outcome":
         return None
@@ -123,6 +131,8 @@ def metric_value(metric: Metric, fit: AdjustedFit, catalog: Catalog) -> ValueRow
         half = q * production.se
         lo, hi = sorted((delivered - abs(scale) * half, delivered + abs(scale) * half))
         ci = (lo, hi)
+        if estimate is not None and estimate.identified:
+            ci = tuple(sorted(scale * x for x in estimate.ci(1 - alpha)))  # the verdict's basis
     return ValueRow(
         metric=metric.id,
         promised=scale * pilot.estimate if pilot is not None else NAN,

@@ -51,6 +51,7 @@ class Evidence:
     period_unit: str = ""
     placebo: PlaceboTest | None = None  # the few-sites test, when 1-4 sites carry the effect
     treated_sites: int = 0  # live sites with a comparison (placebo path)
+    still_growing: str = ""  # why rule 2 cannot conclude (rollout.still_growing), else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +119,16 @@ def few_sites_reason(e: Evidence) -> str:
     if test is None or test.floor <= 1 - e.ci_level + 1e-12:
         return ""
     alpha = 1 - e.ci_level
-    if test.assignments == 0:  # no placebo at all: a count of sites to add would be invented
+    if test.assignments == 0:  # no placebo at all: say what is missing only when counted
+        more = test.sites_to_reach(alpha, e.treated_sites) if test.with_more else 0
         return (
             f"{e.treated_sites} live site(s) cannot be tested against site-to-site variation: "
             "no site still on the baseline shares their go-live periods, so no placebo "
-            "comparison exists. Keeping some sites on the baseline for longer would give one."
-        )
+            "comparison exists. "
+            + (f"With {more} more site(s) kept on the old way of working throughout, the test "
+               f"could reach {alpha:.2g}." if more else
+               "Keeping some sites on the baseline for longer would give one.")
+        )  # fmt: skip
     more = test.sites_to_reach(alpha, e.treated_sites)
     return (
         f"Rank {test.rank} of {test.size}: {e.treated_sites} live site(s) cannot tell the AI "
@@ -212,6 +217,8 @@ def _rules_2_to_4(
     delta, level = e.metric.min_effect, fmt.level(e.ci_level)
     numbers = _numbers(e, where, est, lo, hi)
     # Rule 2: confidently below what is worth scaling.
+    if hi < delta and e.still_growing:  # the judged months end while the effect still grows
+        return "need_more_data", (e.still_growing, numbers), None
     if hi < delta:
         worse = " It is even worse than the baseline." if hi < 0 else ""
         reason = (

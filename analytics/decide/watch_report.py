@@ -166,11 +166,22 @@ class WatchReport:
         return tuple(a for a in self.alerts if a.open)
 
     @property
+    def nothing_yet(self) -> bool:
+        """No production period since the decision: nothing holds or slips yet."""
+        return int(self.meta.get("periods_since_decision") or 0) == 0
+
+    @property
     def status(self) -> str:
         return "alert" if self.open_alerts else "hold"
 
     def lines(self) -> list[str]:
         """One line per alert (acknowledged ones marked), or one line saying all holds."""
+        if not self.alerts and self.nothing_yet:
+            return [
+                f"Nothing to watch yet: no {self.meta.get('grain', 'period')} of production since "
+                f"the decision of {self.decision['decided_at'][:10]} (data to "
+                f"{self.decision.get('data_until')}); add the next period's file and watch again."
+            ]
         if not self.alerts:
             return [f"All hold since the decision of {self.decision['decided_at'][:10]}."]
         out = []

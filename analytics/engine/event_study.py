@@ -1,15 +1,20 @@
 """The effect by periods since go-live, and the pre-trend check on the baseline cells.
 
-Event time starts at each site's first non-baseline period (the pilot site's first pilot
-period). The effect at horizon h is the imputation estimate over the covered treated cells h
+Event time starts at each site's first period of the estimated phase (production's go-live,
+so the pilot site's production counts from its first production period, not its pilot); the
+caller passes a panel whose go-lives are set so (Panel.with_starts). The effect at horizon h is the imputation estimate over the covered treated cells h
 periods after go-live (the far tail binned into one horizon); its interval uses the same
 inference as the headline estimate (cluster ψ with t on G − 1, or the placebo critical value
-times the robust standard error when 1–4 sites are live).
+times the robust standard error when 1–4 sites are live), in the metric's unit and as the
+relative change against what the same cells would have averaged without the AI (the lift, one
+scale with the verdict's headline), with its delta-method interval on the same basis.
 
 Pre-trends (Borusyak, Jaravel & Spiess's test): the baseline cells are fitted with site and
 period levels plus K lead indicators (1–4 periods before go-live, fewer where the data has fewer);
 the leads are tested jointly, W/K on F(K, G − 1) with the cluster covariance, or by ranking the
-robust Wald statistic among placebo assignments when fewer than 5 sites are live.
+robust Wald statistic among placebo assignments when fewer than 5 sites are live (go-live
+dates permuted over every site with baseline rows: the leads read baseline cells only, which
+carry no effect under either search).
 """
 
 from __future__ import annotations
@@ -20,9 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from analytics.engine.imputation import fit_first_stage, impute, weights_over
+from analytics.engine.imputation import fit_first_stage, impute, lift_of, weights_over
 from analytics.engine.panel import NEVER, Panel
-from analytics.engine.placebo import go_live_windows, placebo_assignments, placebo_candidates
+from analytics.engine.placebo import (
+    go_live_windows,
+    permutation_candidates,
+    placebo_assignments,
+    window_ids,
+)
 from analytics.engine.staggered import RolloutEstimate
 
 TAIL = 12  # horizons from here on are binned into one
@@ -40,6 +50,8 @@ class Horizon:
     ci: tuple[float, float]
     rows: int
     sites: int
+    lift: float = NAN
+    lift_ci: tuple[float, float] = (NAN, NAN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,26 +88,30 @@ def event_study(
     for b in np.unique(h[chosen]):
         v = weights_over(panel, first, chosen & (h == b))
         lin = impute(panel, first, v)
+        lift, _ = lift_of(panel, first, v, lin)
         on = v > 0
-        se = (
-            math.sqrt(lin.cluster_var(panel))
-            if main.placebo is None
-            else math.sqrt(max(lin.cell_var(panel), 0.0))
-        )
-        lo, hi = (lin.estimate - crit * se, lin.estimate + crit * se)
-        if math.isinf(crit):
-            lo, hi = -math.inf, math.inf
         horizons.append(
             Horizon(
                 int(b),
                 bool(b == TAIL),
                 lin.estimate,
-                (lo, hi),
+                _band(panel, lin, crit, main),
                 int(round(panel.n[on].sum())),
                 int(len(np.unique(panel.site[on]))),
+                lift.estimate,
+                _band(panel, lift, crit, main),
             )  # fmt: skip
         )
     return EventStudy(tuple(horizons), pretrend(panel, chosen, main), level)
+
+
+def _band(panel: Panel, lin, crit: float, main: RolloutEstimate) -> tuple[float, float]:
+    """lin ± crit·se, se on the headline's basis (cluster ψ, or cells on the placebo path)."""
+    if math.isinf(crit):
+        return (-math.inf, math.inf)
+    var = lin.cluster_var(panel) if main.placebo is None else lin.cell_var(panel)
+    se = math.sqrt(max(var, 0.0))
+    return (lin.estimate - crit * se, lin.estimate + crit * se)
 
 
 def fe_fit(
@@ -166,12 +182,16 @@ def pretrend(panel: Panel, chosen: np.ndarray, main: RolloutEstimate) -> PreTren
             return PreTrend(leads, NAN, NAN, "none", "The leads cannot be told apart from time.")
         f = w_cl / leads
         return PreTrend(leads, f, float(sps.f.sf(f, leads, clusters - 1)), "wald_cluster_f")
-    drawn, _ = placebo_assignments(placebo_candidates(panel, go_live_windows(panel, chosen)), 0)
+    windows = go_live_windows(panel, chosen)
+    ids = window_ids(windows)
+    cands = permutation_candidates(panel, windows, panel.baseline)
+    real = frozenset((r, ids[r]) for r in windows)
+    drawn, _ = placebo_assignments(cands, 0, ids, real)
     stats = []
     for assignment in drawn:
         placebo_start = np.full(len(panel.sites), NEVER, dtype=np.int64)
-        for site, real in assignment:
-            placebo_start[site] = panel.start[real]
+        for site, source in assignment:
+            placebo_start[site] = panel.start[source]
         stat = _lead_wald(panel, placebo_start, leads)[0]
         if math.isfinite(stat):
             stats.append(stat)

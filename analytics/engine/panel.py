@@ -63,6 +63,19 @@ class Panel:
         """Which sites have baseline rows: only they identify anything and count as clusters."""
         return np.bincount(self.site[self.baseline], minlength=len(self.sites)) > 0
 
+    def with_starts(self, select: np.ndarray) -> Panel:
+        """The same cells with each site's go-live at its first selected non-baseline period
+        (production's go-live, not the pilot's, when ``select`` is the production cells);
+        NEVER for sites with none. The cache is shared: nothing in it depends on go-lives."""
+        start = np.full(len(self.sites), NEVER, dtype=np.int64)
+        live = select & ~self.baseline
+        np.minimum.at(start, self.site[live], self.t[live])
+        return Panel(
+            self.sites, self.channels, self.periods, self.phase, self.site, self.channel,
+            self.period, self.t, self.w, self.n, self.mean, self.s2, self.q1, self.q2, start,
+            self.has_dates, self.cache,
+        )  # fmt: skip
+
     def subset(self, keep: np.ndarray) -> Panel:
         """The same panel restricted to some cells (levels and go-lives unchanged)."""
         arrays = {

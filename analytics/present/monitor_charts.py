@@ -27,7 +27,9 @@ def _frame(points) -> pd.DataFrame:
 
 
 def outcome_title(watch: OutcomeWatch, alerted: bool) -> str:
-    """'Cost per case (EUR): the effect holds since the decision'."""
+    """'Cost per case (EUR): the effect holds since the decision' (or nothing to watch yet)."""
+    if not alerted and not any(p.after_decision for p in watch.points):
+        return f"{watch.label}: nothing to watch yet, no period since the decision"
     state = "has slipped" if alerted else "holds"
     return f"{watch.label}: the effect {state} since the decision"
 
@@ -104,6 +106,8 @@ def outcome_watch_chart(watch: OutcomeWatch, *, alerted: bool = False) -> alt.La
 def guardrail_title(watch: GuardrailWatch, alerted: bool) -> str:
     side = "at least" if watch.direction == "higher" else "at most"
     state = "is breached" if alerted else "holds"
+    if not alerted and not any(p.after_decision for p in watch.points):
+        state = "has nothing to watch yet"
     return f"Guardrail {watch.label} {state}: production must stay {side} {watch.limit:.4g}"
 
 

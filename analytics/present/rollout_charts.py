@@ -1,8 +1,12 @@
 """The ramp-up chart: the production effect by periods since go-live, from a RolloutRow.
 
-One point per horizon with its interval (the level of the estimator's row), the rows behind it
-in the tooltip, a zero line, and a title that states what the horizons show (a ramp-up, a fade,
-or a steady effect). The subtitle carries the breakdown value and the pre-trend test in words.
+One point per horizon with its interval (the level of the estimator's row), on the headline's
+scale: the change relative to what the same cells would have averaged without the AI, in %.
+Every horizon from the first to the last has its place on the axis (a horizon with no judged
+row shows as a gap, named in the subtitle); an interval the test cannot bound is
+said in the subtitle instead of vanishing. The rows behind each point are in the tooltip, a zero
+line, and a title that states what the horizons show (a ramp-up, a fade, or a steady effect).
+The subtitle carries the breakdown value and the pre-trend test in words.
 """
 
 from __future__ import annotations
@@ -32,16 +36,22 @@ from analytics.present.chart_base import (
 
 def _shape(row: RolloutRow) -> str:
     """'grows', 'fades' or 'holds steady': the last judged horizon against the first."""
-    points = [h for h in row.event_study if math.isfinite(h.estimate)]
+    points = [h for h in row.event_study if math.isfinite(_lift(h))]
     if len(points) < 2:
         return ""
-    first, last = points[0], points[-1]
-    spread = max(abs(first.estimate), abs(last.estimate), 1e-12)
-    change = (last.estimate - first.estimate) / spread
+    first, last = _lift(points[0]), _lift(points[-1])
+    spread = max(abs(first), abs(last), 1e-12)
+    change = (last - first) / spread
     if abs(change) < 0.2:
         return "holds steady"
-    grows = (last.estimate > first.estimate) == (first.estimate >= 0)
+    grows = (last > first) == (first >= 0)
     return "grows" if grows else "fades"
+
+
+def _lift(h) -> float:
+    """A horizon's relative change (older results without it: NaN)."""
+    lift = getattr(h, "lift", None)
+    return float(lift) if lift is not None else float("nan")
 
 
 def event_study_title(results: Results, metric_id: str) -> str:
@@ -66,8 +76,25 @@ def event_study_detail(row: RolloutRow, grain: str) -> str:
         parts.append(
             f"Pre-trend check on {pt['leads']} period(s) before go-live {verdict} (p = {p:.2g})."
         )
+    elif pt and pt.get("leads"):
+        why = str(pt.get("note") or "").rstrip(".")
+        parts.append(
+            f"Pre-trend check on {pt['leads']} period(s) before go-live: no p-value"
+            + (f" ({why[0].lower() + why[1:]})." if why else ".")
+        )
     elif pt:
         parts.append("No period before go-live to check pre-trends on.")
+    unbounded = [h.horizon for h in row.event_study if not all(map(math.isfinite, h.ci))]
+    if unbounded:
+        parts.append(
+            f"{len(unbounded)} of {len(row.event_study)} period(s) have no bounded interval at "
+            "this level: too few comparison sites for the placebo test."
+        )
+    missing = _missing_horizons(row)
+    if missing:
+        parts.append(
+            "No judged row at " + ", ".join(str(m) for m in missing) + " period(s) since go-live."
+        )
     b = row.breakdown or {}
     drift = b.get("drift_per_period")
     if drift is not None and math.isfinite(drift):
@@ -80,22 +107,41 @@ def event_study_detail(row: RolloutRow, grain: str) -> str:
     return " ".join(parts)
 
 
+def _missing_horizons(row: RolloutRow) -> list[int]:
+    have = {h.horizon for h in row.event_study}
+    return [k for k in range(min(have, default=0), max(have, default=-1)) if k not in have]
+
+
+def _label(h) -> str:
+    return f"{h.horizon}+" if h.tail else str(h.horizon)
+
+
 def event_study_frame(row: RolloutRow) -> pd.DataFrame:
-    """One row per horizon: label, estimate, interval, rows, sites."""
+    """One row per horizon: label, change in % (the verdict's scale) with its interval, the
+    effect in the metric's unit, rows, sites."""
     return pd.DataFrame(
         [
             {
                 "horizon": h.horizon,
-                "label": f"{h.horizon}+" if h.tail else str(h.horizon),
+                "label": _label(h),
+                "change": _finite(100 * _lift(h)),
+                "low": _finite(100 * h.lift_ci[0]) if hasattr(h, "lift_ci") else None,
+                "high": _finite(100 * h.lift_ci[1]) if hasattr(h, "lift_ci") else None,
                 "estimate": _finite(h.estimate),
-                "low": _finite(h.ci[0]),
-                "high": _finite(h.ci[1]),
                 "rows": h.rows,
                 "sites": h.sites,
             }
             for h in row.event_study
         ]
     )
+
+
+def horizon_labels(row: RolloutRow) -> list[str]:
+    """Every horizon from the first judged to the last, gaps included (the x axis)."""
+    labels = {h.horizon: _label(h) for h in row.event_study}
+    if not labels:
+        return []
+    return [labels.get(k, str(k)) for k in range(min(labels), max(labels) + 1)]
 
 
 def event_study_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
@@ -109,25 +155,29 @@ def event_study_chart(results: Results, metric_id: str, ctx: ChartContext) -> An
     ctx = replace(
         ctx, ci_level=row.level, method=row.estimator.get("method", ""), n=int(frame["rows"].sum())
     )
-    order = frame["label"].tolist()
+    order = horizon_labels(row)
     x = alt.X(
         "label:O",
         title=f"{grain.capitalize()}s since go-live",
         sort=order,
+        scale=alt.Scale(domain=order),
         axis=alt.Axis(labelAngle=0),
     )
-    y_title = f"Effect on {metric_axis_title(metric)}"
+    y_title = f"Change in {metric.label} vs without the AI (%)"
     points = (
         alt.Chart()
         .mark_point(filled=True, size=90, color=PHASE_COLOURS["production"])
         .encode(
             x=x,
-            y=alt.Y("estimate:Q", title=y_title),
+            y=alt.Y("change:Q", title=y_title),
             tooltip=[
                 alt.Tooltip("label:N", title=f"{grain.capitalize()}s since go-live"),
-                alt.Tooltip("estimate:Q", title="Effect", format=",.4g"),
-                alt.Tooltip("low:Q", title="from", format=",.4g"),
-                alt.Tooltip("high:Q", title="to", format=",.4g"),
+                alt.Tooltip("change:Q", title="Change (%)", format="+.1f"),
+                alt.Tooltip("low:Q", title="from (%)", format="+.1f"),
+                alt.Tooltip("high:Q", title="to (%)", format="+.1f"),
+                alt.Tooltip(
+                    "estimate:Q", title=f"Effect ({metric_axis_title(metric)})", format=",.4g"
+                ),
                 alt.Tooltip("rows:Q", title="Rows", format=","),
                 alt.Tooltip("sites:Q", title="Sites"),
             ],
