@@ -311,13 +311,23 @@ def diagnose(
     return lines, missing, metric_lines, dates
 
 
+REPEAT_BATCH = 1 << 20  # rows of hashes fetched at a time by count_repeats
+
+
 def count_repeats(cur: duckdb.DuckDBPyConnection, table: str, ids: Sequence[str]) -> int:
     """Rows equal to an earlier row: DuckDB hashes each stored row, numpy sorts the hashes and
     counts neighbours that are equal (10M rows: 0.3 CPU-s, against 0.85 for a sort and lag()
-    in SQL and 1.0 for count(DISTINCT hash))."""
+    in SQL and 1.0 for count(DISTINCT hash)). The hashes stream in batches into one array,
+    sorted in place: 8 bytes a row, never a second copy (fetchnumpy and np.sort held three)."""
     row_hash = "hash(date, phase, site, channel" + "".join(f", {quote_ident(m)}" for m in ids)
-    hashes = cur.execute(f"SELECT {row_hash}) AS h FROM {table}").fetchnumpy()["h"]  # noqa: S608
-    hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
+    ((n,),) = cur.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608
+    hashes, at = np.empty(int(n), dtype=np.uint64), 0
+    for batch in cur.sql(f"SELECT {row_hash}) AS h FROM {table}").to_arrow_reader(REPEAT_BATCH):  # noqa: S608
+        part = batch.column(0).to_numpy()
+        hashes[at : at + len(part)] = part
+        at += len(part)
+    hashes = hashes[:at]
+    hashes.sort()
     return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
 
