@@ -1,8 +1,9 @@
 """Repeated rows are counted over many batches of hashes exactly as pandas counts them.
 
-count_repeats streams the rows' hashes in batches into one array (ingest/check.py: 8 bytes a
-row at 100M rows); here the batch is made small so that the rows span many batches, and the
-count is checked against pandas' `duplicated()` on the same rows, read back from the table.
+count_repeats (ingest/repeats.py) streams the rows' hashes in batches into one array, and takes
+a big table in parts by the hash of the date; here the batch and the part are made small so
+that the rows span many batches and parts, and the count is checked against pandas'
+`duplicated()` on the same rows, read back from the table.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.ingest import check
+from analytics.ingest import repeats
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
 
@@ -35,11 +36,12 @@ def _export(seed: int) -> pd.DataFrame:
     return pd.concat([frame, again, thrice, thrice]).sample(frac=1.0, random_state=seed)
 
 
-@pytest.mark.parametrize("batch", [1_000, 4_096, 1 << 20])
-def test_repeats_over_many_batches_equal_pandas(
-    batch: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("batch", "part_rows"), [(1_000, 10**9), (4_096, 3_000), (1 << 20, 700)])
+def test_repeats_over_many_batches_and_parts_equal_pandas(
+    batch: int, part_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(check, "REPEAT_BATCH", batch)
+    monkeypatch.setattr(repeats, "BATCH", batch)
+    monkeypatch.setattr(repeats, "PART_ROWS", part_rows)
     store = Store(":memory:")
     text = _export(7).to_csv(index=False).encode()
     result = load_files(store, [Source.from_bytes("cases.csv", text)])

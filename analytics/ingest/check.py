@@ -17,12 +17,12 @@ from dataclasses import replace as dc_replace
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
 from analytics.ingest.detect import Plan
 from analytics.ingest.read import FileSpec, describe_delimiter, unclosed_quote
+from analytics.ingest.repeats import count_repeats
 from analytics.ingest.report import (
     BAD_CHARACTERS,
     EXAMPLES,
@@ -309,26 +309,6 @@ def diagnose(
             dates[0] += int(row[3 + 3 * n])
             dates += at(row[4 + 3 * n])
     return lines, missing, metric_lines, dates
-
-
-REPEAT_BATCH = 1 << 20  # rows of hashes fetched at a time by count_repeats
-
-
-def count_repeats(cur: duckdb.DuckDBPyConnection, table: str, ids: Sequence[str]) -> int:
-    """Rows equal to an earlier row: DuckDB hashes each stored row, numpy sorts the hashes and
-    counts neighbours that are equal (10M rows: 0.3 CPU-s, against 0.85 for a sort and lag()
-    in SQL and 1.0 for count(DISTINCT hash)). The hashes stream in batches into one array,
-    sorted in place: 8 bytes a row, never a second copy (fetchnumpy and np.sort held three)."""
-    row_hash = "hash(date, phase, site, channel" + "".join(f", {quote_ident(m)}" for m in ids)
-    ((n,),) = cur.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608
-    hashes, at = np.empty(int(n), dtype=np.uint64), 0
-    for batch in cur.sql(f"SELECT {row_hash}) AS h FROM {table}").to_arrow_reader(REPEAT_BATCH):  # noqa: S608
-        part = batch.column(0).to_numpy()
-        hashes[at : at + len(part)] = part
-        at += len(part)
-    hashes = hashes[:at]
-    hashes.sort()
-    return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
 
 def build_report(
