@@ -41,20 +41,51 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _schema_version(db: Path) -> int | None:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return int(con.execute("SELECT max(version) FROM schema_info").fetchone()[0])
+    except (duckdb.Error, TypeError):
+        return None
+    finally:
+        con.close()
+
+
 def base_database(rows: int, csv: Path, log: Callable[[str], None]) -> Path:
-    """The large dataset loaded once (by the command line) and reused while the CSV is older."""
+    """The large dataset loaded once (by the command line) and reused while the CSV is older
+    and the file is at today's schema (an older one would be upgraded again in every server's
+    copy). It is loaded under another name and renamed when whole, so an interrupted load is
+    never reused."""
+    from analytics.store.migrations import current_version
+
     db = OUT / f"loadtest_{rows}.duckdb"
-    if db.is_file() and db.stat().st_mtime > csv.stat().st_mtime:
+    if (
+        db.is_file()
+        and db.stat().st_mtime > csv.stat().st_mtime
+        and _schema_version(db) == current_version()
+    ):
+        log(f"reusing {db.relative_to(ROOT)}")
         return db
-    db.unlink(missing_ok=True)
+    partial = db.with_name(db.name + ".partial")
+    for stale in (db, partial, Path(f"{partial}.wal")):
+        stale.unlink(missing_ok=True)
     log(f"loading {rows_label(rows)} rows into {db.relative_to(ROOT)} ...")
     subprocess.run(
-        [sys.executable, "-m", "analytics", "load", str(csv), "--db", str(db)]
+        [sys.executable, "-m", "analytics", "load", str(csv), "--db", str(partial)]
         + ["--catalog", str(CATALOG), "--name", f"Load test {rows_label(rows)}"],
         cwd=ROOT,
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    Path(f"{db}.wal").unlink(missing_ok=True)
+    if Path(f"{partial}.wal").exists():
+        Path(f"{partial}.wal").replace(Path(f"{db}.wal"))
+    partial.replace(db)
     return db
 
 
@@ -150,7 +181,9 @@ def run_level(
     db: Path, sessions: int, rounds: int, sites: list[str], load_file: Path | None
 ) -> dict[str, Any]:
     """N clicking sessions (and the loader, when a file is given) against a fresh server."""
+    began = time.monotonic()
     server = Server(db)
+    started = time.monotonic() - began
     try:
         clickers = [
             _session("clicker", server.url, str(rounds), "" if k == 0 else sites[k % len(sites)])
@@ -171,12 +204,23 @@ def run_level(
         "loader": load_file is not None,
         "errors": errors,
         "all": _stats([c["seconds"] for c in clicks]),
+        "server_start_seconds": started,
+        "wall_seconds": time.monotonic() - began,
     }
-    if load and "start" in load:
+    if load and "end" in load:  # a load that failed part way is in the errors
         during = [c["seconds"] for c in clicks if load["start"] <= c["at"] <= load["end"]]
         found["load_seconds"] = load["seconds"]
         found["during_load"] = _stats(during)
     return found
+
+
+def _summary(level: dict[str, Any]) -> str:
+    a = level["all"]
+    return (
+        f"  p50 {_s(a['p50'])}, p95 {_s(a['p95'])}, {len(level['errors'])} errors; server start "
+        f"{level['server_start_seconds']:.0f} s, level {level['wall_seconds']:.0f} s in all"
+        + (f" (first error: {level['errors'][0]})" if level["errors"] else "")
+    )
 
 
 def run(
@@ -192,15 +236,13 @@ def run(
     found["rounds"], found["pages"] = rounds, 7
     log(f"[load test] one session alone, {rounds} rounds of every page ...")
     found["alone"] = run_level(db, 1, rounds, sites, None)
+    log(_summary(found["alone"]))
     levels = sorted({min(2**k, max_sessions) for k in range(max_sessions.bit_length() + 1)})
     found["levels"] = []
     for n in levels:
         log(f"[load test] {n} session(s) while another loads {rows_label(load_rows)} rows ...")
         level = run_level(db, n, rounds, sites, load_file)
-        log(
-            f"  p50 {level['all']['p50']:.2f} s, p95 {level['all']['p95']:.2f} s, "
-            f"{len(level['errors'])} errors"
-        )
+        log(_summary(level))
         found["levels"].append(level)
     found["minutes"] = (time.time() - started) / 60
     within = [

@@ -128,6 +128,8 @@ def _commands(db: Path, tmp: Path) -> list[list[str]]:
     out = str(tmp / "out")
     return [
         ["load", str(HELPDESK), "--db", str(db)],
+        ["load", str(HELPDESK), "--append", "1", "--db", str(db)],
+        ["watch", "--db", str(db), "--out", out],
         ["report", "--db", str(db), "--out", out],
         ["pack", "--db", str(db), "--out", out],
         ["init-sample", "--db", str(db)],

@@ -20,6 +20,7 @@ import pytest
 from analytics.__main__ import main
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
+from analytics.store.migrations import current_version
 
 ROOT = Path(__file__).resolve().parent.parent
 HELPDESK = ROOT / "tests" / "fixtures" / "helpdesk_weekly.csv"
@@ -112,3 +113,60 @@ def test_a_full_disk_during_a_load_changes_nothing(
     del store
     gc.collect()
     assert _contents(db, snapshot) == before
+
+
+LIMITED_ARGV = """
+import resource, sys
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+from analytics.__main__ import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def _limited(limit: int, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """The command line in a process whose files cannot grow past `limit` bytes."""
+    return subprocess.run(
+        [sys.executable, "-c", LIMITED_ARGV, str(limit), *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=600,
+    )
+
+
+def test_a_file_size_limit_during_an_append_changes_nothing(
+    tmp_path: Path, snapshot: Snapshot
+) -> None:
+    """`load --append --replace-overlap` of the whole sample onto its every-25th row: the
+    append's scratch load and its rewrite of the cells stop at the limit, and nothing changes."""
+    db = tmp_path / "scalegate.duckdb"
+    store = Store(db)
+    load_files(store, [Source.from_path(HELPDESK.with_name("sample_every25th.csv.gz"))])
+    store.close()
+    before = _contents(db, snapshot)
+    limit = db.stat().st_size + (1 << 18)
+    done = _limited(limit, ["load", str(BIG), "--append", "1", "--replace-overlap",
+                            "--db", str(db)])  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"The disk holding {db} {FULL}"
+    assert _contents(db, snapshot) == before
+    assert not Path(f"{db}.wal").exists()
+
+
+def test_a_file_size_limit_during_an_upgrade_changes_nothing(tmp_path: Path) -> None:
+    """An old database (schema 2) whose upgrade copy cannot be written: one sentence, exit 2,
+    the file byte for byte as it was, no working copy or backup left beside it."""
+    db = tmp_path / "scalegate.duckdb"
+    fixture = ROOT / "tests" / "fixtures" / "schema2.duckdb"
+    db.write_bytes(fixture.read_bytes())
+    done = _limited(db.stat().st_size // 2, ["report", "--db", str(db), "--out", str(tmp_path)])
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == (
+        f"The database {db} could not be brought up to date (schema 2 to {current_version()}): "
+        "nothing in it was "
+        "changed. Free some disk space and open it again, or point --db at another file."
+    )
+    assert db.read_bytes() == fixture.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scalegate.duckdb"]

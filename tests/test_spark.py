@@ -25,6 +25,7 @@ from weighted_panels import CATALOG as WEIGHTED_CATALOG
 from weighted_panels import store_weighted, weighted_rows
 
 from analytics.__main__ import main
+from analytics.core.catalog import read_catalog
 from analytics.core.errors import ScalegateError
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store, open_store
@@ -102,6 +103,13 @@ def loaded(spark: Any, lake: dict[str, Path]) -> dict[str, Any]:
 def _cells(store: Store, dataset_id: int) -> pd.DataFrame:
     cells = store.cursor().execute(f"SELECT * FROM cells_{dataset_id}").df()
     return cells.sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+def test_the_catalog_given_is_named_with_the_dataset(loaded: dict[str, Any]) -> None:
+    """`--catalog FILE` is applied and named, as a CSV load names it (it said keyword guesses)."""
+    catalog = read_catalog(loaded["store"].cursor(), loaded["spark"])
+    assert catalog.source == CATALOG.name
+    assert catalog.get("error_rate").value_per_unit == 40.0
 
 
 def test_spark_cells_equal_duckdb_cells(loaded: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ def load_spark(
         phase_map=phase_map,
         catalog_text=catalog_text,
         strict=strict,
+        catalog_name=catalog.name if catalog else None,
     )
     print(result.report.to_text())
     if result.already_loaded:

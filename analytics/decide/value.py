@@ -26,6 +26,7 @@ from typing import Any
 
 from analytics.core.catalog import CURRENCIES, Catalog, Metric
 from analytics.decide.results import MetricVerdict, ValueRow, clean
+from analytics.engine.effects import AdjustedFit
 from analytics.engine.influence import Scores, stacked_variance
 from analytics.engine.quantiles import two_sided_t
 from analytics.engine.staggered import RolloutEstimate

@@ -17,12 +17,12 @@ from dataclasses import replace as dc_replace
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
 from analytics.ingest.plan import Plan
 from analytics.ingest.read import FileSpec, describe_delimiter, unclosed_quote
+from analytics.ingest.repeats import count_repeats
 from analytics.ingest.report import (
     BAD_CHARACTERS,
     EXAMPLES,
@@ -333,16 +333,6 @@ def _diagnostic_sql(plan: Plan, f: int, rel: str) -> str:
         )
     sql = f"SELECT {', '.join(aggs)} FROM ({source})"  # noqa: S608
     return sql
-
-
-def count_repeats(cur: duckdb.DuckDBPyConnection, table: str, ids: Sequence[str]) -> int:
-    """Rows equal to an earlier row: DuckDB hashes each stored row, numpy sorts the hashes and
-    counts neighbours that are equal (10M rows: 0.3 CPU-s, against 0.85 for a sort and lag()
-    in SQL and 1.0 for count(DISTINCT hash))."""
-    row_hash = "hash(date, phase, site, channel" + "".join(f", {quote_ident(m)}" for m in ids)
-    hashes = cur.execute(f"SELECT {row_hash}) AS h FROM {table}").fetchnumpy()["h"]  # noqa: S608
-    hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
-    return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
 
 
 def build_report(

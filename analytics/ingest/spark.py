@@ -26,7 +26,7 @@ from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES
 from analytics.ingest import spark_session
 from analytics.ingest.check import Counts, refuse_unusable
-from analytics.ingest.load import LoadResult
+from analytics.ingest.load import LoadResult, _named_catalog
 from analytics.ingest.plan import Plan
 from analytics.ingest.report import (
     LONG_TEXT,
@@ -69,6 +69,7 @@ def load_spark(
     phase_map: Mapping[str, str] | None = None,
     catalog_text: str | bytes | None = None,
     strict: bool = False,
+    catalog_name: str | None = None,
 ) -> LoadResult:
     """Compute a source's day cells on Spark and store them as one dataset, in one transaction.
 
@@ -85,6 +86,7 @@ def load_spark(
         types = spark_types(schema)
         sample = df.limit(SAMPLE_ROWS).toArrow()
     plan = plan_from_sample(sample, source.label, mapping, phase_map, catalog_text)
+    plan = _named_catalog(plan, catalog_text, catalog_name)  # its file, as a CSV load names it
     check_types(plan, types)
     plan, weight = split_weight(plan)
     with spark_session.spark_errors(source.label):

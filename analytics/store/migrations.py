@@ -142,6 +142,39 @@ LEDGER: dict[int, tuple[str, Step]] = {
 SCHEMA_VERSION = max(LEDGER)
 
 
+def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = cur.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = $t", {"t": table}
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _cells_lack(cur: duckdb.DuckDBPyConnection, column: str | None) -> bool:
+    """Whether a dataset with local rows has no day cells (column None) or cells without
+    `column`."""
+    from analytics.store.database import cells_table_name, with_rows
+
+    for dataset_id in with_rows(cur):
+        found = _columns(cur, cells_table_name(dataset_id))
+        if not found or (column is not None and column not in found):
+            return True
+    return False
+
+
+# Whether a file already holds a step's change, read from the file itself. The version number
+# alone cannot say: while round 2 was written, branches numbered only their own step (branch
+# cfo wrote files of version 4 without step 3, watch version 5 without steps 3-4, main after
+# merging watch version 5 without step 4, spark version 6 without 4-5). A step at or below the
+# file's version whose change is missing runs too.
+HELD: dict[int, Callable[[duckdb.DuckDBPyConnection], bool]] = {
+    2: lambda cur: not _cells_lack(cur, None),
+    3: lambda cur: not _cells_lack(cur, "volume"),
+    4: lambda cur: "adds_to_total" in _columns(cur, "metrics"),
+    5: lambda cur: bool(_columns(cur, "loads")) and bool(_columns(cur, "alert_acks")),
+    6: lambda cur: bool(_columns(cur, "dataset_sources")),
+}
+
+
 def current_version() -> int:
     """The highest step of the ledger, read when called (the opening machinery uses this, so a
     test can register an extra step and see a real upgrade)."""
@@ -149,7 +182,8 @@ def current_version() -> int:
 
 
 def upgrade(cur: duckdb.DuckDBPyConnection, version: int) -> None:
-    """Run every step after `version`, in order, on the caller's transaction."""
+    """Run every step after `version`, and every earlier step whose change the file lacks
+    (HELD), in order, on the caller's transaction."""
     for target in sorted(LEDGER):
-        if target > version:
+        if target > version or not HELD.get(target, lambda _: True)(cur):
             LEDGER[target][1](cur)
