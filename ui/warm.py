@@ -1,17 +1,20 @@
 """Warm-up: what every session needs, done once per server process, off the request path.
 
-The first session used to pay for the imports (pandas, scipy, statsmodels: about 2 s on a
-2-core machine) and for the analysis of the default dataset. `start()` does both in a
-background thread: the imports of the first page, then — once Streamlit's runtime exists, so
-the results land in the cache every session reads — the store and the default view's analysis
-(exactly the cache entries the first session's Home asks for: the analysis without the
-forecasts), then — once a first page is drawn, or after 2 s — the full analysis and the other
-pages' imports (charts, Altair). The health check is never blocked by it; a session that
-arrives early waits only for the piece it needs (Python's import locks, Streamlit's per-entry
-compute lock).
+The first session used to pay for the imports (pandas, scipy, statsmodels: 2-4 s on a busy
+2-core machine) and for the analysis of the default dataset. Two steps:
 
-`python -m ui.serve` starts it with the server; app.py also calls `start()` after each run,
-which does the work once in a process started by plain `streamlit run app.py`.
+- `prepare()`, which `python -m ui.serve` runs before the server binds its port: the first
+  page's imports, the store, and the default view's Home analysis (exactly the cache entry the
+  first session's Home asks for: the analysis without the forecasts; cache_resource entries do
+  not need Streamlit's runtime). So the health check answers only once a session can be served
+  at once; measured on the 2-core machine, the first session then waits as long as any later one.
+- `start()`, a background thread: the same (a cache hit after `prepare()`), then — once a first
+  page is drawn, or after FIRST_PAGE_WAIT seconds — the full analysis and the other pages'
+  imports (charts, Altair). A session that arrives early waits only for the piece it needs
+  (Python's import locks, Streamlit's per-entry compute lock).
+
+app.py also calls `start()` after each run, which does the work once in a process started by
+plain `streamlit run app.py` (without `prepare()`).
 """
 
 from __future__ import annotations
@@ -43,8 +46,31 @@ RUNTIME_WAIT = 60.0  # seconds the thread waits for Streamlit's runtime before g
 _started = threading.Event()
 done = threading.Event()  # set when the warm-up is over (tests and the benchmark wait on it)
 page_drawn = threading.Event()  # a script run has finished in this process
-FIRST_PAGE_WAIT = 2.0  # seconds the rest of the warm-up waits for a first visitor's page
+FIRST_PAGE_WAIT = 5.0  # seconds the rest of the warm-up waits for a first visitor's page
 _log = logging.getLogger("scalegate.warm")
+
+
+def prepare() -> None:
+    """Before the server binds its port: the first page's imports and the default view's Home
+    analysis, on this thread. A failure only means the first session does the work."""
+    began = time.perf_counter()
+    _quiet()
+    try:
+        _import(FIRST_PAGE)
+        default_view(full=False)
+    except Exception:  # noqa: BLE001 - the first session will compute it and say why
+        _log.warning("warm-up before serving stopped early", exc_info=True)
+    _log.info("ready to serve after %.2f s", time.perf_counter() - began)
+
+
+def _quiet() -> None:
+    """Cached calls made outside any session (and decorators run before the runtime exists)
+    make Streamlit warn; here that is expected."""
+    for name in (
+        "streamlit.runtime.scriptrunner_utils.script_run_context",
+        "streamlit.runtime.caching.cache_data_api",
+    ):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def start(*, analysis: bool = True) -> bool:
@@ -104,18 +130,16 @@ def dataset_in_background(dataset_id: int) -> None:
     threading.Thread(target=run, name="scalegate-warm-dataset", daemon=True).start()
 
 
-def default_view(dataset_id: int | None = None) -> None:
+def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     """Open the store (loading the sample into an empty one, as the first session would) and
     analyse a dataset (by default the first) under the view a session opening it starts with:
-    no filters, the catalog's grain, volume and running cost, as the sidebar sets them up."""
+    no filters, the catalog's grain, volume and running cost, as the sidebar sets them up.
+    Home's analysis first; then, with `full`, the other pages' (with the forecasts)."""
     from analytics.core.catalog import read_catalog
     from analytics.present.ui_state import View, catalog_to_json, filters_to_json
     from ui import cached
 
-    # These cached calls run outside any session, which Streamlit would warn about.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
-        logging.ERROR
-    )
+    _quiet()
 
     db, store = cached.db_path(), cached.store()
     datasets = [d for d in store.datasets() if dataset_id in (None, d.id)]
@@ -134,6 +158,8 @@ def default_view(dataset_id: int | None = None) -> None:
     filters = View(dataset_id=info.id).filters(s.grain)
     keys = (db, info.id, info.sha256, info.name, catalog_to_json(effective))
     cached.results(*keys, filters_to_json(filters), False)  # what Home shows
+    if not full:
+        return
     # Python runs one thread at a time: let a visitor who is already here see Home first.
     page_drawn.wait(FIRST_PAGE_WAIT)
     cached.results(*keys, filters_to_json(filters), True)  # what the other pages show
