@@ -7,10 +7,10 @@ The first session used to pay for the imports (pandas, scipy, statsmodels: 2-4 s
   page's imports, the store, and the default view's Home analysis (exactly the cache entry the
   first session's Home asks for: the analysis without the forecasts; cache_resource entries do
   not need Streamlit's runtime). So the health check answers only once a session can be served
-  at once; measured on the 2-core machine, the first session then waits as long as any later one.
-- `start()`, a background thread: the same (a cache hit after `prepare()`), then — once a first
-  page is drawn, or after FIRST_PAGE_WAIT seconds — the full analysis and the other pages'
-  imports (charts, Altair). A session that arrives early waits only for the piece it needs
+  at once, and the first session waits about as long as any later one.
+- `start()`, a background thread: the same (a cache hit after `prepare()`), then — once a
+  script run has ended and none is under way (app.py reports its runs), or after
+  FIRST_PAGE_WAIT seconds — the full analysis and the other pages' imports (charts, Altair). A session that arrives early waits only for the piece it needs
   (Python's import locks, Streamlit's per-entry compute lock).
 
 app.py also calls `start()` after each run, which does the work once in a process started by
@@ -45,8 +45,9 @@ RUNTIME_WAIT = 60.0  # seconds the thread waits for Streamlit's runtime before g
 
 _started = threading.Event()
 done = threading.Event()  # set when the warm-up is over (tests and the benchmark wait on it)
-page_drawn = threading.Event()  # a script run has finished in this process
-FIRST_PAGE_WAIT = 5.0  # seconds the rest of the warm-up waits for a first visitor's page
+FIRST_PAGE_WAIT = 4.0  # seconds the rest of the warm-up waits for a visitor's page to be drawn
+_runs = threading.Condition()
+_active = [0, 0.0]  # script runs under way in this process, when the last one ended
 _log = logging.getLogger("scalegate.warm")
 
 
@@ -73,12 +74,32 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
+def run_began() -> None:
+    """app.py, as a script run starts."""
+    with _runs:
+        _active[0] += 1
+
+
+def run_ended() -> None:
+    """app.py, as a script run ends (also by a rerun or an error)."""
+    with _runs:
+        _active[0] = max(0, int(_active[0]) - 1)
+        _active[1] = time.monotonic()
+        _runs.notify_all()
+
+
+def _after_next_page(since: float) -> None:
+    """Wait until a script run has ended after `since` and none is under way (at most
+    FIRST_PAGE_WAIT seconds): Python runs one thread at a time, so the rest of the warm-up
+    would slow down the page a visitor is waiting for (the first Home, or Home on a dataset
+    just loaded, which asked for the analysis done just before)."""
+    with _runs:
+        _runs.wait_for(lambda: _active[0] == 0 and _active[1] > since, FIRST_PAGE_WAIT)
+
+
 def start(*, analysis: bool = True) -> bool:
     """Start the warm-up thread once per process; False when it was started already.
-
-    app.py calls it at the end of every run: that is also how the warm-up learns that a page
-    has been drawn, and that the rest of its work no longer delays a first visitor."""
-    page_drawn.set()
+    app.py calls it at the end of every run (for a server started without ui.serve)."""
     if _started.is_set():
         return False
     _started.set()
@@ -160,6 +181,5 @@ def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     cached.results(*keys, filters_to_json(filters), False)  # what Home shows
     if not full:
         return
-    # Python runs one thread at a time: let a visitor who is already here see Home first.
-    page_drawn.wait(FIRST_PAGE_WAIT)
+    _after_next_page(time.monotonic())  # let a visitor who is already here see Home first
     cached.results(*keys, filters_to_json(filters), True)  # what the other pages show
