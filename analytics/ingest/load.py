@@ -291,7 +291,8 @@ def _count_phase_values(
 ) -> list[tuple[str, str | None, int]]:
     """The phase column's values with their phase and rows, each file's rows divided by the
     share of it that was read."""
-    assert plan.phase is not None
+    if plan.phase is None:
+        return []
     rels, params = relations(plan, rejects=False)
     parts = [
         f"SELECT trim(CAST({plan.col(f, plan.phase)[0]} AS VARCHAR)) AS v, "  # noqa: S608
