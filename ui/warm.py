@@ -34,6 +34,9 @@ FIRST_PAGE = (
     "ui.show",
     "analytics.decide.analysis",
     "analytics.engine.stats",
+    "ui.coverage_banner",
+    "ui.notices",
+    "ui.monitor_panel",
 )
 OTHER_PAGES = (
     "analytics.present.charts",
