@@ -23,6 +23,7 @@ for page in REGISTRY:
     )
 navigation = st.navigation(sections)
 
+warm.run_began()  # the background warm-up waits for runs to end before its heavier steps
 try:
     opening_notice(sidebar.render().store)
     coverage_banner()
@@ -35,6 +36,8 @@ except Exception as error:
     if sentence is None:
         raise
     st.error(plain(sentence), icon=":material/error:")
+finally:
+    warm.run_ended()
 
 # Once per process, after the first page is drawn: the other pages' imports, in the background.
 warm.start(analysis=False)

@@ -168,8 +168,10 @@ def render(found: dict[str, Any], started: datetime, seconds: float, csv: Path) 
             markdown(rows),
             "",
             "How it is measured (`bench/browser.py`): the server is started as `make run` starts "
-            "it (`python -m ui.serve`, which warms the imports and the default view in the "
-            "background) on a database prepared as `make run` does (or loaded with the CLI); "
+            "it (`python -m ui.serve`, which does the imports and the default view's Home "
+            "analysis before it binds its port, so the health check answers when a session can "
+            "be served, and warms the rest in the background) on a database prepared as "
+            "`make run` does (or loaded with the CLI); "
             "Chromium is launched first, and every session is a new browser context (no cached "
             "files). The cold start runs from the health check's first `ok` (polled every 10 ms) "
             "to the first verdict row drawn on Home. A page is settled when a script run started "

@@ -105,6 +105,28 @@ def test_the_warm_up_computes_exactly_what_the_first_home_asks_for(own_db, monke
     assert calls == [False, True]
 
 
+def test_the_server_analyses_homes_view_before_it_answers(own_db, monkeypatch):
+    # python -m ui.serve runs prepare() before the port is bound: the first session's Home
+    # then finds its analysis in the cache, computed once.
+    from ui import cached, warm
+
+    load_sample_if_empty(open_store(own_db))
+    calls: list[bool] = []
+    real = cached.analyse
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("with_counterfactual", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cached, "analyse", counted)
+    warm.prepare()
+    assert calls == [False]  # Home's analysis only: the forecasts wait for the background
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(m.value.startswith("Across 5 outcome metrics") for m in at.markdown)
+    assert calls.count(False) == 1  # the session did not compute Home's analysis again
+
+
 def rollout_csv(rows_per_day: int = 40) -> bytes:
     rng = np.random.default_rng(19)
     days = pd.date_range("2024-01-01", "2024-06-30", freq="D")

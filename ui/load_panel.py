@@ -22,6 +22,7 @@ from analytics.store.database import DatasetInfo, Store
 from ui import warm
 from ui.datasets_panel import PENDING_MANAGE
 from ui.text import plain
+from ui.uploads import spooled_sources
 
 ROLES = ["phase", "site", "channel", "date", "metric", "value", "weight", "ignore"]
 # Each role in plain words, shown beside the grid and in it.
@@ -61,7 +62,7 @@ def _pick_sources() -> tuple[list[Source], str]:
         # A new key after each load empties the box, so the same files are not offered again.
         key=f"data_upload_{st.session_state.get(_LOADS, 0)}",
     )
-    sources = [Source.from_bytes(f.name, f.getvalue()) for f in uploads or []]
+    sources = spooled_sources(uploads or [])  # written to disk once per upload
     key = "|".join(f"{f.file_id}:{f.name}:{f.size}" for f in uploads or [])
     if allow_local():
         pattern = st.text_input(
@@ -110,12 +111,18 @@ def _role_table(detection: Detection) -> pd.DataFrame:
     )
 
 
+def _rows_label(detection: Detection) -> str:
+    return "Rows (estimated)" if detection.phase_counts_estimated else "Rows"
+
+
 def _phase_table(detection: Detection) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Value in the file": list(detection.phase_values),
             "Phase": [p or "(leave out)" for p in detection.phase_values.values()],
-            "Rows": [detection.phase_counts.get(v, 0) for v in detection.phase_values],
+            _rows_label(detection): [
+                detection.phase_counts.get(v, 0) for v in detection.phase_values
+            ],
         }
     )
 
@@ -156,11 +163,16 @@ def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, An
                 _phase_table(detection),
                 key=f"data_phases_editor_{round_key}",
                 hide_index=True,
-                disabled=["Value in the file", "Rows"],
+                disabled=["Value in the file", _rows_label(detection)],
                 column_config={
                     "Phase": st.column_config.SelectboxColumn(options=PHASE_CHOICES, required=True)
                 },
             )
+            if detection.phase_counts_estimated:
+                st.caption(
+                    "Rows estimated from a sample spread across the large file; the load "
+                    "counts every row."
+                )
     detected = _role_table(detection).set_index("Column")["Role"]
     mapping = {
         str(r["Column"]): str(r["Role"])

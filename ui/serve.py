@@ -1,6 +1,8 @@
-"""`python -m ui.serve [streamlit options]`: `streamlit run app.py`, with the warm-up started
-at the same time as the server (ui/warm.py), so the first session finds the imports done and
-the default view analysed. `make run` serves the dashboard this way.
+"""`python -m ui.serve [streamlit options]`: `streamlit run app.py`, warmed first (ui/warm.py):
+the first page's imports and the default view's Home analysis are done before the server binds
+its port, so the health check answers only when the first session can be served as fast as any
+other; the rest of the warm-up (the full analysis, the other pages' imports) runs in the
+background. `make run` serves the dashboard this way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ui import warm
 
+    warm.prepare()  # before the port is bound: the health check means "ready"
     warm.start()
 
     args = ["run", str(APP), *(sys.argv[1:] if argv is None else argv)]

@@ -23,7 +23,7 @@ from analytics.present.ui_state import (
     view_from_query,
     view_to_query,
 )
-from analytics.store.database import DatasetInfo
+from analytics.store.database import DatasetInfo, Store
 from ui import cached
 from ui.context import Context, publish
 
@@ -95,18 +95,10 @@ def _metric_label(catalog: Catalog):
     return lambda metric_id: labels.get(metric_id, metric_id)
 
 
-def render() -> Context:
-    """Draw the sidebar filters and publish this run's Context."""
+def _chosen_dataset(by_id: dict[int, DatasetInfo], first: int) -> View | None:
+    """Put the dataset to show in the selectbox's state (the address on a session's first run,
+    a dataset a load just made, else the one shown); return the address's view on that run."""
     ss = st.session_state
-    db, store = cached.db_path(), cached.store()
-    datasets = tuple(store.datasets())
-    if not datasets:
-        st.sidebar.info("No dataset yet: load the sample or a file on the Data page.")
-        ctx = Context(db, store, (), None, None, View(), Filters())
-        _write_url(View())
-        publish(ctx)
-        return ctx
-    by_id = {d.id: d for d in datasets}
     url_view = None
     if not ss.get(_SEEDED):
         url_view = _url_view()
@@ -117,7 +109,73 @@ def render() -> Context:
     if pending in by_id:
         ss["f_dataset"] = pending
     if ss.get("f_dataset") not in by_id:
-        ss["f_dataset"] = datasets[0].id
+        ss["f_dataset"] = first
+    return url_view
+
+
+def _value_inputs() -> tuple[float | None, float]:
+    st.subheader("Value at scale")
+    volume = st.number_input(
+        "Annual volume (cases a year)",
+        min_value=0.0,
+        step=1000.0,
+        key="f_volume",
+        placeholder="not given",
+        help="Cases a year at full scale. There is no default: without it, value at scale "
+        "says what it needs instead of an amount.",
+    )
+    cost = st.number_input(
+        "Running cost a year",
+        min_value=0.0,
+        step=1000.0,
+        key="f_cost",
+        help="What the AI costs to run at full scale; netted once, from the counted total.",
+    )
+    return volume, cost
+
+
+def _filters(options: Options, catalog: Catalog) -> dict[str, Any]:
+    """The filter widgets; their values by View field."""
+    date_from, date_to = _dates(options)
+    sites = st.multiselect("Sites", options.sites, key="f_sites", placeholder="All sites")
+    channels = st.multiselect(
+        "Channels", options.channels, key="f_channels", placeholder="All channels"
+    )
+    metrics = st.multiselect(
+        "Metrics shown",
+        options.metrics,
+        key="f_metrics",
+        placeholder="All metrics",
+        format_func=_metric_label(catalog),
+        help="Hiding a metric never changes another metric's verdict.",
+    )
+    grain = st.radio("Time grain", GRAINS, key="f_grain", horizontal=True)
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "sites": tuple(sites),
+        "channels": tuple(channels),
+        "metrics": tuple(metrics),
+        "grain": grain,
+    }
+
+
+def _empty(db: str, store: Store) -> Context:
+    st.sidebar.info("No dataset yet: load the sample or a file on the Data page.")
+    ctx = Context(db, store, (), None, None, View(), Filters())
+    _write_url(View())
+    publish(ctx)
+    return ctx
+
+
+def render() -> Context:
+    """Draw the sidebar filters and publish this run's Context."""
+    db, store = cached.db_path(), cached.store()
+    datasets = tuple(store.datasets())
+    if not datasets:
+        return _empty(db, store)
+    by_id = {d.id: d for d in datasets}
+    url_view = _chosen_dataset(by_id, datasets[0].id)
     with st.sidebar:
         st.subheader("View")
         dataset_id = st.selectbox(
@@ -128,51 +186,19 @@ def render() -> Context:
         options = replace(cached.options(db, dataset_id, info.sha256), dataset_ids=tuple(by_id))
         s = catalog.settings
         setup_for = (dataset_id, info.sha256, s.grain, s.annual_volume, s.run_cost_per_year)
-        if ss.get(_FOR) != setup_for:
+        if st.session_state.get(_FOR) != setup_for:
             _setup_widgets(url_view or View(), options, catalog)
-            ss[_FOR] = setup_for
+            st.session_state[_FOR] = setup_for
         else:
             _keep_valid(options)
-        date_from, date_to = _dates(options)
-        sites = st.multiselect("Sites", options.sites, key="f_sites", placeholder="All sites")
-        channels = st.multiselect(
-            "Channels", options.channels, key="f_channels", placeholder="All channels"
-        )
-        metrics = st.multiselect(
-            "Metrics shown",
-            options.metrics,
-            key="f_metrics",
-            placeholder="All metrics",
-            format_func=_metric_label(catalog),
-            help="Hiding a metric never changes another metric's verdict.",
-        )
-        grain = st.radio("Time grain", GRAINS, key="f_grain", horizontal=True)
-        st.subheader("Value at scale")
-        volume = st.number_input(
-            "Annual volume (cases a year)",
-            min_value=0.0,
-            step=1000.0,
-            key="f_volume",
-            placeholder="not given",
-            help="Cases a year at full scale. There is no default: without it, value at scale "
-            "says what it needs instead of an amount.",
-        )
-        cost = st.number_input(
-            "Running cost a year",
-            min_value=0.0,
-            step=1000.0,
-            key="f_cost",
-            help="What the AI costs to run at full scale; netted once, from the counted total.",
-        )
+        chosen = _filters(options, catalog)
+        volume, cost = _value_inputs()
         st.caption("The address bar holds this view: copy it to share.")
+    grain = chosen.pop("grain")
     view = fit_view(
         View(
             dataset_id=dataset_id,
-            date_from=date_from,
-            date_to=date_to,
-            sites=tuple(sites),
-            channels=tuple(channels),
-            metrics=tuple(metrics),
+            **chosen,
             grain=grain if grain != s.grain else None,
             annual_volume=volume if volume != s.annual_volume else None,
             run_cost=cost if cost != s.run_cost_per_year else None,

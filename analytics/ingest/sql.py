@@ -240,9 +240,9 @@ def row_phase_sql(plan: Plan, f: int) -> str:
             continue
         col, duck_type = plan.col(f, k)
         if duck_type == "VARCHAR":
-            x = f"trim({col})"
+            # ILIKE on the raw cell first (as lower(trim()) LIKE, without two new strings a row).
             marks.append(
-                f"WHEN lower({x}) LIKE '%total%' AND regexp_full_match({x}, $total_re, 'i') "
+                f"WHEN {col} ILIKE '%total%' AND regexp_full_match(trim({col}), $total_re, 'i') "
                 "THEN '!total'"
             )
     if plan.weight is not None:

@@ -1,0 +1,56 @@
+"""Uploaded files written to disk once per upload, for every rerun that reads them.
+
+DuckDB reads files, not Python bytes: an upload used to be copied and written to a temporary
+file by the detection, then again by the load (62 MB twice, on every rerun of the Data page).
+Here each uploaded file (by Streamlit's file id) is written once into a private temporary file
+held in the session; the detection and the load read that path. A file leaves the disk when
+the upload is removed or replaced, or when the session that held it is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from analytics.ingest.load import Source
+
+_SPOOLED = "data_spooled_uploads"  # file id -> _Spooled
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass  # already gone
+
+
+class _Spooled:
+    """One uploaded file on disk; removed when dropped (or at the latest when the process ends)."""
+
+    def __init__(self, data: memoryview) -> None:
+        handle, path = tempfile.mkstemp(prefix="scalegate-upload-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        self.path = Path(path)
+        self._remove = weakref.finalize(self, _remove, path)
+
+    def remove(self) -> None:
+        self._remove()
+
+
+def spooled_sources(uploads: Sequence[Any]) -> list[Source]:
+    """The uploaded files as Sources that read a file on disk, under their uploaded names."""
+    held: dict[str, _Spooled] = st.session_state.setdefault(_SPOOLED, {})
+    wanted = {f.file_id for f in uploads}
+    for file_id in [k for k in held if k not in wanted]:
+        held.pop(file_id).remove()
+    for upload in uploads:
+        if upload.file_id not in held:
+            held[upload.file_id] = _Spooled(upload.getbuffer())
+    return [Source(name=f.name, path=held[f.file_id].path) for f in uploads]
