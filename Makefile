@@ -4,20 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+PIP_VERSION := 26.3
+# requirements.lock: every package of the app and its test and spark extras, pinned with hashes.
+LOCK_FLAGS := --extra test --extra spark --generate-hashes --allow-unsafe --all-build-deps \
+	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: run test mutants lint format bench browser java sample clean
+.PHONY: run test mutants mutmut upgrade lint format bench browser java sample clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q pip==$(PIP_VERSION)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,spark]'
+# Installed from the lock only (pip refuses a file whose hash differs), then the app itself,
+# editable, with the setuptools the lock pinned.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m analytics init-sample
-	$(BIN)/python -m ui.serve --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/scalegate run --server.port $(PORT)
+
+# Refresh the lock to the newest releases pyproject.toml allows; `make test` then installs them.
+upgrade: | $(BIN)/python
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile -q --upgrade $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 
 # The browser tests need Debian's Chromium; install it when it is missing (root on CI, as here).
 browser:
