@@ -60,6 +60,16 @@ test: $(STAMP) browser java lint
 mutants: $(STAMP)
 	$(BIN)/python tests/mutants.py
 
+# mutmut's own mutants of the verdict rules and of the export's formula neutralisation, each run
+# against the tests that cover it ([tool.mutmut] in pyproject.toml); prints the score per module.
+MUTMUT_NAMES := 'analytics.decide.verdict.*' 'analytics.present.export.x_neutralise__*' \
+	'analytics.present.export.x__cell__*' 'analytics.present.export.x__safe_frame__*' \
+	'analytics.present.export.x_to_csv_bytes__*'
+mutmut: $(STAMP)
+	rm -rf mutants
+	PYTHONPATH= $(BIN)/mutmut run $(MUTMUT_NAMES)
+	$(BIN)/python tests/mutmut_score.py $(MUTMUT_NAMES)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

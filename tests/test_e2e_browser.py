@@ -325,3 +325,33 @@ def test_names_written_as_markdown_show_as_typed(browser_page, server, tmp_path)
             shot(page, f"markdown_names_{name}")
     assert EVIL_COST in seen and f"Dataset {EVIL_DATASET}, one of" in seen
     assert any(site in seen for site in EVIL_SITES[:4])  # the ready / must-fix lists
+
+
+# -- a typed date, then a click on a page link (the click used to be lost) -----------------------
+
+
+def test_a_click_on_a_page_right_after_typing_a_date_opens_that_page(browser_page, server):
+    """The date field commits when it loses focus, which the press on a page link causes: the
+    click must open the page, on the new date (it used to rerun the old page instead)."""
+    page = browser_page
+    page.goto(f"{server}/?dataset=1")
+    page.get_by_text("Does the pilot's evidence justify scaling?").wait_for()
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    day = sidebar.get_by_role("spinbutton", name="day, Dates start date")
+    day.click()
+    page.keyboard.type("15")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Scorecard", exact=True).click()
+    page.locator("h1", has_text="Scorecard").wait_for()
+    settle(page)
+    assert "/scorecard?" in page.url and "from=2024-01-15" in page.url, page.url
+    no_exception(page, "date then page")
+
+    # On the page itself, Apply takes a typed date (no rerun on the keystrokes before it).
+    day.click()
+    page.keyboard.type("10")
+    sidebar.get_by_role("button", name="Apply dates").click()
+    page.wait_for_url("**/scorecard?*from=2024-01-10*")
+    settle(page)
+    assert page.locator("h1").first.inner_text() == "Scorecard"
+    no_exception(page, "apply dates")
