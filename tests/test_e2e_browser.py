@@ -8,12 +8,7 @@ Skipped (with the reason) only when /usr/bin/chromium is absent; `make test` ins
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,19 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.dashboard import CHROMIUM, CHROMIUM_ARGS, serve
 from ui.pages import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Page title in the sidebar -> file name of its screenshot.
 PAGES = {p.title: Path(p.path).stem for p in REGISTRY}
 
@@ -79,62 +66,12 @@ def rollout_csv() -> bytes:
     return out.getvalue().encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """The dashboard on its own port and its own database, as `make run` starts it."""
     folder = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    env = {**os.environ, "SCALEGATE_DB": str(folder / "scalegate.duckdb")}
-    env.pop("SCALEGATE_ALLOW_LOCAL_PATHS", None)
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text(errors="replace"))
-            time.sleep(0.5)
+    with serve(folder / "scalegate.duckdb", folder / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from rollouts import weighted_rows
 from weighted_panels import CATALOG as WEIGHTED_CATALOG
-from weighted_panels import store_weighted, weighted_rows
+from weighted_panels import store_weighted
 
 from analytics.__main__ import main
 from analytics.core.errors import ScalegateError
