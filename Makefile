@@ -4,20 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+PIP_VERSION := 26.3
+# requirements.lock: every package of the app and its test and spark extras, pinned with hashes.
+LOCK_FLAGS := --extra test --extra spark --generate-hashes --allow-unsafe --all-build-deps \
+	--strip-extras --no-emit-index-url --no-emit-find-links --no-emit-trusted-host
 
-.PHONY: run test mutants lint format bench browser java sample clean
+.PHONY: run test mutants mutmut upgrade lint format bench browser java sample clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q pip==$(PIP_VERSION)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test,spark]'
+# Installed from the lock only (pip refuses a file whose hash differs), then the app itself,
+# editable, with the setuptools the lock pinned.
+$(STAMP): pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m analytics init-sample
-	$(BIN)/python -m ui.serve --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/scalegate run --server.port $(PORT)
+
+# Refresh the lock to the newest releases pyproject.toml allows; `make test` then installs them.
+upgrade: | $(BIN)/python
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile -q --upgrade $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 
 # The browser tests need Debian's Chromium; install it when it is missing (root on CI, as here).
 browser:
@@ -48,6 +59,16 @@ test: $(STAMP) browser java lint
 # Break each verdict and safety rule on purpose (in a temporary copy) and check a test notices.
 mutants: $(STAMP)
 	$(BIN)/python tests/mutants.py
+
+# mutmut's own mutants of the verdict rules and of the export's formula neutralisation, each run
+# against the tests that cover it ([tool.mutmut] in pyproject.toml); prints the score per module.
+MUTMUT_NAMES := 'analytics.decide.verdict.*' 'analytics.present.export.x_neutralise__*' \
+	'analytics.present.export.x__cell__*' 'analytics.present.export.x__safe_frame__*' \
+	'analytics.present.export.x_to_csv_bytes__*'
+mutmut: $(STAMP)
+	rm -rf mutants
+	PYTHONPATH= $(BIN)/mutmut run $(MUTMUT_NAMES)
+	$(BIN)/python tests/mutmut_score.py $(MUTMUT_NAMES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -66,8 +66,8 @@ def _add_analysis(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m analytics", description="Scalegate from the command line.")
+def build_parser(prog: str = "python -m analytics") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Scalegate from the command line.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     load = sub.add_parser("load", help="load files as one dataset and print the report")
     _add_inputs(load, files_required=False)
@@ -185,10 +185,10 @@ def _db_of(args: argparse.Namespace | None) -> str:
     return getattr(args, "db", None) or os.environ.get("SCALEGATE_DB") or str(DEFAULT_DB)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m analytics") -> int:
     args = None
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
         return _run(args)
     except ScalegateError as exc:
         print(exc.sentence, file=sys.stderr)

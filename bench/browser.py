@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,15 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ROOT, report_result, timed
+from bench.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, stop
 from bench.data import warm_page_cache
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 # The dashboard as `make run` serves it (after `python -m analytics init-sample`).
 SERVE = ["-m", "ui.serve", "--server.headless", "true"]
 TIMEOUT_MS = 60_000
@@ -64,12 +57,6 @@ CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteCh
 CHARTS = """() => document.querySelectorAll('[data-testid="stVegaLiteChart"]').length"""
 ELEMENTS = """() => document.querySelectorAll('[data-testid="stElementContainer"]').length"""
 QUIET = 0.3  # seconds a settled page must stay so
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(db: Path, port: int, log: Path) -> tuple[subprocess.Popen, float, float]:
@@ -94,15 +81,6 @@ def start_server(db: Path, port: int, log: Path) -> tuple[subprocess.Popen, floa
             process.kill()
             raise RuntimeError(log.read_text(errors="replace")[-3000:])
         time.sleep(0.01)
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -300,7 +278,7 @@ def measure(dataset: str, upload_csv: Path | None) -> dict[str, Any]:
                 found["upload_pages"] = tour(second, titles)
             found["load_average"] = os.getloadavg()[0]
         finally:
-            stop_server(process)
+            stop(process)
             browser.close()
             log = (Path(tmp) / "server.log").read_text(errors="replace")
             (ROOT / "bench" / "out" / f"browser_server_{Path(dataset).stem}.log").write_text(log)

@@ -17,17 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bench.common import report_result
+from bench.dashboard import CHROMIUM, CHROMIUM_ARGS
 from ui.pages import REGISTRY
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 180_000
 # Remember that a script run started: set before a click, so that "finished" means this run.
 WATCH_RUNS = """() => {
@@ -52,7 +44,7 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 def _browser(playwright: Any) -> Any:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     return browser, page

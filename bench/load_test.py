@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,17 +27,12 @@ from typing import Any
 import numpy as np
 
 from bench.common import OUT, RESULT_MARK, ROOT, machine, rows_label
+from bench.dashboard import free_port
 from bench.data import SEED, ensure_csv
 
 P95_TARGET = 2.0  # seconds from click to chart
 CATALOG = ROOT / "data" / "sample.catalog.toml"
 MARKS = ("<!-- loadtest:start -->", "<!-- loadtest:end -->")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _schema_version(db: Path) -> int | None:
@@ -107,7 +101,7 @@ class Server:
         for stale in (self.db, Path(f"{self.db}.wal")):
             stale.unlink(missing_ok=True)
         shutil.copyfile(db, self.db)
-        port = _free_port()
+        port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(OUT / "loadtest_server.log", "wb")  # noqa: SIM115 - closed in stop()
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, gib, report_result, rows_label, run_child
-from bench.table import ANALYSIS_MAX, INGEST_MAX, Row, _s, _verdict, _x
+from bench.table import ANALYSIS_MAX, INGEST_MAX, Row, _s, _x, memory_row, ratio_row
 
 BIG_MEMORY_MAX_BYTES = 2 * 2**30  # 100M rows on this machine's class (issue: beyond one machine)
 WARMUP_ROWS = 20_000
@@ -197,28 +197,22 @@ def rows(spark: dict[str, Any] | None, big: dict[str, Any] | None) -> list[Row]:
         label = rows_label(big["rows"])
         load, ctas = big["load"], big["ctas"]
         report, groupby = big["report"], big["groupby"]
-        ratio = load["seconds"] / ctas["seconds"]
         out.append(
-            Row(
+            ratio_row(
                 "ingest, fresh process: Scalegate load / DuckDB `CREATE TABLE AS read_csv`",
                 label,
-                _s(load["seconds"]),
-                _s(ctas["seconds"]),
-                _x(ratio),
-                f"≤ {INGEST_MAX}×",
-                _verdict(ratio <= INGEST_MAX),
+                load["seconds"],
+                ctas["seconds"],
+                INGEST_MAX,
             )
         )
-        ratio = report["seconds"] / groupby["seconds"]
         out.append(
-            Row(
+            ratio_row(
                 "report, fresh process: `analyse` / bare DuckDB GROUP BY of the rows",
                 label,
-                _s(report["seconds"]),
-                _s(groupby["seconds"]),
-                _x(ratio),
-                f"≤ {ANALYSIS_MAX:g}×",
-                _verdict(ratio <= ANALYSIS_MAX),
+                report["seconds"],
+                groupby["seconds"],
+                ANALYSIS_MAX,
             )
         )
         for what, mem, ref, ref_name in (
@@ -226,14 +220,12 @@ def rows(spark: dict[str, Any] | None, big: dict[str, Any] | None) -> list[Row]:
             ("report", report, groupby, "bare GROUP BY"),
         ):
             out.append(
-                Row(
+                memory_row(
                     f"memory: peak RSS of the {what}, fresh process / {ref_name}",
                     label,
-                    gib(mem["peak_rss"]),
-                    gib(ref["peak_rss"]),
-                    _x(mem["peak_rss"] / ref["peak_rss"]),
-                    f"≤ {gib(BIG_MEMORY_MAX_BYTES)}",
-                    _verdict(mem["peak_rss"] <= BIG_MEMORY_MAX_BYTES),
+                    mem["peak_rss"],
+                    ref["peak_rss"],
+                    BIG_MEMORY_MAX_BYTES,
                 )
             )
     return out

@@ -47,6 +47,19 @@ def _verdict(ok: bool) -> str:
     return "pass" if ok else "FAIL"
 
 
+def ratio_row(measure: str, label: str, ours: float, ref: float, most: float) -> Row:
+    """Our time against its reference's, judged by their ratio: at most `most` times."""
+    ratio = ours / ref
+    target = f"≤ {most:g}×"
+    return Row(measure, label, _s(ours), _s(ref), _x(ratio), target, _verdict(ratio <= most))
+
+
+def memory_row(measure: str, label: str, peak: float, ref: float, most: float) -> Row:
+    """A peak RSS (bytes) beside its reference's, judged against a ceiling in bytes."""
+    target = f"≤ {gib(most)}"
+    return Row(measure, label, gib(peak), gib(ref), _x(peak / ref), target, _verdict(peak <= most))
+
+
 def size_rows(rows: int, m: dict[str, Any]) -> list[Row]:
     """The rows of one dataset size, from what the children reported."""
     label = rows_label(rows)
@@ -55,26 +68,22 @@ def size_rows(rows: int, m: dict[str, Any]) -> list[Row]:
     if t:
         ours, ref = t["ingest"]["ours"]["seconds"], t["ingest"]["ref"]["seconds"]
         out.append(
-            Row(
+            ratio_row(
                 "ingest: Scalegate load / DuckDB `CREATE TABLE AS read_csv`",
                 label,
-                _s(ours),
-                _s(ref),
-                _x(ours / ref),
-                f"≤ {INGEST_MAX}×",
-                _verdict(ours / ref <= INGEST_MAX),
+                ours,
+                ref,
+                INGEST_MAX,
             )
         )
         ours, ref = t["analysis"]["ours"]["seconds"], t["analysis"]["ref"]["seconds"]
         out.append(
-            Row(
+            ratio_row(
                 "analysis: full report `analyse` / bare DuckDB GROUP BY of its cells",
                 label,
-                _s(ours),
-                _s(ref),
-                _x(ours / ref),
-                f"≤ {ANALYSIS_MAX:g}×",
-                _verdict(ours / ref <= ANALYSIS_MAX),
+                ours,
+                ref,
+                ANALYSIS_MAX,
             )
         )
         for key, what in (("site", "one site"), ("month", "one month")):
@@ -102,14 +111,12 @@ def size_rows(rows: int, m: dict[str, Any]) -> list[Row]:
         if not mem or not ref:
             continue
         out.append(
-            Row(
+            memory_row(
                 f"memory: peak RSS of the {what}, fresh process / {ref_name}",
                 label,
-                gib(mem["peak_rss"]),
-                gib(ref["peak_rss"]),
-                _x(mem["peak_rss"] / ref["peak_rss"]),
-                f"≤ {gib(MEMORY_MAX_BYTES)}",
-                _verdict(mem["peak_rss"] <= MEMORY_MAX_BYTES),
+                mem["peak_rss"],
+                ref["peak_rss"],
+                MEMORY_MAX_BYTES,
             )
         )
     peer = m.get("peer")

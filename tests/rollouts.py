@@ -201,3 +201,109 @@ def _damage(rows: pd.DataFrame, plan: RowPlan, rng: np.random.Generator) -> pd.D
         for s, k in enumerate(plan.rejected) for _ in range(k)
     ]  # fmt: skip
     return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True) if extra else rows
+
+
+# -- monthly rollouts as rows (the analysis and weights tests): a pilot, then waves -------------
+
+
+def monthly_phase(s: int, month: int, waves: tuple[tuple[int, int], ...]) -> str:
+    """Site s's phase in a month (0-11): a pilot at site 0 in months 2-4, then production by
+    waves, each (the first site index after the wave, its first live month)."""
+    if s == 0 and 2 <= month < 5:
+        return "pilot"
+    first = 0
+    for end, live in waves:
+        if first <= s < end and month >= live:
+            return "production"
+        first = end
+    return "baseline"
+
+
+STAGGERED_SITES = [f"S{k}" for k in range(10)]
+
+
+def staggered_rows(seed: int = 5) -> pd.DataFrame:
+    """10 sites over 12 months, a common season, a pilot at S0, production in two waves.
+
+    The AI cuts cost by 10 (of ~100) and adds 6 minutes saved (of ~30), except at S7 where
+    minutes saved fall by 8. S8 and S9 never go live: they carry the season for everyone.
+    """
+    rng = np.random.default_rng(seed)
+    parts = []
+    for month in range(12):
+        season = 8.0 * np.sin(month / 12 * 2 * np.pi)
+        for s, site in enumerate(STAGGERED_SITES):
+            phase = monthly_phase(s, month, waves=((4, 6), (8, 9)))
+            n = int(rng.integers(25, 45))
+            ai = phase != "baseline"
+            saved_effect = (-8.0 if site == "S7" else 6.0) if ai else 0.0
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "date": pd.Timestamp(2024, month + 1, 1)
+                        + pd.to_timedelta(rng.integers(0, 28, n), unit="D"),
+                        "phase": phase,
+                        "site": site,
+                        "channel": rng.choice(["web", "phone"], n),
+                        "cost": 100 + 2 * s + season - (10.0 if ai else 0.0) + rng.normal(0, 6, n),
+                        "saved": 30 + season / 2 + saved_effect + rng.normal(0, 5, n),
+                        "accuracy": (rng.random(n) < (0.9 if phase == "pilot" else 0.7)).astype(
+                            float
+                        ),
+                    }
+                )
+            )
+    rows = pd.concat(parts, ignore_index=True)
+    rows["date"] = rows["date"].dt.date
+    return rows
+
+
+WEIGHTED_SITES = [f"R{k}" for k in range(8)]
+
+
+def weighted_rows(seed: int = 11) -> pd.DataFrame:
+    """8 regions over 12 months, a pilot at R0 (months 2-4), production at R0-R3 from month 6
+    and R4-R5 from month 9; R6 and R7 never go live. Each region-month has 4-9 rows on random
+    days (two channels), each the mean of `weight` contacts (20 to ~3,000). Busy rows gain less
+    from the AI, so weighting by volume changes the estimate; a region-month shock makes rows of
+    a cell share noise, as real sites do."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for month in range(12):
+        season = 4.0 * np.sin(month / 12 * 2 * np.pi)
+        for s, site in enumerate(WEIGHTED_SITES):
+            phase = monthly_phase(s, month, waves=((4, 6), (6, 9)))
+            k = int(rng.integers(4, 10))
+            weight = np.round(np.exp(rng.normal(5.0, 1.1, k))).clip(20, None)
+            busy = np.log(weight) - 5.0
+            gain = (8.0 - 3.0 * busy) if phase != "baseline" else 0.0
+            shock = rng.normal(0, 1.5)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "date": pd.Timestamp(2024, month + 1, 1)
+                        + pd.to_timedelta(rng.integers(0, 28, k), unit="D"),
+                        "phase": phase,
+                        "site": site,
+                        "channel": rng.choice(["web", "phone"], k),
+                        "weight": weight,
+                        "cost": 100
+                        + 1.5 * s
+                        + season
+                        - gain
+                        + shock
+                        + rng.normal(0, 40, k) / np.sqrt(weight),
+                        "saved": 30
+                        + season / 2
+                        + gain / 2
+                        + rng.normal(0, 20, k) / np.sqrt(weight),
+                        "accuracy": rng.binomial(
+                            weight.astype(int), 0.8 if phase == "pilot" else 0.7
+                        )
+                        / weight,
+                    }
+                )
+            )
+    rows = pd.concat(parts, ignore_index=True)
+    rows["date"] = rows["date"].dt.date
+    return rows

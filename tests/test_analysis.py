@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from rollouts import staggered_rows
 from scipy import stats as scipy_stats
 
 from analytics.core.catalog import apply_overrides, infer_catalog, parse_toml, save_catalog
@@ -21,50 +22,6 @@ from analytics.store import day_cells
 from analytics.store.database import Store
 
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text())
-SITES = [f"S{k}" for k in range(10)]
-
-
-def staggered_rows(seed: int = 5) -> pd.DataFrame:
-    """10 sites over 12 months, a common season, a pilot at S0, production in two waves.
-
-    The AI cuts cost by 10 (of ~100) and adds 6 minutes saved (of ~30), except at S7 where
-    minutes saved fall by 8. S8 and S9 never go live: they carry the season for everyone.
-    """
-    rng = np.random.default_rng(seed)
-    parts = []
-    for month in range(12):
-        season = 8.0 * np.sin(month / 12 * 2 * np.pi)
-        for s, site in enumerate(SITES):
-            if s == 0 and 2 <= month < 5:
-                phase = "pilot"
-            elif (s < 4 and month >= 6) or (4 <= s < 8 and month >= 9):
-                phase = "production"
-            else:
-                phase = "baseline"
-            n = int(rng.integers(25, 45))
-            ai = phase != "baseline"
-            saved_effect = (-8.0 if site == "S7" else 6.0) if ai else 0.0
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "date": pd.Timestamp(2024, month + 1, 1)
-                        + pd.to_timedelta(rng.integers(0, 28, n), unit="D"),
-                        "phase": phase,
-                        "site": site,
-                        "channel": rng.choice(["web", "phone"], n),
-                        "cost": 100 + 2 * s + season - (10.0 if ai else 0.0) + rng.normal(0, 6, n),
-                        "saved": 30 + season / 2 + saved_effect + rng.normal(0, 5, n),
-                        "accuracy": (rng.random(n) < (0.9 if phase == "pilot" else 0.7)).astype(
-                            float
-                        ),
-                    }
-                )
-            )
-    rows = pd.concat(parts, ignore_index=True)
-    rows["date"] = rows["date"].dt.date
-    return rows
-
-
 CATALOG_TOML = """
 [metrics.cost]
 kind = "outcome"

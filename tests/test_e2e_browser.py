@@ -8,12 +8,7 @@ Skipped (with the reason) only when /usr/bin/chromium is absent; `make test` ins
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -22,19 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.dashboard import CHROMIUM, CHROMIUM_ARGS, serve
 from ui.pages import REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Page title in the sidebar -> file name of its screenshot.
 PAGES = {p.title: Path(p.path).stem for p in REGISTRY}
 
@@ -79,62 +66,12 @@ def rollout_csv() -> bytes:
     return out.getvalue().encode()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """The dashboard on its own port and its own database, as `make run` starts it."""
     folder = tmp_path_factory.mktemp("e2e")
-    port = free_port()
-    env = {**os.environ, "SCALEGATE_DB": str(folder / "scalegate.duckdb")}
-    env.pop("SCALEGATE_ALLOW_LOCAL_PATHS", None)
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text(errors="replace"))
-            time.sleep(0.5)
+    with serve(folder / "scalegate.duckdb", folder / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -325,3 +262,33 @@ def test_names_written_as_markdown_show_as_typed(browser_page, server, tmp_path)
             shot(page, f"markdown_names_{name}")
     assert EVIL_COST in seen and f"Dataset {EVIL_DATASET}, one of" in seen
     assert any(site in seen for site in EVIL_SITES[:4])  # the ready / must-fix lists
+
+
+# -- a typed date, then a click on a page link (the click used to be lost) -----------------------
+
+
+def test_a_click_on_a_page_right_after_typing_a_date_opens_that_page(browser_page, server):
+    """The date field commits when it loses focus, which the press on a page link causes: the
+    click must open the page, on the new date (it used to rerun the old page instead)."""
+    page = browser_page
+    page.goto(f"{server}/?dataset=1")
+    page.get_by_text("Does the pilot's evidence justify scaling?").wait_for()
+    settle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    day = sidebar.get_by_role("spinbutton", name="day, Dates start date")
+    day.click()
+    page.keyboard.type("15")
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Scorecard", exact=True).click()
+    page.locator("h1", has_text="Scorecard").wait_for()
+    settle(page)
+    assert "/scorecard?" in page.url and "from=2024-01-15" in page.url, page.url
+    no_exception(page, "date then page")
+
+    # On the page itself, Apply takes a typed date (no rerun on the keystrokes before it).
+    day.click()
+    page.keyboard.type("10")
+    sidebar.get_by_role("button", name="Apply dates").click()
+    page.wait_for_url("**/scorecard?*from=2024-01-10*")
+    settle(page)
+    assert page.locator("h1").first.inner_text() == "Scorecard"
+    no_exception(page, "apply dates")

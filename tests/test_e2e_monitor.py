@@ -7,11 +7,6 @@ Skipped (with the reason) only when /usr/bin/chromium is absent; `make test` ins
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +16,6 @@ from test_e2e_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    free_port,
     no_exception,
     open_page,
     settle,
@@ -34,6 +28,7 @@ from analytics.decide.decisions import record_decision
 from analytics.ingest.append import append_files
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
+from bench.dashboard import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,37 +58,8 @@ def _decided(path: Path) -> None:
 def monitor_server(tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("e2e_monitor")
     _decided(folder / "scalegate.duckdb")
-    port = free_port()
-    env = {**os.environ, "SCALEGATE_DB": str(folder / "scalegate.duckdb")}
-    env.pop("SCALEGATE_ALLOW_LOCAL_PATHS", None)
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text(errors="replace"))
-            time.sleep(0.5)
+    with serve(folder / "scalegate.duckdb", folder / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_a_week_added_on_the_data_page_updates_the_monitor(monitor_server, tmp_path):

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
+from rollouts import weighted_rows
 from scipy import stats as sps
 from statsmodels.stats.weightstats import DescrStatsW
-from weighted_panels import store_weighted, weighted_rows
+from weighted_panels import store_weighted
 
 from analytics.engine import sums
 from analytics.engine.adjusted import fit_adjusted

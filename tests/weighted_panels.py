@@ -10,62 +10,6 @@ from analytics.core.catalog import apply_overrides, infer_catalog, parse_toml, s
 from analytics.store import day_cells
 from analytics.store.database import Store
 
-SITES = [f"R{k}" for k in range(8)]
-
-
-def weighted_rows(seed: int = 11) -> pd.DataFrame:
-    """8 regions over 12 months, a pilot at R0 (months 2-4), production at R0-R3 from month 6
-    and R4-R5 from month 9; R6 and R7 never go live. Each region-month has 4-9 rows on random
-    days (two channels), each the mean of `weight` contacts (20 to ~3,000). Busy rows gain less
-    from the AI, so weighting by volume changes the estimate; a region-month shock makes rows of
-    a cell share noise, as real sites do."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for month in range(12):
-        season = 4.0 * np.sin(month / 12 * 2 * np.pi)
-        for s, site in enumerate(SITES):
-            if s == 0 and 2 <= month < 5:
-                phase = "pilot"
-            elif (s < 4 and month >= 6) or (4 <= s < 6 and month >= 9):
-                phase = "production"
-            else:
-                phase = "baseline"
-            k = int(rng.integers(4, 10))
-            weight = np.round(np.exp(rng.normal(5.0, 1.1, k))).clip(20, None)
-            busy = np.log(weight) - 5.0
-            gain = (8.0 - 3.0 * busy) if phase != "baseline" else 0.0
-            shock = rng.normal(0, 1.5)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "date": pd.Timestamp(2024, month + 1, 1)
-                        + pd.to_timedelta(rng.integers(0, 28, k), unit="D"),
-                        "phase": phase,
-                        "site": site,
-                        "channel": rng.choice(["web", "phone"], k),
-                        "weight": weight,
-                        "cost": 100
-                        + 1.5 * s
-                        + season
-                        - gain
-                        + shock
-                        + rng.normal(0, 40, k) / np.sqrt(weight),
-                        "saved": 30
-                        + season / 2
-                        + gain / 2
-                        + rng.normal(0, 20, k) / np.sqrt(weight),
-                        "accuracy": rng.binomial(
-                            weight.astype(int), 0.8 if phase == "pilot" else 0.7
-                        )
-                        / weight,
-                    }
-                )
-            )
-    rows = pd.concat(parts, ignore_index=True)
-    rows["date"] = rows["date"].dt.date
-    return rows
-
-
 CATALOG = """
 [metrics.cost]
 kind = "outcome"

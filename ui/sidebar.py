@@ -82,8 +82,12 @@ def _dates(options: Options) -> tuple[Any, Any]:
         min_value=options.date_min,
         max_value=options.date_max,
         format="YYYY-MM-DD",
+        # A typed date commits on blur; a rerun then would race the click that blurred it and
+        # take that page link's click (#17). Held until the next rerun: Apply, or that click.
+        on_change="ignore",
         help="Only rows between these dates are analysed.",
     )
+    st.button("Apply dates", key="f_dates_apply", help="Or click a page: it opens on these dates.")
     chosen = tuple(chosen) if isinstance(chosen, list | tuple) else (chosen,)
     start = chosen[0] if chosen else None
     end = chosen[1] if len(chosen) > 1 else None  # half-picked range: keep the end open
