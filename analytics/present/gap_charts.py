@@ -15,7 +15,7 @@ import pandas as pd
 
 from analytics.core import fmt
 from analytics.engine.gap import LABELS
-from analytics.present.charts import (
+from analytics.present.chart_base import (
     INK,
     PHASE_COLOURS,
     WIDTH,

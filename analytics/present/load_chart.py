@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.decide.load_report import ASKED, asked_answer, slope_sentence
-from analytics.present.charts import (
+from analytics.present.chart_base import (
     PHASE_LABELS,
     WIDTH,
     ChartContext,
