@@ -72,31 +72,41 @@ def leave_unit_out(
     zg = zbar @ g
     sti = np.maximum(stratum[inside], 0)
     d = lev[unit] - zg[sti, a[unit]] - zg[sti, b[unit]]  # (z_u − z̄_s)ᵀ x_u
-    # Every unit's cells padded to the same count: identity rows, zero residuals.
-    order = np.argsort(unit, kind="stable")
-    pos = np.empty(len(inside), dtype=np.int64)
-    starts = np.searchsorted(unit[order], np.arange(len(keys)))
-    pos[order] = np.arange(len(inside)) - starts[unit[order]]
-    size = int(pos.max()) + 1
+    cell = _Padding(unit, len(keys))
+    w_base = np.where(base, panel.w, 0.0)[inside]
+    m = cell.systems(lev, base[inside], w_base)
+    st, is_live = cell.pad(stratum[inside], -1.0), cell.pad(live[inside])
+    same = (st[:, :, None] == st[:, None, :]) * is_live[:, :, None] * is_live[:, None, :]
+    m -= same * cell.pad(v[inside])[:, None, :]
+    m -= (is_live * cell.pad(d))[:, :, None] * cell.pad(w_base)[:, None, :]
+    tilde = np.linalg.pinv(m) @ cell.pad(e[inside])[:, :, None]
+    out = np.zeros(len(panel))
+    out[inside] = tilde[unit, cell.pos, 0]
+    return out
 
-    def padded(values: np.ndarray, fill: float = 0.0) -> np.ndarray:
-        out = np.full((len(keys), size), fill, dtype=float)
-        out[unit, pos] = values
+
+class _Padding:
+    """Every unit's cells padded to the same count (identity rows, zero residuals), so the
+    units' small systems are solved in one batch."""
+
+    def __init__(self, unit: np.ndarray, units: int) -> None:
+        order = np.argsort(unit, kind="stable")
+        self.pos = np.empty(len(unit), dtype=np.int64)
+        starts = np.searchsorted(unit[order], np.arange(units))
+        self.pos[order] = np.arange(len(unit)) - starts[unit[order]]
+        self.unit, self.units = unit, units
+        self.size = int(self.pos.max()) + 1
+
+    def pad(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
+        out = np.full((self.units, self.size), fill, dtype=float)
+        out[self.unit, self.pos] = values
         return out
 
-    is_base = padded(base[inside])
-    is_live = padded(live[inside])
-    wb = padded(np.where(base, panel.w, 0.0)[inside])
-    st = padded(stratum[inside], -1.0)
-    m = np.broadcast_to(np.eye(size), (len(keys), size, size)).copy()
-    m -= lev[:, None, None] * is_base[:, :, None] * wb[:, None, :]
-    same = (st[:, :, None] == st[:, None, :]) * is_live[:, :, None] * is_live[:, None, :]
-    m -= same * padded(v[inside])[:, None, :]
-    m -= (is_live * padded(d))[:, :, None] * wb[:, None, :]
-    tilde = np.linalg.pinv(m) @ padded(e[inside])[:, :, None]
-    out = np.zeros(len(panel))
-    out[inside] = tilde[unit, pos, 0]
-    return out
+    def systems(self, lev: np.ndarray, base: np.ndarray, wb: np.ndarray) -> np.ndarray:
+        """I − lev_u · [base] wbᵀ per unit: the baseline cells' part of each unit's system."""
+        m = np.broadcast_to(np.eye(self.size), (self.units, self.size, self.size)).copy()
+        m -= lev[:, None, None] * self.pad(base)[:, :, None] * self.pad(wb)[:, None, :]
+        return m
 
 
 def site_periods(panel: Panel) -> np.ndarray:
