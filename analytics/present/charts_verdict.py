@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from analytics.core.catalog import Catalog
-from analytics.decide.results import Results
+from analytics.decide.results import MetricVerdict, Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.chart_base import (
     INK,
@@ -41,9 +41,19 @@ def scorecard_title(results: Results) -> str:
     k = sum(v.verdict == "scale" for v in results.verdicts)
     p = sum(v.pilot_verdict == "scale" for v in results.verdicts)
     verb = _plural(k, "justifies", "justify")
-    return (
-        f"{k} of {m} {_plural(m, 'outcome', 'outcomes')} {verb} scaling (the pilot alone said {p})"
-    )
+    had_pilot = any(math.isfinite(v.pilot_estimate) for v in results.verdicts)
+    pilot = f"the pilot alone said {p}" if had_pilot else "the data has no pilot to compare with"
+    return f"{k} of {m} {_plural(m, 'outcome', 'outcomes')} {verb} scaling ({pilot})"
+
+
+def _pilot_note(v: MetricVerdict) -> str:
+    """What the pilot alone said beside the verdict; nothing to agree with where it has no
+    estimate (a file without pilot rows)."""
+    if not math.isfinite(v.pilot_estimate):
+        return " (no pilot estimate)"
+    if v.pilot_verdict == v.verdict:
+        return " (the pilot agreed)"
+    return f" (pilot alone: {VERDICT_LABELS[v.pilot_verdict]})"
 
 
 def scorecard_frame(results: Results, catalog: Catalog | None = None) -> pd.DataFrame:
@@ -64,12 +74,7 @@ def scorecard_frame(results: Results, catalog: Catalog | None = None) -> pd.Data
                 "label": label,
                 "verdict": VERDICT_LABELS[v.verdict],
                 "pilot_verdict": VERDICT_LABELS[v.pilot_verdict],
-                "status": VERDICT_LABELS[v.verdict]
-                + (
-                    " (the pilot agreed)"
-                    if v.pilot_verdict == v.verdict
-                    else f" (pilot alone: {VERDICT_LABELS[v.pilot_verdict]})"
-                ),
+                "status": VERDICT_LABELS[v.verdict] + _pilot_note(v),
                 "lift": _finite(s * v.estimate),
                 "change": _finite(v.estimate),
                 "lift_low": _finite(lo),
