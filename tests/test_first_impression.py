@@ -161,3 +161,31 @@ def test_a_load_reports_its_stages_in_order_and_the_rows_it_read(store):
 @pytest.mark.parametrize("name", ["rollout.csv.gz", "rollout.parquet"])
 def test_rows_are_not_guessed_for_compressed_or_binary_files(name):
     assert csv_lines([Source.from_bytes(name, b"a,b\n1,2\n")]) is None
+
+
+def test_the_warm_up_serves_an_uploaded_dataset_without_a_volume(own_db, monkeypatch):
+    # A file loaded without a catalog has no annual volume: the warm-up (at server start, and
+    # after a load on the Data page) must still compute exactly what that dataset's Home asks
+    # for (measured: it raised on float(None) and every first Home computed its own analysis).
+    from analytics.core.catalog import read_catalog
+    from ui import cached, warm
+
+    store = open_store(own_db)
+    loaded = load_files(store, [Source.from_bytes("rollout.csv", rollout_csv())])
+    assert read_catalog(store.cursor(), loaded.dataset_id).settings.annual_volume is None
+    calls: list[bool] = []
+    real = cached.analyse
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("with_counterfactual", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cached, "analyse", counted)
+    warm.default_view(loaded.dataset_id, full=False)
+    assert calls == [False]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(m.value.startswith("Across 1 outcome metric") for m in at.markdown), [
+        m.value for m in at.markdown
+    ][:5]
+    assert calls.count(False) == 1  # Home found the warm-up's analysis

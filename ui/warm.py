@@ -48,7 +48,7 @@ RUNTIME_WAIT = 60.0  # seconds the thread waits for Streamlit's runtime before g
 
 _started = threading.Event()
 done = threading.Event()  # set when the warm-up is over (tests and the benchmark wait on it)
-FIRST_PAGE_WAIT = 4.0  # seconds the rest of the warm-up waits for a visitor's page to be drawn
+FIRST_PAGE_WAIT = 8.0  # seconds the rest of the warm-up waits for a visitor's page to be drawn
 _runs = threading.Condition()
 _active = [0, 0.0]  # script runs under way in this process, when the last one ended
 _log = logging.getLogger("scalegate.warm")
@@ -93,11 +93,13 @@ def run_ended() -> None:
 
 def _after_next_page(since: float) -> None:
     """Wait until a script run has ended after `since` and none is under way (at most
-    FIRST_PAGE_WAIT seconds): Python runs one thread at a time, so the rest of the warm-up
-    would slow down the page a visitor is waiting for (the first Home, or Home on a dataset
-    just loaded, which asked for the analysis done just before)."""
+    FIRST_PAGE_WAIT seconds, and then still until no run is under way, at most as long again):
+    Python runs one thread at a time, so the rest of the warm-up would slow down the page a
+    visitor is waiting for (the first Home, or Home on a dataset just loaded, which asked for
+    the analysis done just before). On a busy machine the first visitor's run can start late."""
     with _runs:
         _runs.wait_for(lambda: _active[0] == 0 and _active[1] > since, FIRST_PAGE_WAIT)
+        _runs.wait_for(lambda: _active[0] == 0, FIRST_PAGE_WAIT)
 
 
 def start(*, analysis: bool = True) -> bool:
@@ -176,7 +178,10 @@ def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     effective = replace(
         catalog,
         settings=replace(
-            s, annual_volume=float(s.annual_volume), run_cost_per_year=float(s.run_cost_per_year)
+            s,
+            # As the sidebar sets its inputs up: a volume not given stays not given.
+            annual_volume=None if s.annual_volume is None else float(s.annual_volume),
+            run_cost_per_year=float(s.run_cost_per_year),
         ),
     )
     filters = View(dataset_id=info.id).filters(s.grain)
