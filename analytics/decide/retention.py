@@ -17,9 +17,11 @@ import math
 
 import numpy as np
 
-from analytics.engine import stats
+from analytics.engine.effects import Ratio
+from analytics.engine.fieller import fieller_ratio
 from analytics.engine.imputation import Linear
 from analytics.engine.panel import Panel
+from analytics.engine.quantiles import two_sided_t
 from analytics.engine.staggered import FEW_SITES, RolloutEstimate, linear_estimate
 
 NAN = float("nan")
@@ -43,7 +45,7 @@ def retention(
     treated_sites: int,
     clusters: int,
     alpha: float,
-) -> stats.Ratio | None:
+) -> Ratio | None:
     """Production lift over the selected production cells / the pilot's lift, Fieller CI at
     1 − alpha; None when the pilot's lift interval includes 0 or nothing is estimable."""
     if pilot is None or not pilot.identified:
@@ -56,8 +58,8 @@ def retention(
     pilot_clustered = pilot.treated_sites >= FEW_SITES and clusters >= 2
     df = float(clusters - 1) if prod_clustered else math.inf
     var_p, var_q = _var(panel, lp, prod_clustered), _var(panel, lq, pilot_clustered)
-    q = stats.two_sided_t(alpha, df)
+    q = two_sided_t(alpha, df)
     if not (abs(lq.estimate) > q * math.sqrt(max(var_q, 0.0))):
         return None
     cov = _cov(panel, lp, lq, math.sqrt(max(var_p, 0.0) * max(var_q, 0.0)))
-    return stats.fieller_ratio(lp.estimate, lq.estimate, var_p, var_q, cov, df, alpha)
+    return fieller_ratio(lp.estimate, lq.estimate, var_p, var_q, cov, df, alpha)

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.decide.retention import retention
-from analytics.engine import stats
-from analytics.engine.effects import Effect
+from analytics.engine.effects import Effect, Ratio
 from analytics.engine.event_study import EventStudy, event_study
 from analytics.engine.holm import holm
 from analytics.engine.imputation import Linear, fit_first_stage, mean_of, ratio
@@ -42,7 +41,7 @@ class SliceTest:
     name: str
     estimate: RolloutEstimate
     p_family: float = NAN
-    retention: stats.Ratio | None = None  # the slice's production lift / the pilot's lift
+    retention: Ratio | None = None  # the slice's production lift / the pilot's lift
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,7 +57,7 @@ class MetricRollout:
     event_study: EventStudy | None = None
     waves: tuple[Wave, ...] = ()
     production_sites: int = 0  # production sites with baseline rows (rule 1)
-    retention: stats.Ratio | None = None  # production lift / pilot lift (retention.py)
+    retention: Ratio | None = None  # production lift / pilot lift (retention.py)
 
     @property
     def production_mask(self) -> np.ndarray:

@@ -24,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from analytics.core.catalog import CURRENCIES, Catalog, Metric
+from analytics.core.catalog import Catalog, Metric
+from analytics.core.metric_words import CURRENCIES
 from analytics.decide.results import MetricVerdict, ValueRow, clean
 from analytics.engine.effects import AdjustedFit
 from analytics.engine.influence import Scores, stacked_variance

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analytics.core import fmt
-from analytics.engine import stats
+from analytics.engine.quantiles import two_sided_t
 from analytics.engine.site_links import Permutation, permutation_r
 
 
@@ -51,7 +51,7 @@ def dose_response(
         slope = float(xc @ (y - y.mean()) / (xc @ xc))
         resid = y - y.mean() - slope * xc
         se = math.sqrt(float(resid @ resid) / (len(x) - 2) / float(xc @ xc))
-        q = stats.two_sided_t(1 - level, len(x) - 2)
+        q = two_sided_t(1 - level, len(x) - 2)
         ci = (slope - q * se, slope + q * se)
     test = permutation_r(x, y)
     return DoseResponse(

@@ -30,9 +30,9 @@ import pandas as pd
 from statsmodels.regression.linear_model import WLS
 from statsmodels.tools.tools import add_constant
 
-from analytics.engine import stats
 from analytics.engine.imputation import fit_first_stage
 from analytics.engine.panel import Panel
+from analytics.engine.quantiles import two_sided_t
 from analytics.engine.staggered import FEW_SITES
 
 NAN = float("nan")
@@ -150,7 +150,7 @@ def _slope(
     )
     slope, se = float(fit.params[1]), float(fit.bse[1])
     df = float(g - 1)
-    q = stats.two_sided_t(1 - level, df)
+    q = two_sided_t(1 - level, df)
     return LoadSlope(axis, slope, se, (slope - q * se, slope + q * se), level, df, kind, g, len(x))
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analytics.core import fmt
+from analytics.engine.holm import holm
 from analytics.engine.site_links import Permutation, permutation_r
-from analytics.engine.stats import holm
 
 MEASURES = {
     "missing_share": "share of values missing",

@@ -30,7 +30,7 @@ from scipy.linalg import cho_solve
 
 from analytics.engine.imputation import FirstStage, Linear
 from analytics.engine.panel import Panel
-from analytics.engine.stats import two_sided_t
+from analytics.engine.quantiles import two_sided_t
 
 
 def _inverse(first: FirstStage) -> np.ndarray:

@@ -8,7 +8,8 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 
-from analytics.decide.results import Results
+from analytics.core.catalog import Metric
+from analytics.decide.results import Results, SiteVerdict
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.chart_base import (
     INK,
@@ -68,6 +69,35 @@ def heatmap_frame(
     return pd.DataFrame(rows)
 
 
+def _heatmap_words(frame: pd.DataFrame, metric: Metric, measure: str) -> tuple[str, str, str, str]:
+    """The heatmap's title (the finding), legend, number format and detail line."""
+    valid = frame.dropna(subset=["value"])
+    worst = valid.loc[valid["good"].idxmin()]
+    where = f"{worst['site']} · {worst['channel']}"
+    if measure == "retention":
+        median = float(valid["value"].median())
+        title = (
+            f"The median site × channel keeps {median:.0%} of the pilot's improvement on "
+            f"{metric.label}; lowest: {where} ({worst['text']})"
+        )
+        legend = "Share of the pilot's lift kept"
+        number_format = ".0%"
+        detail = "Each cell's unadjusted production lift divided by the pilot's adjusted lift."
+    else:
+        better = int((valid["good"] > 0).sum())
+        title = (
+            f"Production beats baseline on {metric.label} in {better} of {len(valid)} site × "
+            f"channel cells; weakest: {where} ({worst['text']})"
+        )
+        legend = "Improvement vs baseline (positive = better)"
+        number_format = "+.0%"
+        detail = (
+            "Unadjusted improvement vs baseline in each cell (Welch; positive = better, "
+            f"{metric.direction} {metric.label} is better); blue is better."
+        )
+    return title, legend, number_format, detail
+
+
 def site_heatmap(
     results: Results,
     metric_id: str,
@@ -84,41 +114,13 @@ def site_heatmap(
             else f"No site × channel has both production and baseline rows of {metric.label}."
         )
         return empty_chart(ctx, reason)
-    valid = frame.dropna(subset=["value"])
-    worst = valid.loc[valid["good"].idxmin()]
-    where = f"{worst['site']} · {worst['channel']}"
-    if measure == "retention":
-        median = float(valid["value"].median())
-        title = (
-            f"The median site × channel keeps {median:.0%} of the pilot's improvement on "
-            f"{metric.label}; lowest: {where} ({worst['text']})"
-        )
-        legend = "Share of the pilot's lift kept"
-        scale = alt.Scale(scheme="blueorange", domainMid=1, reverse=True)
-        number_format = ".0%"
-        detail = "Each cell's unadjusted production lift divided by the pilot's adjusted lift."
-    else:
-        better = int((valid["good"] > 0).sum())
-        title = (
-            f"Production beats baseline on {metric.label} in {better} of {len(valid)} site × "
-            f"channel cells; weakest: {where} ({worst['text']})"
-        )
-        legend = "Improvement vs baseline (positive = better)"
-        scale = alt.Scale(scheme="blueorange", domainMid=0, reverse=True)
-        number_format = "+.0%"
-        detail = (
-            "Unadjusted improvement vs baseline in each cell (Welch; positive = better, "
-            f"{metric.direction} {metric.label} is better); blue is better."
-        )
+    title, legend, number_format, detail = _heatmap_words(frame, metric, measure)
     # A domain symmetric about the middle makes a cell's depth linear in its distance from it,
     # even when every cell lies on one side; white text where the fill is deep.
     mid = 1.0 if measure == "retention" else 0.0
     reach = float((frame["value"] - mid).abs().max()) or 1.0
     scale = alt.Scale(
-        scheme="blueorange",
-        domain=[mid - reach, mid + reach],
-        domainMid=mid,
-        reverse=scale.reverse,
+        scheme="blueorange", domain=[mid - reach, mid + reach], domainMid=mid, reverse=True
     )
     frame["dark"] = (frame["value"] - mid).abs() / reach > 0.6
     sites = sorted(frame["site"].unique())
@@ -175,13 +177,9 @@ def site_verdict_title(results: Results, metric_id: str) -> str:
     return head + ("; " + ", ".join(parts) if parts else "")
 
 
-def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
-    """Each site's adjusted production lift with its interval, coloured by the site's verdict."""
-    verdicts = [s for s in results.site_verdicts if s.metric == metric_id]
-    if not verdicts:
-        return empty_chart(ctx, f"No site has a production effect on {metric_id} yet.")
-    metric = metric_from(results, metric_id)
-    frame = pd.DataFrame(
+def _site_frame(verdicts: list[SiteVerdict], metric: Metric) -> pd.DataFrame:
+    """One row per site verdict: the improvement and its interval (positive = better)."""
+    return pd.DataFrame(
         [
             {
                 "site": s.site,
@@ -196,6 +194,15 @@ def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> A
             for s in verdicts
         ]
     )
+
+
+def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
+    """Each site's adjusted production lift with its interval, coloured by the site's verdict."""
+    verdicts = [s for s in results.site_verdicts if s.metric == metric_id]
+    if not verdicts:
+        return empty_chart(ctx, f"No site has a production effect on {metric_id} yet.")
+    metric = metric_from(results, metric_id)
+    frame = _site_frame(verdicts, metric)
     order = frame.sort_values("good", ascending=False, na_position="last")["site"].tolist()
     site_rows = [
         e

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import altair as alt
@@ -150,6 +151,69 @@ def baseline_title(counterfactual: CounterfactualRow, metric: Metric) -> str:
     return f"{metric.label} ran {abs(gap):.0%} {side} its projection without the AI ({good})"
 
 
+def _projection_frame(points: Sequence[tuple[str, float, float, float, float]]) -> pd.DataFrame:
+    """The forecast's points as a frame: period, observed, predicted and its band."""
+    return pd.DataFrame(
+        [
+            {
+                "period": p[0],
+                "observed": _finite(p[1]),
+                "predicted": _finite(p[2]),
+                "low": _finite(p[3]),
+                "high": _finite(p[4]),
+            }
+            for p in points
+        ]
+    )
+
+
+def _projection_layers(cf: pd.DataFrame, x: alt.X, y_title: str) -> list[alt.Chart]:
+    """The projection without the AI: its band and its dashed line."""
+    band = alt.Chart(cf).mark_area(color=PHASE_COLOURS["baseline"], opacity=0.2)
+    projection = alt.Chart(cf).mark_line(
+        color=PHASE_COLOURS["baseline"], strokeDash=[6, 4], strokeWidth=2
+    )
+    tooltip = [
+        alt.Tooltip("period:T", title="Period", format="%b %Y", formatType="utc"),
+        alt.Tooltip("observed:Q", title="Observed", format=",.4~g"),
+        alt.Tooltip("predicted:Q", title="Without the AI", format=",.4~g"),
+    ]
+    return [
+        band.encode(x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q"),
+        projection.encode(x=x, y=alt.Y("predicted:Q", title=y_title), tooltip=tooltip),
+    ]
+
+
+def _phase_lines(data: pd.DataFrame, metric: Metric, x: alt.X, y_title: str) -> alt.Chart:
+    """The observed period means, one line per phase."""
+    frame = pd.DataFrame(
+        {
+            "phase": data["phase"].map(PHASE_LABELS).to_numpy(),
+            "period": pd.to_datetime(data["period"]).dt.strftime("%Y-%m-%d").to_numpy(),
+            "mean": data["mean"].astype(float).to_numpy(),
+            "n": data["n"].astype(int).to_numpy(),
+        }
+    )
+    phases = [p for p in PHASE_LABELS if PHASE_LABELS[p] in set(frame["phase"])]
+    line = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5)
+    return line.encode(
+        x=x,
+        y=alt.Y(
+            "mean:Q",
+            title=y_title,
+            axis=_level_axis(metric, y_title),
+            scale=alt.Scale(zero=False),
+        ),
+        color=alt.Color("phase:N", scale=_phase_colour(phases), title="Phase"),
+        tooltip=[
+            alt.Tooltip("phase:N", title="Phase"),
+            alt.Tooltip("period:T", title="Period", format="%b %Y", formatType="utc"),
+            alt.Tooltip("mean:Q", title="Mean", format=",.4~g"),
+            alt.Tooltip("n:Q", title="Rows", format=","),
+        ],
+    )
+
+
 def baseline_chart(
     series: pd.DataFrame,
     counterfactual_row: CounterfactualRow | None,
@@ -163,65 +227,10 @@ def baseline_chart(
         return empty_chart(ctx, f"{metric.label} has no baseline periods to project from.")
     x = _period_axis()
     y_title = metric_axis_title(metric)
-    layers: list[alt.Chart] = []
-    if points:
-        cf = pd.DataFrame(
-            [
-                {
-                    "period": p[0],
-                    "observed": _finite(p[1]),
-                    "predicted": _finite(p[2]),
-                    "low": _finite(p[3]),
-                    "high": _finite(p[4]),
-                }
-                for p in points
-            ]
-        )
-        band = alt.Chart(cf).mark_area(color=PHASE_COLOURS["baseline"], opacity=0.2)
-        layers.append(band.encode(x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q"))
-        projection = alt.Chart(cf).mark_line(
-            color=PHASE_COLOURS["baseline"], strokeDash=[6, 4], strokeWidth=2
-        )
-        layers.append(
-            projection.encode(
-                x=x,
-                y=alt.Y("predicted:Q", title=y_title),
-                tooltip=[
-                    alt.Tooltip("period:T", title="Period", format="%b %Y", formatType="utc"),
-                    alt.Tooltip("observed:Q", title="Observed", format=",.4~g"),
-                    alt.Tooltip("predicted:Q", title="Without the AI", format=",.4~g"),
-                ],
-            )
-        )
+    cf = _projection_frame(points)
+    layers = _projection_layers(cf, x, y_title) if points else []
     if not data.empty:
-        frame = pd.DataFrame(
-            {
-                "phase": data["phase"].map(PHASE_LABELS).to_numpy(),
-                "period": pd.to_datetime(data["period"]).dt.strftime("%Y-%m-%d").to_numpy(),
-                "mean": data["mean"].astype(float).to_numpy(),
-                "n": data["n"].astype(int).to_numpy(),
-            }
-        )
-        phases = [p for p in PHASE_LABELS if PHASE_LABELS[p] in set(frame["phase"])]
-        line = alt.Chart(frame).mark_line(point=True, strokeWidth=2.5)
-        layers.append(
-            line.encode(
-                x=x,
-                y=alt.Y(
-                    "mean:Q",
-                    title=y_title,
-                    axis=_level_axis(metric, y_title),
-                    scale=alt.Scale(zero=False),
-                ),
-                color=alt.Color("phase:N", scale=_phase_colour(phases), title="Phase"),
-                tooltip=[
-                    alt.Tooltip("phase:N", title="Phase"),
-                    alt.Tooltip("period:T", title="Period", format="%b %Y", formatType="utc"),
-                    alt.Tooltip("mean:Q", title="Mean", format=",.4~g"),
-                    alt.Tooltip("n:Q", title="Rows", format=","),
-                ],
-            )
-        )
+        layers.append(_phase_lines(data, metric, x, y_title))
     elif points:
         observed = alt.Chart(cf).mark_line(
             point=True, color=PHASE_COLOURS["production"], strokeWidth=2.5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -117,6 +118,24 @@ def value_frame(results: Results, catalog: Catalog | None = None) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _value_details(results: Results, total: Any) -> list[str]:
+    """The lines under the value chart: the interval, what is not counted, the net tick."""
+    detail = (
+        f"Black line: the delivered value's {_level(total.ci_level)} interval (the verdicts' "
+        "level). The total counts only outcomes that justify scaling and are separate benefits."
+    )
+    left_out = not_counted_lines(results)
+    details = [detail]
+    if total.counted and left_out:
+        details.append("Not counted: " + "; ".join(left_out).replace(": not counted:", ":"))
+    if total.run_cost:
+        details[0] += (
+            f" Black tick: the total net of the running cost "
+            f"({money(total.run_cost, total.currency)}), counted once."
+        )
+    return details
+
+
 def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyChart:
     """Value a year at full scale: promised (pilot) against delivered (production, with its
     interval at the verdicts' level), each outcome saying whether it counts, and the total of
@@ -163,24 +182,13 @@ def value_chart(results: Results, catalog: Catalog, ctx: ChartContext) -> AnyCha
         .encode(y=y, yOffset=y_offset, x=alt.X("delivered_low:Q"), x2="delivered_high:Q")
     )
     layers: list[alt.Chart] = [bars, interval]
-    detail = (
-        f"Black line: the delivered value's {_level(total.ci_level)} interval (the verdicts' "
-        "level). The total counts only outcomes that justify scaling and are separate benefits."
-    )
-    left_out = not_counted_lines(results)
-    details = [detail]
-    if total.counted and left_out:
-        details.append("Not counted: " + "; ".join(left_out).replace(": not counted:", ":"))
+    details = _value_details(results, total)
     if total.run_cost:
         net = alt.Chart().transform_filter("datum.net != null")
         layers.append(
             net.transform_calculate(kind=f"'{DELIVERED}'")
             .mark_tick(color=INK, thickness=3, size=26, opacity=1)
             .encode(y=y, yOffset=y_offset, x=alt.X("net:Q"))
-        )
-        details[0] += (
-            f" Black tick: the total net of the running cost ({money(total.run_cost, currency)}),"
-            " counted once."
         )
     # Tall enough to fill a slide: a few outcomes would otherwise give a thin strip.
     chart = alt.layer(*layers, _zero_rule(), data=frame).properties(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 import altair as alt
 import pandas as pd
 
-from analytics.core.catalog import Catalog
+from analytics.core.catalog import Catalog, Metric
 from analytics.decide.results import MetricVerdict, Results
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.chart_base import (
@@ -206,36 +206,8 @@ def phase_effects(results: Results, metric_id: str) -> list[PhaseEffect]:
     return out
 
 
-def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
-    """The adjusted pilot improvement beside production's, with the verdicts' intervals."""
-    effects = phase_effects(results, metric_id)
-    if not effects:
-        return empty_chart(ctx, f"There is no adjusted effect for {metric_id}.")
-    metric = metric_from(results, metric_id)
-    frame = pd.DataFrame(
-        [
-            {
-                "phase": PHASE_LABELS[p.phase],
-                "lift": _finite(p.improvement),
-                "low": _finite(p.low),
-                "high": _finite(p.high),
-                "change": _finite(p.change),
-                "text": pct(p.improvement),
-                "n": p.n,
-                "method": p.method,
-            }
-            for p in effects
-        ]
-    )
-    baseline = results.effect(metric_id, "production_vs_baseline") or results.effect(
-        metric_id, "pilot_vs_baseline"
-    )
-    ctx = replace(
-        ctx,
-        ci_level=effects[-1].level,
-        method=", ".join(dict.fromkeys(p.method for p in effects)),
-        n=(baseline.n_b if baseline else 0) + sum(p.n for p in effects),
-    )
+def _phase_layers(metric: Metric) -> tuple[alt.Chart, ...]:
+    """Zero, the threshold, the two bars, their intervals and their labels (data: the layer's)."""
     y_title = f"Improvement in {metric.label} vs baseline (positive = better)"
     x = alt.X("phase:N", title=None, sort=["Pilot", "Production"], axis=alt.Axis(labelAngle=0))
     y = alt.Y("lift:Q", title=y_title, axis=alt.Axis(format=LIFT_AXIS_FORMAT))
@@ -270,9 +242,11 @@ def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContex
         alt.Chart().mark_rule(color=INK, strokeDash=[6, 4]).encode(y=alt.datum(metric.min_effect))
     )
     zero = alt.Chart().mark_rule(color="#333333").encode(y=alt.datum(0))
-    chart = alt.layer(zero, threshold, bars, ci, labels, data=frame).properties(
-        width=WIDTH - 160, height=300
-    )
+    return zero, threshold, bars, ci, labels
+
+
+def _phase_detail(results: Results, metric_id: str, metric: Metric) -> str:
+    """The line under the chart: the threshold, the retention, the two verdicts."""
     verdict = results.verdict(metric_id)
     detail = (
         f"Dashed line: the smallest improvement worth scaling ({pct(metric.min_effect, digits=0)}); "
@@ -288,4 +262,39 @@ def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContex
             f" Verdict: {VERDICT_LABELS[verdict.verdict]}; the pilot alone said "
             f"{VERDICT_LABELS[verdict.pilot_verdict]}."
         )
+    return detail
+
+
+def pilot_vs_production_chart(results: Results, metric_id: str, ctx: ChartContext) -> AnyChart:
+    """The adjusted pilot improvement beside production's, with the verdicts' intervals."""
+    effects = phase_effects(results, metric_id)
+    if not effects:
+        return empty_chart(ctx, f"There is no adjusted effect for {metric_id}.")
+    metric = metric_from(results, metric_id)
+    frame = pd.DataFrame(
+        [
+            {
+                "phase": PHASE_LABELS[p.phase],
+                "lift": _finite(p.improvement),
+                "low": _finite(p.low),
+                "high": _finite(p.high),
+                "change": _finite(p.change),
+                "text": pct(p.improvement),
+                "n": p.n,
+                "method": p.method,
+            }
+            for p in effects
+        ]
+    )
+    baseline = results.effect(metric_id, "production_vs_baseline") or results.effect(
+        metric_id, "pilot_vs_baseline"
+    )
+    ctx = replace(
+        ctx,
+        ci_level=effects[-1].level,
+        method=", ".join(dict.fromkeys(p.method for p in effects)),
+        n=(baseline.n_b if baseline else 0) + sum(p.n for p in effects),
+    )
+    chart = alt.layer(*_phase_layers(metric), data=frame).properties(width=WIDTH - 160, height=300)
+    detail = _phase_detail(results, metric_id, metric)
     return _framed(chart, pilot_vs_production_title(results, metric_id), ctx, detail)

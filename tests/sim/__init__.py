@@ -50,7 +50,7 @@ from analytics.decide.rollout import (  # noqa: E402
     worse_slices,
 )
 from analytics.decide.verdict import Evidence, decide  # noqa: E402
-from analytics.engine import stats  # noqa: E402
+from analytics.engine.adjusted import fit_adjusted  # noqa: E402
 from analytics.engine.panel import prepare_panel  # noqa: E402
 from analytics.engine.staggered import imputation  # noqa: E402
 from analytics.present.rollout_charts import _shape  # noqa: E402
@@ -163,7 +163,7 @@ def scenario_c(runs: int, seed: int = 13) -> dict[str, Rate]:
         scale += verdict == "scale"
         pilot = roll.pilot
         sig += pilot.p_value <= ALPHA
-        team = stats.fit_adjusted(cells, alpha=ALPHA).pilot  # what the product shows beside it
+        team = fit_adjusted(cells, alpha=ALPHA).pilot  # what the product shows beside it
         naive += team is not None and (team.ci_low > 0 or team.ci_high < 0)
     return {
         "pilot significant (placebo test)": Rate(sig, runs),
