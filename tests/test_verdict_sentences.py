@@ -57,6 +57,13 @@ def test_rule5_for_weekly_rows_without_a_count_of_weeks_invents_none() -> None:
     assert d.reasons[0].endswith("too wide to tell a worthwhile improvement from none.")
 
 
+def test_rule5_for_weekly_rows_already_settled_asks_for_nothing_more() -> None:
+    # The interval touching δ (see below): 0 more weeks and 0 more sites, so no sentence at all.
+    e = evidence(QUARTER, lift=0.1875, lift_low=0.125, lift_high=0.25, n_rows=40, n_sites=4)
+    d = decide(evidence(**_weekly(e, periods=10)), SETTINGS)
+    assert d.reasons[0].endswith("too wide to tell a worthwhile improvement from none.")
+
+
 def _weekly(e, periods: int) -> dict:
     fields = {k: getattr(e, k) for k in e.__slots__}
     return fields | {"periods": periods, "period_unit": "week"}
