@@ -49,6 +49,21 @@ def test_rule5_for_weekly_rows_at_one_site_of_a_slice() -> None:
     )
 
 
+def test_rule5_for_weekly_rows_without_a_count_of_weeks_invents_none() -> None:
+    # Weekly rows whose number of weeks is unknown (0): no "about N more weeks" is made up.
+    e = evidence(lift=0.08, lift_low=-0.02, lift_high=0.18, n_rows=40, n_sites=4, dataset_sites=4)
+    d = decide(evidence(**_weekly(e, periods=0)), SETTINGS)
+    assert d.verdict == "need_more_data"
+    assert d.reasons[0].endswith("too wide to tell a worthwhile improvement from none.")
+
+
+def test_rule5_for_weekly_rows_already_settled_asks_for_nothing_more() -> None:
+    # The interval touching δ (see below): 0 more weeks and 0 more sites, so no sentence at all.
+    e = evidence(QUARTER, lift=0.1875, lift_low=0.125, lift_high=0.25, n_rows=40, n_sites=4)
+    d = decide(evidence(**_weekly(e, periods=10)), SETTINGS)
+    assert d.reasons[0].endswith("too wide to tell a worthwhile improvement from none.")
+
+
 def _weekly(e, periods: int) -> dict:
     fields = {k: getattr(e, k) for k in e.__slots__}
     return fields | {"periods": periods, "period_unit": "week"}
@@ -68,6 +83,26 @@ def test_rows_needed_at_an_estimate_equal_to_the_threshold() -> None:
     # est = δ = 0.25 is rule 4's side: half-width 0.5 must fall to 0.25, 4× the data: 300 more.
     assert rows_needed(100, 0.25, -0.25, 0.75, 0.25) == 300
     assert rows_needed(0, 0.10, 0.0, 0.20, 0.05) is None  # no rows: undefined, not a count
+
+
+def test_the_numbers_sentence_gives_the_improvement_its_interval_and_the_raw_change() -> None:
+    # Cost per case fell 10% (interval -13% to -7%): lower is better, so the improvement is
+    # +10% (+7% to +13%), above δ 5% with the whole interval above 0: rule 4, scale.
+    cost = Metric(id="cost", label="Cost per case", direction="lower", min_effect=0.05)
+    d = decide(evidence(cost, lift=-0.10, lift_low=-0.13, lift_high=-0.07), SETTINGS)
+    assert (d.metric, d.verdict, d.estimate, d.ci_low, d.ci_high, d.ci_level, d.method) == (
+        "cost",
+        "scale",
+        -0.10,
+        -0.13,
+        -0.07,
+        0.99,
+        "twfe_cluster_site",
+    )
+    assert d.reasons[1] == (
+        "The production improvement is +10.0% (99% interval +7.0% to +13.0%; Cost per case: "
+        "change -10.0%), against a threshold of 5%."
+    )
 
 
 # -- rule 3's sentence names the sites -----------------------------------------------------------
