@@ -282,6 +282,16 @@ def _since_slides(since: WatchReport | None) -> list[Slide]:
     return out
 
 
+def _why_slides(results: Results, ctx: ChartContext) -> list[Slide]:
+    """One slide "Why production falls short": the gap's waterfall with the load, data-quality
+    and adoption lines under it; the lines alone where no outcome could be taken apart."""
+    if why := why_slide(results, ctx):
+        return [Slide(**why)]
+    if lines := why_text.pack_lines(results):
+        return [Slide("why_load", why_text.SLIDE_TITLE, why_text.SLIDE_NOTES, lines=lines)]
+    return []
+
+
 def build_slides(
     results: Results,
     catalog: Catalog,
@@ -336,8 +346,7 @@ def build_slides(
             )
         )
     slides.extend(_ramp_slides(results, ctx))
-    if why := why_slide(results, ctx):
-        slides.append(Slide(**why))
+    slides.extend(_why_slides(results, ctx))
     for v in results.verdicts:
         # A site chart where sites tell different stories or need fixing; where every site
         # agrees with the metric's verdict, the scorecard already says it.
@@ -362,8 +371,6 @@ def build_slides(
             widths=(2.0, 2.2, 0.9, 1.4, 1.0, 2.2, 0.8, 2.4),
         )
     )
-    if why := why_text.pack_lines(results):  # load, data quality, adoption (issue 14)
-        slides.append(Slide("why_load", why_text.SLIDE_TITLE, why_text.SLIDE_NOTES, lines=why))
     mapped = _heatmap_metric(results)
     if mapped is not None:
         label = charts.metric_from(results, mapped, catalog).label

@@ -128,6 +128,7 @@ def _pdf_page(page: _Page, slide: Slide) -> None:
     top = page.heading(slide.title)
     if slide.png:
         box_w, box_h = width - 2 * margin, top - margin * 0.6
+        box_h *= 2 / 3 if slide.lines else 1  # lines under a chart keep a third of the page
         w, h = _fit(_png_size(slide.png), box_w, box_h)
         image = ImageReader(io.BytesIO(slide.png))
         page.canvas.drawImage(image, margin + (box_w - w) / 2, top - h, w, h)

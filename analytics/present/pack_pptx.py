@@ -94,17 +94,21 @@ def _content_slide(prs: Any, slide: Any, spec: Slide) -> None:
     _style(title.text_frame, 26, bold=True)
     top = Inches(1.15)
     box_w, box_h = content_w, prs.slide_height - top - Inches(0.3)
+    size = 20
     if spec.png:
-        w, h = _fit(_png_size(spec.png), box_w, box_h)
+        # A chart with lines under it keeps two thirds of the height for the chart.
+        chart_h = box_h * (2 / 3 if spec.lines else 1)
+        w, h = _fit(_png_size(spec.png), box_w, chart_h)
         left = margin + (box_w - int(w)) // 2
         slide.shapes.add_picture(io.BytesIO(spec.png), left, top, Emu(int(w)), Emu(int(h)))
+        top, box_h, size = top + int(h), box_h - int(h), 12
     if spec.table:
         _table(slide, spec, (margin, top, content_w, box_h))
     if spec.lines:
         box = slide.shapes.add_textbox(margin, top, content_w, box_h)
         box.text_frame.word_wrap = True
         box.text_frame.text = "\n".join(_text(line) for line in spec.lines)
-        _style(box.text_frame, 20)
+        _style(box.text_frame, size)
 
 
 def _table(slide: Any, spec: Slide, box: tuple[Any, Any, Any, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from analytics.engine.gap import LABELS
+from analytics.present import why_text
 from analytics.present.charts import ChartContext, metric_from
 from analytics.present.gap_charts import share_lines, waterfall_chart
 from analytics.present.gap_text import representativeness_sentence, why_sentence
@@ -46,6 +47,8 @@ def why_slide(results: Any, ctx: ChartContext) -> dict[str, Any] | None:
         "notes": "\n".join(notes)
         + "\nFactors: "
         + ", ".join(LABELS.values())
-        + ". Steps in that order; the whisker is each step's range over all 24 orders.",
+        + ". Steps in that order; the whisker is each step's range over all 24 orders.\n"
+        + why_text.SLIDE_NOTES,
         "chart": waterfall_chart(results, row.metric, ctx, extra=extra),
+        "lines": why_text.pack_lines(results),  # load, data quality, adoption
     }
