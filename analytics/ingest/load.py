@@ -380,7 +380,7 @@ def _named_catalog(plan: Plan, text: str | bytes | None, name: str | None) -> Pl
     return dc_replace(plan, catalog=dc_replace(plan.catalog, source=source))
 
 
-def _load(  # noqa: PLR0915 - load.py is split under issue 19 (its owner keeps it under the limits)
+def _load(
     store: Store,
     plan: Plan,
     sources: Sequence[Source],
