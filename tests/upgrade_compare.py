@@ -14,6 +14,12 @@ Changed on purpose since schemas 4 and 5 were written:
   `share_of_promise` and their intervals follow it; `promised` (the pilot's) holds. The
   not-counted reasons were reworded.
 - `meta.created_at` is when the analysis ran.
+
+Changed on purpose since schema 6 was written (6b6da66):
+- each verdict's `retention` comes from the imputation estimator's production and pilot lifts
+  (decide/retention.py) instead of the two-way model's;
+- each verdict's `warnings` follow the event study, now counted from each site's production
+  go-live (the pilot site joins its production wave, not its pilot month).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ VERDICT_CHANGED = {
     "estimate", "ci", "improvement", "improvement_ci", "mde", "method", "assumption",
     "reasons", "summary", "verdict", "rows_needed",
 }  # fmt: skip
+SINCE_6 = {"retention", "warnings"}  # verdict fields moved since schema 6 (see above)
 VALUE_CHANGED = {"delivered", "delivered_ci", "net", "net_ci", "share_of_promise"}
 
 
@@ -59,6 +66,11 @@ def _without(row: dict[str, Any], keys: set[str]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in keys}
 
 
+def without_since_6(was: dict[str, Any]) -> dict[str, Any]:
+    """A document recorded at schema 6 without the verdict fields that moved since."""
+    return dict(was, verdicts=[_without(v, SINCE_6) for v in was["verdicts"]])
+
+
 def changed_on_purpose(was: dict[str, Any], now: dict[str, Any]) -> dict[str, int]:
     """Check every recorded field of `was` against `now` (today's to_dict, effects of the
     overall slice); return how many effect rows and verdicts moved on purpose. Raises
@@ -78,7 +90,8 @@ def changed_on_purpose(was: dict[str, Any], now: dict[str, Any]) -> dict[str, in
         moved["effects"] += 1
     assert [v["metric"] for v in was["verdicts"]] == [v["metric"] for v in now["verdicts"]]
     for a, b in zip(was["verdicts"], now["verdicts"], strict=True):
-        assert differences(_without(a, VERDICT_CHANGED), b, f"verdict {a['metric']}") == []
+        kept = _without(a, VERDICT_CHANGED | SINCE_6)
+        assert differences(kept, b, f"verdict {a['metric']}") == []
         moved["verdicts"] += a["method"] != b["method"]
     assert [r["metric"] for r in was["value_at_scale"]] == [
         r["metric"] for r in now["value_at_scale"]

@@ -40,13 +40,13 @@ def count_repeats(cur: duckdb.DuckDBPyConnection, table: str, ids: Sequence[str]
     (`table` is a name made by code)."""
     row_hash = "hash(date, phase, site, channel" + "".join(f", {quote_ident(m)}" for m in ids)
     select = f"SELECT {row_hash}) AS h FROM {table}"  # noqa: S608 (names made by code, quoted)
-    ((n,),) = cur.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608
+    ((n,),) = cur.execute(f"SELECT count(*) FROM {table}").fetchall()  # noqa: S608 (a table name made by code)
     parts = max(1, -(-int(n) // PART_ROWS))
     if parts == 1:
         sizes = {0: int(n)}
     else:
         key = f"hash(date) % {parts}"
-        rows = cur.execute(f"SELECT {key}, count(*) FROM {table} GROUP BY ALL").fetchall()  # noqa: S608
+        rows = cur.execute(f"SELECT {key}, count(*) FROM {table} GROUP BY ALL").fetchall()  # noqa: S608 (names made by code)
         sizes = {int(p): int(k) for p, k in rows}
     repeats = 0
     for p, size in sizes.items():
