@@ -26,10 +26,12 @@ WATCH_RUNS = """() => {
   window.__sgRan = false;
   const app = document.querySelector('[data-testid="stApp"]');
   if (window.__sgObserver) window.__sgObserver.disconnect();
-  window.__sgObserver = new MutationObserver(() => {
-    if (app.getAttribute('data-test-script-state') !== 'notRunning') window.__sgRan = true;
+  // Any change of the script state means a run happened, even one that started and ended
+  // before this callback ran (a fast page: reading the state here would see notRunning).
+  window.__sgObserver = new MutationObserver((records) => {
+    if (records.length) window.__sgRan = true;
   });
-  window.__sgObserver.observe(app, {attributes: true});
+  window.__sgObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
 # The run has finished, nothing on the page is stale, and every chart has drawn.
 DRAWN = """() => {
