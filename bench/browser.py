@@ -22,7 +22,6 @@ Prints one BENCH-RESULT line (bench.common.report_result).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -36,26 +35,22 @@ from typing import Any
 from bench.common import ROOT, report_result, timed
 from bench.dashboard import CHROMIUM, CHROMIUM_ARGS, free_port, stop
 from bench.data import warm_page_cache
+from bench.page_state import (
+    CHART_DRAWN,
+    CHARTS,
+    ELEMENTS,
+    HOME_HEADING,
+    SCRIPT_STATE,
+    VERDICT,
+    done,
+    heading_of,
+    shown,
+)
 
 # The dashboard as `make run` serves it (after `python -m analytics init-sample`).
 SERVE = ["-m", "ui.serve", "--server.headless", "true"]
 TIMEOUT_MS = 60_000
 VIEWPORT = {"width": 1440, "height": 1000}
-HOME_HEADING = "Does the pilot's evidence justify scaling?"
-
-# JavaScript conditions, polled on every animation frame.
-VERDICT = """() => {
-    const row = document.querySelector('[class*="st-key-home_answer_"]');
-    return !!row && row.innerText.trim().length > 0;
-}"""
-SCRIPT_STATE = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app ? app.getAttribute('data-test-script-state') : null;
-}"""
-CHART_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
-    .filter((c) => c.querySelector('canvas, svg.marks')).length"""
-CHARTS = """() => document.querySelectorAll('[data-testid="stVegaLiteChart"]').length"""
-ELEMENTS = """() => document.querySelectorAll('[data-testid="stElementContainer"]').length"""
 QUIET = 0.3  # seconds a settled page must stay so
 
 
@@ -102,21 +97,6 @@ def new_page(browser: Any) -> Any:
     return page
 
 
-def _shown(heading: str | None) -> str:
-    if heading is None:
-        return "true"
-    return f"(document.querySelector('h1')?.innerText === {json.dumps(heading)})"
-
-
-def _done(heading: str | None) -> str:
-    """JavaScript: the run is over, nothing of an earlier run is left, every chart is drawn."""
-    return (
-        f"{_shown(heading)} && ({SCRIPT_STATE})() === 'notRunning'"
-        " && !document.querySelector('[data-stale=\"true\"]')"
-        f" && ({CHART_DRAWN})() >= ({CHARTS})()"
-    )
-
-
 def _wait(page: Any, condition: str, heading: str | None) -> None:
     try:
         page.wait_for_function(f"() => {condition}", polling="raf", timeout=TIMEOUT_MS)
@@ -135,11 +115,11 @@ def settled(page: Any, heading: str | None = None) -> float:
     can finish before the next one, started by the same click, begins).
     """
     while True:
-        _wait(page, _done(heading), heading)
+        _wait(page, done(heading), heading)
         moment = time.perf_counter()
         count = page.evaluate(ELEMENTS)
         page.wait_for_timeout(QUIET * 1000)
-        if page.evaluate(f"() => {_done(heading)}") and page.evaluate(ELEMENTS) == count:
+        if page.evaluate(f"() => {done(heading)}") and page.evaluate(ELEMENTS) == count:
             return moment
 
 
@@ -156,12 +136,12 @@ def first_verdict(page: Any, url: str) -> float:
 def visit(page: Any, title: str) -> dict[str, Any]:
     """Click a page in the sidebar: seconds to its first chart drawn (to settled on a page
     without chart), and to settled."""
-    heading = HOME_HEADING if title == "Home" else title
+    heading = heading_of(title)
     link = page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True)
     cpu = server_cpu()
     start = time.perf_counter()
     link.click()
-    _wait(page, f"{_shown(heading)} && (({CHART_DRAWN})() > 0 || ({_done(heading)}))", heading)
+    _wait(page, f"{shown(heading)} && (({CHART_DRAWN})() > 0 || ({done(heading)}))", heading)
     first = time.perf_counter() - start
     total = settled(page, heading) - start
     charts = page.evaluate(CHARTS)

@@ -18,29 +18,10 @@ from urllib.parse import quote
 
 from bench.common import report_result
 from bench.dashboard import CHROMIUM, CHROMIUM_ARGS
+from bench.page_state import done, heading_of, text_done
 from ui.pages import REGISTRY
 
 TIMEOUT_MS = 180_000
-# Remember that a script run started: set before a click, so that "finished" means this run.
-WATCH_RUNS = """() => {
-  window.__sgRan = false;
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (window.__sgObserver) window.__sgObserver.disconnect();
-  // Any change of the script state means a run happened, even one that started and ended
-  // before this callback ran (a fast page: reading the state here would see notRunning).
-  window.__sgObserver = new MutationObserver((records) => {
-    if (records.length) window.__sgRan = true;
-  });
-  window.__sgObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-# The run has finished, nothing on the page is stale, and every chart has drawn.
-DRAWN = """() => {
-  const app = document.querySelector('[data-testid="stApp"]');
-  if (!window.__sgRan || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector('[data-stale="true"]')) return false;
-  const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]');
-  return Array.from(charts).every(c => c.querySelector('.vega-embed canvas, .vega-embed svg'));
-}"""
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
@@ -69,11 +50,11 @@ def _line(exc: BaseException) -> str:
 
 
 def _click(page: Any, title: str) -> float:
-    """Seconds from clicking a page's link to the page drawn with its charts."""
-    page.evaluate(WATCH_RUNS)
+    """Seconds from clicking a page's link to that page shown, its run over and its charts
+    drawn (bench/page_state.py: the page's own heading tells it from the page before)."""
     start = time.perf_counter()
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    page.wait_for_function(DRAWN, polling=50, timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => {done(heading_of(title))}", polling=50, timeout=TIMEOUT_MS)
     return time.perf_counter() - start
 
 
@@ -114,10 +95,12 @@ def loader(url: str, path: str) -> dict[str, Any]:
         try:
             _open(page, url)
             _click(page, "Data")
-            page.evaluate(WATCH_RUNS)
             page.locator('input[aria-label="…or a path or pattern on this machine"]').fill(path)
             page.keyboard.press("Enter")
-            page.wait_for_function(DRAWN, polling=50, timeout=TIMEOUT_MS)  # columns detected
+            # The columns detected: the roles table is shown and the run is over.
+            page.wait_for_function(
+                f"() => {text_done('Column roles')}", polling=50, timeout=TIMEOUT_MS
+            )
             load = page.get_by_role("button", name="Load", exact=True)
             found["start"] = time.time()
             start = time.perf_counter()
