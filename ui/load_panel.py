@@ -15,7 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from analytics.core.errors import ScalegateError
-from analytics.ingest.load import DateOrder, Detection, Source, detect, load_files
+from analytics.ingest.load import (
+    DateOrder,
+    Detection,
+    Source,
+    detect,
+    load_files,
+    reusable_plan,
+)
 from analytics.ingest.read import expand_local
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
@@ -226,15 +233,18 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
         round_key = str(abs(hash(st.session_state[_DETECTED][0])))
         changed, new_phase_map = _confirm_mapping(detection, round_key)
         new_mapping = {**mapping, **changed}
-        if changed or new_phase_map != {
+        edited = bool(changed) or new_phase_map != {
             v: p for v, p in detection.phase_values.items() if p is not None
-        }:
+        }
+        if edited:
             st.caption("You changed the mapping: check it before loading, or load as it is.")
             if st.button("Check the corrected mapping", key="data_redetect"):
                 st.session_state["data_mapping"] = new_mapping
                 st.session_state["data_phase_map"] = new_phase_map
                 st.rerun()
-        _load_form(store, datasets, sources, new_mapping, new_phase_map, order)
+        # Loaded as detected: the detection's plan is the load's (the files are not planned again).
+        planned = None if edited else detection
+        _load_form(store, datasets, sources, (new_mapping, new_phase_map, order), planned)
     except ScalegateError as error:
         st.error(plain(error))
 
@@ -243,10 +253,10 @@ def _load_form(
     store: Store,
     datasets: Sequence[DatasetInfo],
     sources: Sequence[Source],
-    mapping: dict[str, Any],
-    phase_map: dict[str, Any],
-    order: DateOrder,
+    choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
+    detection: Detection | None,
 ) -> None:
+    mapping, phase_map, order = choices
     by_id = {d.id: d for d in datasets}
     name_col, target_col = st.columns(2)
     name = name_col.text_input("Dataset name", key="data_load_name", placeholder=sources[0].name)
@@ -280,6 +290,7 @@ def _load_form(
                 replace=target,
                 date_order=order,
                 progress=lambda p: bar.progress(p.fraction, text=p.text()),
+                planned=reusable_plan(detection, catalog_file.getvalue() if catalog_file else None),
             )
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")

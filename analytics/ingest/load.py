@@ -110,6 +110,9 @@ class Detection:
     weight_column: str | None = None  # the rows' volume, when each row is a group
     guesses: dict[str, str] = field(default_factory=dict)  # unplaced column -> best guess
     phase_counts_estimated: bool = False  # counted on a spread sample of a large file
+    # The plan behind this detection, when a load of the same files and choices can reuse it
+    # (every file read from its own path, nothing temporary; see reusable_plan).
+    plan: Plan | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,7 +267,26 @@ def _detect(
         weight_column=plan.headers[plan.weight] if plan.weight is not None else None,
         guesses=dict(plan.guesses),
         phase_counts_estimated=estimated,
+        plan=plan if _reads_sources(plan, sources) else None,
     )
+
+
+def _reads_sources(plan: Plan, sources: Sequence[Source]) -> bool:
+    """Whether the plan reads each source at its own path (no copy made for the detection,
+    which is gone when the detection returns)."""
+    paths = [str(s.path) if s.path is not None else None for s in sources]
+    return len(plan.files) == len(paths) and all(
+        f.path == p for f, p in zip(plan.files, paths, strict=True)
+    )
+
+
+def reusable_plan(detection: Detection | None, catalog_text: str | bytes | None) -> Plan | None:
+    """The detection's plan, when a load given the same files and choices can skip planning:
+    no catalog file (the detection read none) and a phase column found (a load without one is
+    refused by planning again)."""
+    if detection is None or detection.plan is None or catalog_text is not None:
+        return None
+    return detection.plan if detection.plan.phase is not None else None
 
 
 def _phase_values(
@@ -330,6 +352,7 @@ def load_files(
     date_order: DateOrder = "auto",
     catalog_name: str | None = None,
     progress: ProgressFn | None = None,
+    planned: Plan | None = None,
 ) -> LoadResult:
     """Load files as one dataset, in one transaction, and report what was found.
 
@@ -339,7 +362,8 @@ def load_files(
     may change the plan before anything is read (an append reuses its dataset's date format).
     `catalog_name` names the catalog file given as `catalog_text`, stored with the dataset.
     `progress` is called with each stage and, during the pass over the rows, with the rows read
-    so far (analytics/ingest/progress.py).
+    so far (analytics/ingest/progress.py). `planned` is a plan the detection made of the same
+    sources with the same choices (reusable_plan): the files are then not planned again.
     """
     if not sources:
         raise ScalegateError("Give at least one file to load.")
@@ -351,12 +375,16 @@ def load_files(
         con = store.cursor()  # planning reads files and keeps its sample in this cursor's temp
         stack.callback(con.close)
         notify(progress, "plan")
-        files = [open_source(con, s, stack) for s in sources]
+        if planned is not None:
+            files = list(planned.files)
+        else:
+            files = [open_source(con, s, stack) for s in sources]
         for _ in range(MAX_ATTEMPTS):
             try:
-                plan = make_plan(
+                plan = planned or make_plan(
                     con, files, mapping, phase_map, catalog_text, date_order=date_order
                 )
+                planned = None  # a retry plans its files again
                 plan = adapt(plan) if adapt is not None else plan
                 plan = _named_catalog(plan, catalog_text, catalog_name)
                 watched = (progress, lines)
