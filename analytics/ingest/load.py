@@ -492,8 +492,7 @@ def _pass(
     sql = f"CREATE TABLE {table} AS " + " UNION ALL ".join(parts)
     cur.execute("SET preserve_insertion_order = false")
     notify(progress, "pass")
-    total = lines.result() if lines is not None else None
-    execute_watched(cur, sql, bound(sql, params), progress, total)
+    execute_watched(cur, sql, bound(sql, params), progress, lines)
     cur.execute("SET preserve_insertion_order = true")
 
 

@@ -9,7 +9,7 @@ of the input has been read. Rows read during the pass are that share of the file
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +86,12 @@ def execute_watched(
     sql: str,
     params: Any,
     fn: ProgressFn | None,
-    total: int | None,
+    expected: Future[int | None] | None,
 ) -> None:
     """Run the pass; with a progress function, run it on a worker thread (DuckDB lets go of
-    the GIL) and report DuckDB's query progress from this one every POLL seconds."""
+    the GIL) and report DuckDB's query progress from this one every POLL seconds. `expected`
+    counts the rows to expect beside the pass: its answer is used once it is there (the pass
+    never waits for the count)."""
     if fn is None:
         cur.execute(sql, params)
         return
@@ -104,5 +106,6 @@ def execute_watched(
                 return
             except TimeoutError:
                 share = max(0.0, min(cur.query_progress(), 100.0)) / 100
+                total = expected.result() if expected is not None and expected.done() else None
                 rows = int(total * share) if total else None
                 fn(Progress("pass", low + (high - low) * share, rows, total))
