@@ -21,7 +21,7 @@ from typing import Any
 
 from analytics.core import fmt
 from analytics.core.catalog import Catalog
-from analytics.decide.results import Results
+from analytics.decide.results import MetricVerdict, Results
 from analytics.decide.rollout import significantly_worse
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.decide.watch_report import WatchReport
@@ -303,7 +303,20 @@ def build_slides(
 ) -> list[Slide]:
     """The pack's slides, charts built but not yet rendered."""
     ctx = ctx or charts.context_from(results)
-    slides = [
+    slides = _opening_slides(results, catalog, ctx)
+    slides += [_pilot_slide(results, v, ctx) for v in results.verdicts]
+    slides += _ramp_slides(results, ctx)
+    slides += _why_slides(results, ctx)
+    slides += _site_slides(results, ctx)
+    slides += _slice_slides(results, catalog, ctx)
+    slides += _closing_slides(readiness, decision)
+    slides += _since_slides(since)
+    return _paginate(slides)
+
+
+def _opening_slides(results: Results, catalog: Catalog, ctx: ChartContext) -> list[Slide]:
+    """The title, the scorecard, the verdicts' table and the value at scale."""
+    return [
         Slide(
             "title",
             f"Scale the AI? Evidence for {ctx.dataset}",
@@ -331,25 +344,26 @@ def build_slides(
             chart=charts.value_chart(results, catalog, ctx),
         ),
     ]
+
+
+def _pilot_slide(results: Results, v: MetricVerdict, ctx: ChartContext) -> Slide:
+    """One metric's pilot against production, its reasons in the notes."""
+    return Slide(
+        f"pilot_vs_production_{_slug(v.metric)}",
+        f"Pilot against production: {v.label}",
+        notes=" ".join(v.reasons)
+        + f"\nThe pilot alone said {VERDICT_LABELS[v.pilot_verdict]}: "
+        + " ".join(v.pilot_reasons)
+        + (f"\nMethod: {fmt.method_name(v.method)}. {v.assumption}" if v.assumption else ""),
+        chart=charts.pilot_vs_production_chart(results, v.metric, ctx),
+    )
+
+
+def _site_slides(results: Results, ctx: ChartContext) -> list[Slide]:
+    """A site chart where sites tell different stories or need fixing; where every site agrees
+    with the metric's verdict, the scorecard already says it."""
+    slides = []
     for v in results.verdicts:
-        slides.append(
-            Slide(
-                f"pilot_vs_production_{_slug(v.metric)}",
-                f"Pilot against production: {v.label}",
-                notes=" ".join(v.reasons)
-                + f"\nThe pilot alone said {VERDICT_LABELS[v.pilot_verdict]}: "
-                + " ".join(v.pilot_reasons)
-                + (
-                    f"\nMethod: {fmt.method_name(v.method)}. {v.assumption}" if v.assumption else ""
-                ),
-                chart=charts.pilot_vs_production_chart(results, v.metric, ctx),
-            )
-        )
-    slides.extend(_ramp_slides(results, ctx))
-    slides.extend(_why_slides(results, ctx))
-    for v in results.verdicts:
-        # A site chart where sites tell different stories or need fixing; where every site
-        # agrees with the metric's verdict, the scorecard already says it.
         kinds = {s.verdict for s in results.site_verdicts if s.metric == v.metric}
         if len(kinds) > 1 or "fix_first" in kinds or (kinds and v.verdict == "fix_first"):
             slides.append(
@@ -360,8 +374,13 @@ def build_slides(
                     chart=charts.site_verdict_chart(results, v.metric, ctx),
                 )
             )
+    return slides
+
+
+def _slice_slides(results: Results, catalog: Catalog, ctx: ChartContext) -> list[Slide]:
+    """The worst sites and channels, and the site-by-channel map of one metric."""
     worst = worst_slices(results, catalog)
-    slides.append(
+    slides = [
         Slide(
             "worst_slices",
             "The worst sites and channels",
@@ -370,7 +389,7 @@ def build_slides(
             lines=() if len(worst) > 1 else ("No site or channel effect could be estimated yet.",),
             widths=(2.0, 2.2, 0.9, 1.4, 1.0, 2.2, 0.8, 2.4),
         )
-    )
+    ]
     mapped = _heatmap_metric(results)
     if mapped is not None:
         label = charts.metric_from(results, mapped, catalog).label
@@ -382,8 +401,15 @@ def build_slides(
                 chart=charts.site_heatmap(results, mapped, ctx),
             )
         )
+    return slides
+
+
+def _closing_slides(
+    readiness: list[tuple[str, str]] | None, decision: dict[str, Any] | None
+) -> list[Slide]:
+    """Readiness as the team recorded it, and the latest decision."""
     table = _readiness_table(readiness)
-    slides.append(
+    return [
         Slide(
             "readiness",
             "Readiness to scale",
@@ -391,18 +417,14 @@ def build_slides(
             lines=() if table else (f"Readiness questions: {NOT_ANSWERED}.",),
             widths=(1.3, 1.0),
             notes="Answers as recorded by the team; Scalegate does not check them.",
-        )
-    )
-    slides.append(
+        ),
         Slide(
             "decision",
             "Latest decision",
             lines=_decision_lines(decision),
             notes="The go / no-go log keeps every decision with the evidence it was taken on.",
-        )
-    )
-    slides += _since_slides(since)
-    return _paginate(slides)
+        ),
+    ]
 
 
 def _ramp_slides(results: Results, ctx: charts.ChartContext) -> list[Slide]:
