@@ -344,25 +344,9 @@ def build_report(
     skipped: list[list[int]],
 ) -> ValidationReport:
     """Remove what was set aside from the new table, then write the report from the counts."""
-    if c.table_rows > c.loaded:
-        cur.execute(f"DELETE FROM {table} WHERE phase IS NULL OR phase NOT IN {CANONICAL}")  # noqa: S608
+    _clean_table(cur, table, plan, c)
     ids = plan.catalog.ids
-    for j, metric in enumerate(ids):
-        if c.not_finite[j]:
-            col = quote_ident(metric)
-            cur.execute(f"UPDATE {table} SET {col} = NULL WHERE NOT isfinite({col})")  # noqa: S608
-    c.duplicates = count_repeats(cur, table, (*ids, "weight") if plan.weight is not None else ids)
-    slow = plan.needs_cleaning() or c.table_rows > c.loaded or any(c.not_finite)
-    example: dict[str, list[int]] = {}
-    metric_lines: list[list[int]] = [[] for _ in ids]
-    empty_unreadable = [[c.loaded - c.values[j], 0] for j in range(len(ids))]
-    dates: list[int] = [0]
-    if slow:
-        example, empty_unreadable, metric_lines, dates = diagnose(cur, plan, skipped)
-        if plan.form == "wide":
-            # Rows are the same as the load's; trust the table for the empty count.
-            for j in range(len(ids)):
-                empty_unreadable[j][0] = c.loaded - c.values[j] - empty_unreadable[j][1]
+    example, empty_unreadable, metric_lines, dates = _examples(cur, plan, c, skipped)
     rejected = dict(ragged)
     for reason, n in c.rejected.items():
         rejected[reason] = Rejection(n, tuple(sorted(example.get(reason, []))[:EXAMPLES]))
@@ -375,9 +359,7 @@ def build_report(
         )
         for j, metric in enumerate(ids)
     }
-    labels = [m.label for m in plan.catalog.metrics]
     encoding, delimiter = describe_files(plan.files)
-    rows_rejected = sum(r.count for r in rejected.values())
     by_site = dict(c.rejected_sites)
     if unreadable := sum(r.count for r in ragged.values()):
         by_site[UNREADABLE_LINE] = by_site.get(UNREADABLE_LINE, 0) + unreadable
@@ -389,12 +371,12 @@ def build_report(
         form=plan.form,
         rows_read=c.table_rows + sum(r.count for r in ragged.values()),
         rows_loaded=c.loaded,
-        rows_rejected=rows_rejected,
+        rows_rejected=sum(r.count for r in rejected.values()),
         rejected=rejected,
         rejected_by_site=dict(sorted(by_site.items(), key=lambda kv: (-kv[1], kv[0]))),
         unknown_phases=dict(sorted(c.unknown.items(), key=lambda kv: (-kv[1], kv[0]))),
         phases=c.phases,
-        metrics=dict(zip(ids, labels, strict=True)),
+        metrics=dict(zip(ids, [m.label for m in plan.catalog.metrics], strict=True)),
         missing_values=missing,
         unreadable_dates=dates[0],
         blank_dates=_blank_dates(cur, table, plan, dates[0]),
@@ -411,6 +393,37 @@ def build_report(
         long_names=c.long_names,
         notes=plan.warnings,
     )
+
+
+def _clean_table(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan, c: Counts) -> None:
+    """Delete the rows set aside, blank the non-finite values, count the repeated rows."""
+    if c.table_rows > c.loaded:
+        cur.execute(f"DELETE FROM {table} WHERE phase IS NULL OR phase NOT IN {CANONICAL}")  # noqa: S608
+    ids = plan.catalog.ids
+    for j, metric in enumerate(ids):
+        if c.not_finite[j]:
+            col = quote_ident(metric)
+            cur.execute(f"UPDATE {table} SET {col} = NULL WHERE NOT isfinite({col})")  # noqa: S608
+    c.duplicates = count_repeats(cur, table, (*ids, "weight") if plan.weight is not None else ids)
+
+
+def _examples(
+    cur: duckdb.DuckDBPyConnection, plan: Plan, c: Counts, skipped: list[list[int]]
+) -> tuple[dict[str, list[int]], list[list[int]], list[list[int]], list[int]]:
+    """Example lines per reason, (empty, unreadable) per metric, lines per metric, and the
+    unreadable dates with their lines: from the diagnostic pass when anything needed cleaning
+    or was set aside, else from the counts alone (a clean file pays nothing)."""
+    ids = plan.catalog.ids
+    slow = plan.needs_cleaning() or c.table_rows > c.loaded or any(c.not_finite)
+    if not slow:
+        empty = [[c.loaded - c.values[j], 0] for j in range(len(ids))]
+        return {}, empty, [[] for _ in ids], [0]
+    example, empty_unreadable, metric_lines, dates = diagnose(cur, plan, skipped)
+    if plan.form == "wide":
+        # Rows are the same as the load's; trust the table for the empty count.
+        for j in range(len(ids)):
+            empty_unreadable[j][0] = c.loaded - c.values[j] - empty_unreadable[j][1]
+    return example, empty_unreadable, metric_lines, dates
 
 
 def _blank_dates(cur: duckdb.DuckDBPyConnection, table: str, plan: Plan, unreadable: int) -> int:
