@@ -91,6 +91,43 @@ def refuse_empty(con: duckdb.DuckDBPyConnection, files: Sequence[FileSpec]) -> N
     )
 
 
+FORMATS = ("iso",) + DATE_FORMATS_DMY + DATE_FORMATS_MDY + DATE_FORMATS_OTHER
+
+
+def _facts_sql(k: int, duck_type: str, dated: bool, wanted: bool) -> list[str]:
+    """One column's aggregates over the sample, in ColumnFacts' order ("0" where not asked)."""
+    x = f"k{k}"
+    s = stripped_sql(x)
+    ok = f"NOT {is_empty_sql(x)}"
+    dot = f"replace(rtrim({s}, '%'), ',', '')"
+    comma = f"replace(replace(rtrim({s}, '%'), '.', ''), ',', '.')"
+    yes_no = f"list_contains($yes_no, lower(trim({x})))"
+    text = duck_type == "VARCHAR" and wanted
+    dated = text and dated
+    return [
+        f"count(*) FILTER (WHERE {ok})" if wanted else "0",
+        f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({dot} AS DOUBLE) IS NOT NULL "
+        f"AND regexp_full_match({s}, $dot_re) OR {yes_no}))"
+        if text
+        else "0",
+        f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({comma} AS DOUBLE) IS NOT NULL "
+        f"AND regexp_full_match({s}, $comma_re) OR {yes_no}))"
+        if text
+        else "0",
+        f"count(*) FILTER (WHERE regexp_full_match({s}, $dot_re))" if text else "0",
+        f"count(*) FILTER (WHERE regexp_full_match({s}, $comma_re))" if text else "0",
+        f"count(DISTINCT {x})" if duck_type in INTEGER_TYPES and wanted else "0",
+        f"count(*) FILTER (WHERE {x} <> trim({x}))",
+        f"count(*) FILTER (WHERE TRY_CAST(TRY_CAST(trim({x}) AS TIMESTAMP) AS DATE) IS NOT NULL)"
+        if dated
+        else "0",
+        *(
+            f"count(try_strptime(trim({x}), $fmt{i}))" if dated else "0"
+            for i in range(1, len(FORMATS))
+        ),
+    ]
+
+
 def column_facts(
     con: duckdb.DuckDBPyConnection,
     types: Sequence[str],
@@ -99,53 +136,23 @@ def column_facts(
 ) -> dict[int, ColumnFacts]:
     """The sample's facts for the wanted columns, in one query: number shapes of text columns,
     distinct counts of integer columns, how many text values each date format reads."""
-    formats = ("iso",) + DATE_FORMATS_DMY + DATE_FORMATS_MDY + DATE_FORMATS_OTHER
-    exprs: list[str] = []
-    for k, duck_type in enumerate(types):
-        x = f"k{k}"
-        s = stripped_sql(x)
-        ok = f"NOT {is_empty_sql(x)}"
-        dot = f"replace(rtrim({s}, '%'), ',', '')"
-        comma = f"replace(replace(rtrim({s}, '%'), '.', ''), ',', '.')"
-        yes_no = f"list_contains($yes_no, lower(trim({x})))"
-        text = duck_type == "VARCHAR" and k in wanted
-        exprs += [
-            f"count(*) FILTER (WHERE {ok})" if k in wanted else "0",
-            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({dot} AS DOUBLE) IS NOT NULL "
-            f"AND regexp_full_match({s}, $dot_re) OR {yes_no}))"
-            if text
-            else "0",
-            f"count(*) FILTER (WHERE {ok} AND (TRY_CAST({comma} AS DOUBLE) IS NOT NULL "
-            f"AND regexp_full_match({s}, $comma_re) OR {yes_no}))"
-            if text
-            else "0",
-            f"count(*) FILTER (WHERE regexp_full_match({s}, $dot_re))" if text else "0",
-            f"count(*) FILTER (WHERE regexp_full_match({s}, $comma_re))" if text else "0",
-            f"count(DISTINCT {x})" if duck_type in INTEGER_TYPES and k in wanted else "0",
-            f"count(*) FILTER (WHERE {x} <> trim({x}))",
-        ]
-        dated = text and k in date_candidates
-        exprs.append(
-            f"count(*) FILTER (WHERE TRY_CAST(TRY_CAST(trim({x}) AS TIMESTAMP) AS DATE) IS NOT NULL)"
-            if dated
-            else "0"
-        )
-        exprs += [
-            f"count(try_strptime(trim({x}), $fmt{i}))" if dated else "0"
-            for i in range(1, len(formats))
-        ]
+    exprs = [
+        e
+        for k, duck_type in enumerate(types)
+        for e in _facts_sql(k, duck_type, k in date_candidates, k in wanted)
+    ]
     sql = "SELECT count(*), " + ", ".join(exprs) + " FROM sample"  # noqa: S608
     params = {
         "null_markers": NULL_MARKERS,
         "yes_no": YES_WORDS + NO_WORDS,
         "dot_re": _STYLE_DOT,
         "comma_re": _STYLE_COMMA,
-        **{f"fmt{i}": fmt for i, fmt in enumerate(formats) if i},
+        **{f"fmt{i}": fmt for i, fmt in enumerate(FORMATS) if i},
     }
     row = con.execute(sql, bound(sql, params)).fetchone()
     assert row is not None
     rows, values = row[0], row[1:]
-    width = 7 + len(formats)
+    width = 7 + len(FORMATS)
     facts = {}
     for k in range(len(types)):
         v = values[k * width : (k + 1) * width]
@@ -158,7 +165,7 @@ def column_facts(
             distinct=v[5],
             rows=rows,
             padded=v[6],
-            date_hits=dict(zip(formats, v[7:], strict=True)),
+            date_hits=dict(zip(FORMATS, v[7:], strict=True)),
         )
     return facts
 
