@@ -26,7 +26,21 @@ from analytics.store.history import TABLES as HISTORY_TABLES
 from analytics.store.migrations import current_version
 from analytics.store.upgrade import upgrade_file
 
-DEFAULT_DB = Path(__file__).resolve().parents[2] / "data" / "scalegate.duckdb"
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, or site-packages
+
+
+def default_db(package: Path = PACKAGE_ROOT) -> Path:
+    """Where the database lives when no path is given: data/scalegate.duckdb in a checkout
+    (beside its pyproject.toml, as `make run` uses it), else the user's data folder for
+    Scalegate (an installed copy must not write inside site-packages)."""
+    if (package / "pyproject.toml").is_file():
+        return package / "data" / "scalegate.duckdb"
+    from platformdirs import user_data_path
+
+    return user_data_path("scalegate", appauthor=False) / "scalegate.duckdb"
+
+
+DEFAULT_DB = default_db()
 
 # A dataset whose day cells were computed where its rows are (Spark): the source it was read
 # from, the engine, the rows counted there, a fingerprint of the source's metadata, and the
