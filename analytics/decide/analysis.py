@@ -67,6 +67,7 @@ from analytics.engine.cells import PreparedCells, prepare_cells
 from analytics.engine.compare import compare_all
 from analytics.engine.design import shared_layouts
 from analytics.engine.effects import Counterfactual
+from analytics.engine.placebo import shared_plans
 from analytics.engine.trend import forecast_counterfactual, production_trend
 from analytics.store.database import Store
 
@@ -110,7 +111,8 @@ def analyse(
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
     _limit_blas_threads()
-    with shared_layouts():  # metrics with cells in the same places share design work
+    # Metrics with cells in the same places share design work and placebo fits.
+    with shared_layouts(), shared_plans():
         return _analyse(store, dataset_id, catalog, filters, with_counterfactual)
 
 

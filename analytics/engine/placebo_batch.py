@@ -1,0 +1,144 @@
+"""Every placebo assignment of a test at once: the first stages and studentised estimates of
+placebo.py as stacked arrays (one row per assignment) instead of one fit per assignment.
+
+Each assignment leaves a different set of untreated cells, so each has its own normal
+equations, but all are (S+P)×(S+P) systems on the same cells: the Gram of assignment a is
+[[diag(M_a 1), M_a], [M_aᵀ, diag(M_aᵀ 1)]], M_a[s, p] the untreated weight of site s in
+period p. They are built with bincounts, solved in one stacked LAPACK call (numpy.linalg.solve
+over the stack), and everything after — fitted values, residuals, τ̂, its influence and its
+cell-robust standard error — is array arithmetic over (assignment, cell). A node a fit leaves
+out (no untreated cell, or the first period of its linked component: the free level) gets an
+identity row and a zero right-hand side, so its level is 0 as in imputation.fit_first_stage
+and every system keeps the same size.
+
+The outcome-free part (which cells are untreated and covered, the systems, the weights v and
+the influence multipliers λ/W) is ``Stages`` and ``Influence``; the outcome enters only in
+``estimates``. The numbers equal fit_first_stage and impute run per assignment up to rounding
+(tests/test_placebo_batch.py checks a dense per-fit reference to 1e-9).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from analytics.engine.panel import Panel
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Stages:
+    """First stages of A assignments on one panel (A × cells masks, A systems)."""
+
+    untreated: np.ndarray  # (A, C) bool: cells each fit uses
+    covered: np.ndarray  # (A, C) bool: site and period linked by untreated cells
+    gram: np.ndarray  # (A, k, k): normal equations, left-out nodes as identity rows
+    kept: np.ndarray  # (A, k) bool: nodes whose level is fitted
+    n_sites: int
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """Solutions x_a of gram_a x = rhs_a, (A, k) → (A, k), 0 on left-out nodes."""
+        return np.linalg.solve(self.gram, (rhs * self.kept)[..., None])[..., 0]
+
+    def node_sums(self, panel: Panel, values: np.ndarray) -> np.ndarray:
+        """(A, k): per assignment, the sum of ``values`` (A, C) over each site's and each
+        period's cells."""
+        return _node_sums(panel, values, self.n_sites)
+
+
+def _node_sums(panel: Panel, values: np.ndarray, s: int) -> np.ndarray:
+    a, c = values.shape
+    k = s + len(panel.periods)
+    base = (np.arange(a) * k)[:, None]
+    flat = values.ravel()
+    out = np.bincount((base + panel.site).ravel(), weights=flat, minlength=a * k)
+    out += np.bincount((base + s + panel.period).ravel(), weights=flat, minlength=a * k)
+    return out.reshape(a, k)
+
+
+def _components(panel: Panel, untreated: np.ndarray, k: int) -> np.ndarray:
+    """(A, k) component label of every site and period node in each assignment's graph of
+    untreated cells (labels unique across assignments)."""
+    a = untreated.shape[0]
+    rows, cells = np.nonzero(untreated)
+    s = len(panel.sites)
+    src = rows * k + panel.site[cells]
+    dst = rows * k + s + panel.period[cells]
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(a * k, a * k)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    return labels.reshape(a, k)
+
+
+def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
+    """The first stage of each row of ``untreated`` (A × cells), as imputation.fit_first_stage
+    fits one: site and period levels by WLS on that row's untreated cells."""
+    a = untreated.shape[0]
+    s, p = len(panel.sites), len(panel.periods)
+    k = s + p
+    w = np.where(untreated, panel.w, 0.0)
+    m = np.bincount(
+        ((np.arange(a) * s)[:, None] + panel.site).ravel() * p + np.tile(panel.period, a),
+        weights=w.ravel(),
+        minlength=a * s * p,
+    ).reshape(a, s, p)
+    gram = np.zeros((a, k, k))
+    gram[:, :s, s:] = m
+    gram[:, s:, :s] = m.transpose(0, 2, 1)
+    diag = _node_sums(panel, w, s)
+    comp = _components(panel, untreated, k)
+    kept = diag > 0
+    # One level per linked component is free: leave out its first period (as fit_first_stage).
+    period_nodes = np.flatnonzero(kept[:, s:].ravel())
+    flat = (period_nodes // p) * k + s + period_nodes % p
+    _, first = np.unique(comp.ravel()[flat], return_index=True)
+    kept.ravel()[flat[first]] = False
+    gram *= kept[:, :, None] & kept[:, None, :]
+    gram.reshape(a, k * k)[:, :: k + 1] = np.where(kept, diag, 1.0)
+    covered = comp[:, panel.site] == comp[:, s + panel.period]
+    return Stages(untreated, covered, gram, kept, s)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Influence:
+    """Per assignment, the weights v of its treated cells and each cell's multiplier λ/W in
+    τ̂'s influence (imputation.impute): outcome-free."""
+
+    v: np.ndarray  # (A, C)
+    on: np.ndarray  # (A, C) bool: v > 0
+    per_unit: np.ndarray  # (A, C): λ_c / W_c
+    any: np.ndarray  # (A,) bool: the assignment has a covered treated cell
+
+
+def influence(panel: Panel, stages: Stages, select: np.ndarray) -> Influence:
+    """imputation.weights_over and the λ of imputation.impute for each row of ``select``."""
+    on = select & stages.covered & ~stages.untreated
+    v = np.where(on, panel.w, 0.0)
+    total = v.sum(axis=1)
+    has = total > 0
+    v = v / np.where(has, total, 1.0)[:, None]
+    on = v > 0
+    b_vec = stages.solve(stages.node_sums(panel, v))
+    s = stages.n_sites
+    lam = np.where(
+        stages.untreated, -(b_vec[:, panel.site] + b_vec[:, s + panel.period]) * panel.w, 0.0
+    )
+    lam = np.where(on, v, lam)
+    return Influence(v, on, lam / panel.w, has)
+
+
+def estimates(
+    panel: Panel, stages: Stages, infl: Influence, mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """τ̂ (A,) and B (A, C) of every assignment for cell means ``mean``, as imputation.impute
+    gives them (Linear.estimate and Linear.b): τ̂'s cell-robust variance is Σ_c (W_c B_c)²."""
+    s = stages.n_sites
+    w_mean = np.where(stages.untreated, panel.w * mean, 0.0)
+    theta = stages.solve(stages.node_sums(panel, w_mean))
+    fitted = theta[:, panel.site] + theta[:, s + panel.period]
+    resid = mean - np.where(stages.covered, fitted, np.nan)
+    tau = np.where(infl.on, infl.v * resid, 0.0).sum(axis=1)
+    eps = np.where(stages.untreated, resid, 0.0)
+    eps = np.where(infl.on, resid - tau[:, None], eps)
+    return tau, infl.per_unit * eps
