@@ -14,6 +14,7 @@ from analytics.decide.load_report import day_volumes, load_section
 from analytics.decide.results import MetricVerdict
 from analytics.decide.site_links_report import adoption_metric, adoption_section, quality_rows
 from analytics.engine.aggregate import Filters, data_quality_by_site
+from analytics.engine.panel import Panels
 from analytics.engine.quality import quality_table
 from analytics.store.database import Store
 
@@ -33,9 +34,11 @@ def why_sections(
     cells: pd.DataFrame,
     verdicts: Sequence[MetricVerdict],
     days: pd.DataFrame,
+    panels: Panels | None = None,
 ) -> dict[str, Any]:
     """Results fields load_curve, data_quality and adoption, at the verdicts' level (``days``:
-    the analysis' day cells, whose volume column the load curve reads)."""
+    the analysis' day cells, whose volume column the load curve reads; ``panels``: the
+    analysis' panels of ``cells``, prepared once)."""
     level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
     if cells.empty:
         return {}
@@ -53,7 +56,8 @@ def why_sections(
             outcomes + processes,
             level,
             bool(days.attrs.get("weighted")),
+            panels,
         ),  # fmt: skip
-        "data_quality": quality_rows(cells, outcomes, table, level),
-        "adoption": adoption_section(cells, catalog, outcomes, level),
+        "data_quality": quality_rows(cells, outcomes, table, level, panels),
+        "adoption": adoption_section(cells, catalog, outcomes, level, panels),
     }

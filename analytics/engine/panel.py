@@ -10,6 +10,7 @@ and event time counts periods from it. Cells without a date form one period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,3 +163,19 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
         start=start,
         has_dates=has_dates,
     )
+
+
+class Panels:
+    """Each metric's panel of one analysis, prepared once from its cells and read by the
+    rollout, the gap, representativeness and the why sections alike; it lives as long as the
+    analysis that made it (nothing in it outlives that dataset and those filters)."""
+
+    def __init__(self, by_metric: Mapping[str, pd.DataFrame]) -> None:
+        self._cells = by_metric
+        self._made: dict[str, Panel | None] = {}
+
+    def get(self, metric: str) -> Panel | None:
+        if metric not in self._made:
+            cells = self._cells.get(metric)
+            self._made[metric] = prepare_panel(cells) if cells is not None else None
+        return self._made[metric]

@@ -121,19 +121,14 @@ def window_ids(windows: dict[int, np.ndarray]) -> dict[int, int]:
 def placebo_candidates(panel: Panel, windows: dict[int, np.ndarray]) -> dict[int, list[int]]:
     """Sites with baseline cells and no non-baseline cell in each window's periods."""
     key = panel.period * len(panel.channels) + panel.channel
-    live_periods = [set() for _ in panel.sites]
-    for s, p in zip(panel.site[~panel.baseline], panel.period[~panel.baseline], strict=True):
-        live_periods[s].add(int(p))
+    n = len(panel.sites)
     out: dict[int, list[int]] = {}
     for real, window in windows.items():
-        periods = set((window // len(panel.channels)).tolist())
-        ok = []
-        for s in range(len(panel.sites)):
-            if s in windows or live_periods[s] & periods:
-                continue
-            if np.isin(key[panel.baseline & (panel.site == s)], window).any():
-                ok.append(s)
-        out[real] = ok
+        periods = np.unique(window // len(panel.channels))
+        live = ~panel.baseline & np.isin(panel.period, periods)
+        live_in = np.bincount(panel.site[live], minlength=n) > 0
+        based = np.bincount(panel.site[panel.baseline & np.isin(key, window)], minlength=n) > 0
+        out[real] = [s for s in range(n) if s not in windows and not live_in[s] and based[s]]
     return out
 
 
@@ -142,12 +137,13 @@ def permutation_candidates(
 ) -> dict[int, list[int]]:
     """Every site with baseline rows and cells of the pool in the window (real sites included)."""
     key = panel.period * len(panel.channels) + panel.channel
+    n = len(panel.sites)
     based = panel.sites_with_baseline()
-    return {
-        real: [s for s in range(len(panel.sites)) if based[s]
-               and np.isin(key[pool & (panel.site == s)], window).any()]
-        for real, window in windows.items()
-    }  # fmt: skip
+    out = {}
+    for real, window in windows.items():
+        inside = np.bincount(panel.site[pool & np.isin(key, window)], minlength=n) > 0
+        out[real] = [s for s in range(n) if based[s] and inside[s]]
+    return out
 
 
 def _distinct(cands: dict[int, list[int]], ids: dict[int, int], limit: int) -> set[frozenset]:
@@ -250,6 +246,8 @@ class _Plan:
     ids: dict[int, int]
     total: int
     drawn: int
+    pool: np.ndarray  # the cells any assignment fits on or treats
+    panel: Panel  # the panel's pool cells
     stages: Stages | None = None
     infl: Influence | None = None
     dummy: tuple[np.ndarray, np.ndarray] | None = None
@@ -277,13 +275,16 @@ def _search(panel: Panel, chosen: np.ndarray, seed: int) -> _Plan:
     else:
         search, cands, pool = "clean", clean, panel.baseline
         drawn, total = placebo_assignments(clean, seed, ids)
-    plan = _Plan(search, cands, ids, total, len(drawn))
+    # Cells outside the pool are neither untreated nor placebo-treated in any assignment.
+    plan = _Plan(search, cands, ids, total, len(drawn), pool, panel.subset(pool))
     if drawn:
-        pseudo = _pseudo(panel, drawn, windows, pool)
-        plan.stages = stack_first_stages(panel, pool & ~pseudo)
-        plan.infl = influence(panel, plan.stages, pseudo)
+        sub = plan.panel
+        pseudo = _pseudo(sub, drawn, windows, np.ones(len(sub), dtype=bool))
+        plan.stages = stack_first_stages(sub, ~pseudo)
+        plan.infl = influence(sub, plan.stages, pseudo)
         if search == "permutation":
-            plan.dummy = estimates(panel, plan.stages, plan.infl, chosen.astype(float))
+            indicator = chosen[pool].astype(float)
+            plan.dummy = estimates(sub, plan.stages, plan.infl, indicator)
     return plan
 
 
@@ -337,8 +338,9 @@ def placebo_test(panel: Panel, select: np.ndarray, seed: int = 0) -> PlaceboTest
         return _permutation_test(panel, first, chosen, t_real, plan)
     stats: list[float] = []
     if plan.stages is not None and plan.infl is not None:
-        tau, b = estimates(panel, plan.stages, plan.infl, panel.mean)
-        se = np.sqrt(((panel.w * b) ** 2).sum(axis=1))
+        sub = plan.panel
+        tau, b = estimates(sub, plan.stages, plan.infl, panel.mean[plan.pool])
+        se = np.sqrt(((sub.w * b) ** 2).sum(axis=1))
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.where(plan.infl.any & (se > 0), tau / se, np.nan)
         stats = np.abs(t[np.isfinite(t)]).tolist()
@@ -360,9 +362,10 @@ def _permutation_test(
     at_zero: list[float] = []
     at_hat: list[float] = []
     if plan.stages is not None and plan.infl is not None and plan.dummy is not None:
-        tau_y, b_y = estimates(panel, plan.stages, plan.infl, panel.mean)
+        sub = plan.panel
+        tau_y, b_y = estimates(sub, plan.stages, plan.infl, panel.mean[plan.pool])
         tau_d, b_d = plan.dummy
-        t = [_shifted_t(panel, plan.infl.any, tau_y, b_y, tau_d, b_d, x) for x in (0.0, tau_hat)]
+        t = [_shifted_t(sub, plan.infl.any, tau_y, b_y, tau_d, b_d, x) for x in (0.0, tau_hat)]
         ok = np.isfinite(t[0]) & np.isfinite(t[1])
         at_zero, at_hat = t[0][ok].tolist(), t[1][ok].tolist()
     dropped = 1 + plan.drawn - len(at_zero)  # the real assignment is among those counted

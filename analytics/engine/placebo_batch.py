@@ -36,39 +36,37 @@ class Stages:
     covered: np.ndarray  # (A, C) bool: site and period linked by untreated cells
     gram: np.ndarray  # (A, k, k): normal equations, left-out nodes as identity rows
     kept: np.ndarray  # (A, k) bool: nodes whose level is fitted
+    nodes: tuple[np.ndarray, np.ndarray]  # (A, C) flat index of each cell's site, period node
     n_sites: int
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solutions x_a of gram_a x = rhs_a, (A, k) → (A, k), 0 on left-out nodes."""
         return np.linalg.solve(self.gram, (rhs * self.kept)[..., None])[..., 0]
 
-    def node_sums(self, panel: Panel, values: np.ndarray) -> np.ndarray:
-        """(A, k): per assignment, the sum of ``values`` (A, C) over each site's and each
-        period's cells."""
-        return _node_sums(panel, values, self.n_sites)
+    def node_sums(self, values: np.ndarray) -> np.ndarray:
+        """(A, k): per assignment, the sums of ``values`` (A, C) over each site's cells and
+        each period's cells."""
+        a, k = self.kept.shape
+        flat = values.ravel()
+        out = np.bincount(self.nodes[0].ravel(), weights=flat, minlength=a * k)
+        out += np.bincount(self.nodes[1].ravel(), weights=flat, minlength=a * k)
+        return out.reshape(a, k)
+
+    def at_cells(self, x: np.ndarray) -> np.ndarray:
+        """(A, C): x (A, k) at each cell's site plus at its period."""
+        return x.ravel()[self.nodes[0]] + x.ravel()[self.nodes[1]]
 
 
-def _node_sums(panel: Panel, values: np.ndarray, s: int) -> np.ndarray:
-    a, c = values.shape
-    k = s + len(panel.periods)
-    base = (np.arange(a) * k)[:, None]
-    flat = values.ravel()
-    out = np.bincount((base + panel.site).ravel(), weights=flat, minlength=a * k)
-    out += np.bincount((base + s + panel.period).ravel(), weights=flat, minlength=a * k)
-    return out.reshape(a, k)
-
-
-def _components(panel: Panel, untreated: np.ndarray, k: int) -> np.ndarray:
-    """(A, k) component label of every site and period node in each assignment's graph of
-    untreated cells (labels unique across assignments)."""
-    a = untreated.shape[0]
-    rows, cells = np.nonzero(untreated)
-    s = len(panel.sites)
-    src = rows * k + panel.site[cells]
-    dst = rows * k + s + panel.period[cells]
+def _components(m: np.ndarray) -> np.ndarray:
+    """(A, S+P) component label of every site and period node in each assignment's graph
+    whose edges are the (site, period) pairs with untreated weight (labels unique across
+    assignments); ``m``: (A, S, P) untreated weights."""
+    a, s, p = m.shape
+    k = s + p
+    rows, sites, periods = np.nonzero(m > 0)
+    src, dst = rows * k + sites, rows * k + s + periods
     graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(a * k, a * k)).tocsr()
-    _, labels = connected_components(graph, directed=False)
-    return labels.reshape(a, k)
+    return connected_components(graph, directed=False)[1].reshape(a, k)
 
 
 def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
@@ -78,6 +76,8 @@ def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
     s, p = len(panel.sites), len(panel.periods)
     k = s + p
     w = np.where(untreated, panel.w, 0.0)
+    base = (np.arange(a) * k)[:, None]
+    nodes = (base + panel.site, base + s + panel.period)
     m = np.bincount(
         ((np.arange(a) * s)[:, None] + panel.site).ravel() * p + np.tile(panel.period, a),
         weights=w.ravel(),
@@ -86,8 +86,9 @@ def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
     gram = np.zeros((a, k, k))
     gram[:, :s, s:] = m
     gram[:, s:, :s] = m.transpose(0, 2, 1)
-    diag = _node_sums(panel, w, s)
-    comp = _components(panel, untreated, k)
+    stages = Stages(untreated, untreated, gram, np.zeros((a, k), bool), nodes, s)
+    diag = stages.node_sums(w)
+    comp = _components(m)
     kept = diag > 0
     # One level per linked component is free: leave out its first period (as fit_first_stage).
     period_nodes = np.flatnonzero(kept[:, s:].ravel())
@@ -96,8 +97,8 @@ def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
     kept.ravel()[flat[first]] = False
     gram *= kept[:, :, None] & kept[:, None, :]
     gram.reshape(a, k * k)[:, :: k + 1] = np.where(kept, diag, 1.0)
-    covered = comp[:, panel.site] == comp[:, s + panel.period]
-    return Stages(untreated, covered, gram, kept, s)
+    covered = comp.ravel()[nodes[0]] == comp.ravel()[nodes[1]]
+    return Stages(untreated, covered, gram, kept, nodes, s)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,11 +120,8 @@ def influence(panel: Panel, stages: Stages, select: np.ndarray) -> Influence:
     has = total > 0
     v = v / np.where(has, total, 1.0)[:, None]
     on = v > 0
-    b_vec = stages.solve(stages.node_sums(panel, v))
-    s = stages.n_sites
-    lam = np.where(
-        stages.untreated, -(b_vec[:, panel.site] + b_vec[:, s + panel.period]) * panel.w, 0.0
-    )
+    b_vec = stages.solve(stages.node_sums(v))
+    lam = np.where(stages.untreated, -stages.at_cells(b_vec) * panel.w, 0.0)
     lam = np.where(on, v, lam)
     return Influence(v, on, lam / panel.w, has)
 
@@ -133,10 +131,9 @@ def estimates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """τ̂ (A,) and B (A, C) of every assignment for cell means ``mean``, as imputation.impute
     gives them (Linear.estimate and Linear.b): τ̂'s cell-robust variance is Σ_c (W_c B_c)²."""
-    s = stages.n_sites
     w_mean = np.where(stages.untreated, panel.w * mean, 0.0)
-    theta = stages.solve(stages.node_sums(panel, w_mean))
-    fitted = theta[:, panel.site] + theta[:, s + panel.period]
+    theta = stages.solve(stages.node_sums(w_mean))
+    fitted = stages.at_cells(theta)
     resid = mean - np.where(stages.covered, fitted, np.nan)
     tau = np.where(infl.on, infl.v * resid, 0.0).sum(axis=1)
     eps = np.where(stages.untreated, resid, 0.0)

@@ -71,6 +71,16 @@ def _all_orderings(n: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(n))), dtype=np.int8)
 
 
+@lru_cache(maxsize=4)
+def _seeded_orderings(n: int) -> np.ndarray:
+    """The RESAMPLES random orderings of n sites drawn from SEED: the same for every test of n
+    sites, so drawn once (they depend on nothing else)."""
+    rng = np.random.default_rng(SEED)
+    out = np.array([rng.permutation(n) for _ in range(RESAMPLES)])
+    out.flags.writeable = False
+    return out
+
+
 def _r(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Pearson's r of each row of x with y."""
     xc = x - x.mean(axis=-1, keepdims=True)
@@ -90,8 +100,7 @@ def permutation_r(x: np.ndarray, y: np.ndarray) -> Permutation:
         null = np.concatenate([_r(x[c], y) for c in np.array_split(_all_orderings(n), 8)])
         extra = 0
     else:
-        rng = np.random.default_rng(SEED)
-        null = _r(np.array([x[rng.permutation(n)] for _ in range(RESAMPLES)]), y)
+        null = _r(x[_seeded_orderings(n)], y)
         extra = 1
     gamma = abs(observed) * np.finfo(float).eps * 100
     less = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)
