@@ -237,13 +237,17 @@ def _fit(scan: _Scan, rows: _Rows, metric: Metric) -> _Fitted | None:
         rows.notes.append(f"{metric.label} has no values under these filters.")
         return None
     prepared = prepare_cells(group)  # cleaned once, shared by every model below
-    fit = fit_metric(group, scan.alpha, prepared)
-    usual = fit.overall.production  # the two-way model: "what the usual model says"
     roll = (
         scan.rolls.get(metric.id)
         if metric.kind == "outcome"
         else analyse_rollout(group, scan.alpha, with_slices=False, panel=scan.panels.get(metric.id))
     )
+    # The two-way slices that the rollout's own replace (with_rollout) are not fitted at all.
+    fit = fit_metric(
+        group, scan.alpha, prepared, sites=not (roll and roll.sites),
+        channels=not (roll and roll.channels),
+    )  # fmt: skip
+    usual = fit.overall.production  # the two-way model: "what the usual model says"
     fit = with_rollout(fit, roll, scan.alpha)
     if fit.overall.note:
         rows.notes.append(f"{metric.label}: {fit.overall.note}")
