@@ -92,7 +92,32 @@ class Panel:
 def _column(cells: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
     if name not in cells.columns:
         return default
-    return pd.to_numeric(cells[name], errors="coerce").to_numpy(float, na_value=np.nan)
+    col = cells[name]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":  # plain numbers: as they are
+        return col.to_numpy(float)
+    return pd.to_numeric(col, errors="coerce").to_numpy(float, na_value=np.nan)
+
+
+def _phases(col: pd.Series) -> np.ndarray:
+    """Phase codes (NaN for anything else), each distinct value read once."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    known = [PHASE_CODES.get(str(u).strip().lower(), np.nan) for u in uniques]
+    return np.asarray(known, dtype=float)[codes]
+
+
+def _levels(col: pd.Series, ok: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes and sorted levels of the kept rows' values as text (factorize(sort=True) of
+    ``col.astype(str)[ok]``), each distinct value converted once."""
+    text_dtype = isinstance(col.dtype, pd.StringDtype) or col.dtype == object
+    codes, uniques = pd.factorize(col)
+    if not text_dtype or (codes < 0).any():  # read as astype(str) reads it
+        kept, levels = pd.factorize(col.astype(str)[ok], sort=True)
+        return np.asarray(kept, dtype=np.int64), tuple(str(x) for x in levels)
+    text = [str(u) for u in uniques]
+    names = sorted({text[i] for i in np.unique(codes[ok])})
+    at = {name: i for i, name in enumerate(names)}
+    lookup = np.array([at.get(t, -1) for t in text], dtype=np.int64)
+    return lookup[codes[ok]], tuple(names)
 
 
 def _steps(periods: pd.DatetimeIndex) -> np.ndarray:
@@ -109,7 +134,7 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
     as a Panel; None when no usable cell remains."""
     if cells is None or cells.empty or not {"phase", "n", "mean"} <= set(cells.columns):
         return None
-    phase = cells["phase"].astype(str).str.strip().str.lower().map(PHASE_CODES)
+    phase = _phases(cells["phase"])
     n = _column(cells, "n", np.zeros(len(cells)))
     w = _column(cells, "w", n)
     mean = _column(cells, "mean", np.full(len(cells), np.nan))
@@ -119,15 +144,15 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
     q2 = np.nan_to_num(_column(cells, "q2", m2), nan=0.0).clip(min=0.0)
     period = pd.to_datetime(cells["period"], errors="coerce") if "period" in cells else None
     has_dates = period is not None and bool(period.notna().any())
-    ok = phase.notna().to_numpy() & (n >= 1) & (w > 0) & np.isfinite(mean)
+    ok = ~np.isnan(phase) & (n >= 1) & (w > 0) & np.isfinite(mean)
     if has_dates:
         ok &= period.notna().to_numpy()
     if not ok.any():
         return None
-    site_col = cells["site"].astype(str) if "site" in cells else pd.Series("all", cells.index)
-    chan_col = cells["channel"].astype(str) if "channel" in cells else pd.Series("all", cells.index)
-    site_codes, sites = pd.factorize(site_col[ok], sort=True)
-    chan_codes, channels = pd.factorize(chan_col[ok], sort=True)
+    site_col = cells["site"] if "site" in cells else pd.Series("all", cells.index)
+    chan_col = cells["channel"] if "channel" in cells else pd.Series("all", cells.index)
+    site_codes, sites = _levels(site_col, ok)
+    chan_codes, channels = _levels(chan_col, ok)
     if has_dates:
         per = period[ok]
         if getattr(per.dt, "tz", None) is not None:
@@ -140,14 +165,14 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
         per_codes = np.zeros(int(ok.sum()), dtype=np.int64)
         steps = np.zeros(int(ok.sum()), dtype=np.int64)
         names = ("all",)
-    ph = phase.to_numpy()[ok].astype(np.int64)
+    ph = phase[ok].astype(np.int64)
     site_codes = np.asarray(site_codes, dtype=np.int64)
     start = np.full(len(sites), NEVER, dtype=np.int64)
     live = ph != 0
     np.minimum.at(start, site_codes[live], steps[live])
     return Panel(
-        sites=tuple(str(s) for s in sites),
-        channels=tuple(str(c) for c in channels),
+        sites=sites,
+        channels=channels,
         periods=names,
         phase=ph,
         site=site_codes,
