@@ -418,19 +418,18 @@ def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
         rollouts=tuple(rows.rollouts),
         gaps=tuple(rows.gaps),
         representativeness=tuple(rows.representativeness),
-        **why_sections(
-            store,
-            info.id,
-            catalog,
-            scan.filters,
-            scan.cells,
-            rows.verdicts,
-            scan.days,
-            scan.panels,
-        ),  # fmt: skip
+        **_why(store, scan, rows, info),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),
     )
+
+
+def _why(store: Store, scan: _Scan, rows: _Rows, info: Any) -> dict[str, Any]:
+    """The why sections, from the analysis' own day cells and panels (no further query)."""
+    return why_sections(
+        store, info.id, scan.catalog, scan.filters, scan.cells, rows.verdicts, scan.days,
+        scan.panels, scan.ids,
+    )  # fmt: skip
 
 
 def period_means(cells: pd.DataFrame) -> pd.DataFrame:
