@@ -149,6 +149,9 @@ def permutation_candidates(
 def _distinct(cands: dict[int, list[int]], ids: dict[int, int], limit: int) -> set[frozenset]:
     """Distinct assignments (placebo site, window id), at most ``limit`` of the product."""
     reals = sorted(cands)
+    if len(reals) == 1:  # one live site: each candidate is one assignment
+        (real,) = reals
+        return {frozenset({(p, ids[real])}) for p in cands[real][:limit]}
     seen: set[frozenset] = set()
     for combo in itertools.islice(itertools.product(*(cands[r] for r in reals)), limit):
         if len(set(combo)) == len(combo):

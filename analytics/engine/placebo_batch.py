@@ -4,8 +4,8 @@ placebo.py as stacked arrays (one row per assignment) instead of one fit per ass
 Each assignment leaves a different set of untreated cells, so each has its own normal
 equations, but all are (S+P)×(S+P) systems on the same cells: the Gram of assignment a is
 [[diag(M_a 1), M_a], [M_aᵀ, diag(M_aᵀ 1)]], M_a[s, p] the untreated weight of site s in
-period p. They are built with bincounts, solved in one stacked LAPACK call (numpy.linalg.solve
-over the stack), and everything after — fitted values, residuals, τ̂, its influence and its
+period p. They are built with bincounts, inverted in one stacked LAPACK call (numpy.linalg.inv
+over the stack; every later solve is a product), and everything after — fitted values, residuals, τ̂, its influence and its
 cell-robust standard error — is array arithmetic over (assignment, cell). A node a fit leaves
 out (no untreated cell, or the first period of its linked component: the free level) gets an
 identity row and a zero right-hand side, so its level is 0 as in imputation.fit_first_stage
@@ -34,27 +34,32 @@ class Stages:
 
     untreated: np.ndarray  # (A, C) bool: cells each fit uses
     covered: np.ndarray  # (A, C) bool: site and period linked by untreated cells
-    gram: np.ndarray  # (A, k, k): normal equations, left-out nodes as identity rows
+    inverse: np.ndarray  # (A, k, k): inverses of the normal equations, left-out nodes as
+    # identity rows (inverted once: every solve of a test and its metrics is then a product)
     kept: np.ndarray  # (A, k) bool: nodes whose level is fitted
     nodes: tuple[np.ndarray, np.ndarray]  # (A, C) flat index of each cell's site, period node
     n_sites: int
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Solutions x_a of gram_a x = rhs_a, (A, k) → (A, k), 0 on left-out nodes."""
-        return np.linalg.solve(self.gram, (rhs * self.kept)[..., None])[..., 0]
+        return (self.inverse @ (rhs * self.kept)[..., None])[..., 0]
 
     def node_sums(self, values: np.ndarray) -> np.ndarray:
         """(A, k): per assignment, the sums of ``values`` (A, C) over each site's cells and
         each period's cells."""
-        a, k = self.kept.shape
-        flat = values.ravel()
-        out = np.bincount(self.nodes[0].ravel(), weights=flat, minlength=a * k)
-        out += np.bincount(self.nodes[1].ravel(), weights=flat, minlength=a * k)
-        return out.reshape(a, k)
+        return _node_sums(self.nodes, values, self.kept.shape)
 
     def at_cells(self, x: np.ndarray) -> np.ndarray:
         """(A, C): x (A, k) at each cell's site plus at its period."""
         return x.ravel()[self.nodes[0]] + x.ravel()[self.nodes[1]]
+
+
+def _node_sums(nodes: tuple, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    a, k = shape
+    flat = values.ravel()
+    out = np.bincount(nodes[0].ravel(), weights=flat, minlength=a * k)
+    out += np.bincount(nodes[1].ravel(), weights=flat, minlength=a * k)
+    return out.reshape(a, k)
 
 
 def _components(m: np.ndarray) -> np.ndarray:
@@ -86,8 +91,7 @@ def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
     gram = np.zeros((a, k, k))
     gram[:, :s, s:] = m
     gram[:, s:, :s] = m.transpose(0, 2, 1)
-    stages = Stages(untreated, untreated, gram, np.zeros((a, k), bool), nodes, s)
-    diag = stages.node_sums(w)
+    diag = _node_sums(nodes, w, (a, k))
     comp = _components(m)
     kept = diag > 0
     # One level per linked component is free: leave out its first period (as fit_first_stage).
@@ -98,7 +102,7 @@ def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
     gram *= kept[:, :, None] & kept[:, None, :]
     gram.reshape(a, k * k)[:, :: k + 1] = np.where(kept, diag, 1.0)
     covered = comp.ravel()[nodes[0]] == comp.ravel()[nodes[1]]
-    return Stages(untreated, covered, gram, kept, nodes, s)
+    return Stages(untreated, covered, np.linalg.inv(gram), kept, nodes, s)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
