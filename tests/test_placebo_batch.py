@@ -7,7 +7,8 @@ finds the covered cells as those whose dummy row lies in the untreated rows' spa
 influence on each untreated cell from the pseudo-inverse of the weighted Gram matrix, and
 studentises τ̂ by the robust standard error with cells as units. The permutation search's τ₀
 shift is applied to the cell means themselves, not through the closed form the batch uses.
-Every placebo statistic must agree to 1e-9.
+Every placebo statistic must agree to 1e-9. The site-links permutation test's orderings, also
+drawn at once now, must be exactly the one-by-one draws.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 from rollouts import Rollout, simulate
 
+from analytics.engine import site_links
 from analytics.engine.panel import Panel, prepare_panel
 from analytics.engine.placebo import (
     ENUMERATE,
@@ -211,3 +213,12 @@ def test_the_few_sites_estimate_reads_the_batched_test() -> None:
     assert pilot.method == "imputation_placebo"
     _, at_hat, _ = _reference(panel, panel.treated("pilot"))
     _same(pilot.placebo.placebo_t, at_hat)
+
+
+@pytest.mark.parametrize("n", [10, 13, 20])
+def test_the_site_links_orderings_are_successive_seeded_permutations(n: int) -> None:
+    """The permutation test's random orderings, drawn in one call, are exactly the orderings
+    RESAMPLES successive rng.permutation(n) calls give from the same seed."""
+    rng = np.random.default_rng(site_links.SEED)
+    one_by_one = np.array([rng.permutation(n) for _ in range(site_links.RESAMPLES)])
+    assert np.array_equal(site_links._seeded_orderings(n), one_by_one)

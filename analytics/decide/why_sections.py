@@ -44,7 +44,7 @@ def why_sections(
     level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
     if cells.empty:
         return {}
-    present = set(cells["metric"])
+    present = set(cells["metric"].unique())
     outcomes = [m for m in catalog.outcomes if m.id in present]
     adopt = adoption_metric(catalog)
     processes = [m for m in catalog.processes if m.id in present and m != adopt]
