@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.engine.imputation import FirstStage, fit_first_stage, impute, weights_over
+from analytics.engine.imputation import fit_first_stage, linear_estimate
 from analytics.engine.panel import Panel
 from analytics.engine.placebo_batch import (
     Influence,
@@ -212,16 +212,6 @@ def count_with_more(cands: dict[int, list[int]], ids: dict[int, int], need: int)
     return tuple(out)
 
 
-def studentised(panel: Panel, first: FirstStage, select: np.ndarray) -> float:
-    """τ̂ / its heteroskedasticity-robust standard error (NaN when nothing is covered)."""
-    v = weights_over(panel, first, select)
-    if not v.any():
-        return float("nan")
-    est = impute(panel, first, v)
-    se = math.sqrt(max(est.cell_var(panel), 0.0))
-    return est.estimate / se if se > 0 else float("nan")
-
-
 def _pseudo(panel: Panel, drawn: list[tuple], windows: dict, pool: np.ndarray) -> np.ndarray:
     """(A, C): each drawn assignment's placebo cells (its sites' pool cells in the windows)."""
     key = panel.period * len(panel.channels) + panel.channel
@@ -335,10 +325,13 @@ def placebo_test(panel: Panel, select: np.ndarray, seed: int = 0) -> PlaceboTest
     """Rank the real studentised estimate of the selected treated cells among placebos."""
     first = fit_first_stage(panel)
     chosen = select & first.covered & ~first.untreated
-    t_real = studentised(panel, first, chosen)
+    # The real estimate: the one the verdict reads (made once per panel and selection).
+    real, _, _, v = linear_estimate(panel, select & ~panel.baseline)
+    se = math.sqrt(max(real.cell_var(panel), 0.0))
+    t_real = real.estimate / se if v.any() and se > 0 else float("nan")
     plan = _plan(panel, chosen, seed)
     if plan.search == "permutation":
-        return _permutation_test(panel, first, chosen, t_real, plan)
+        return _permutation_test(panel, chosen, t_real, real.estimate, plan)
     stats: list[float] = []
     if plan.stages is not None and plan.infl is not None:
         sub = plan.panel
@@ -357,11 +350,9 @@ def placebo_test(panel: Panel, select: np.ndarray, seed: int = 0) -> PlaceboTest
 
 
 def _permutation_test(
-    panel: Panel, first: FirstStage, chosen: np.ndarray, t_real: float, plan: _Plan
+    panel: Panel, chosen: np.ndarray, t_real: float, tau_hat: float, plan: _Plan
 ) -> PlaceboTest:
     """The permutation search (module docstring): |t| at τ₀ = 0 ranks, |t| at τ₀ = τ̂ sets c."""
-    v = weights_over(panel, first, chosen)
-    tau_hat = impute(panel, first, v).estimate
     at_zero: list[float] = []
     at_hat: list[float] = []
     if plan.stages is not None and plan.infl is not None and plan.dummy is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from analytics.engine.imputation import fit_first_stage, impute, weights_over
+from analytics.engine.imputation import linear_estimate
 from analytics.engine.panel import Panel
 
 EXACT_SITES = 9
@@ -44,13 +44,12 @@ class Permutation:
 def site_effects(panel: Panel) -> dict[str, float]:
     """Each site's production effect (metric units): the imputation estimate over its covered
     production cells, as its site verdict reads it."""
-    first = fit_first_stage(panel)
     prod = panel.treated("production")
     out = {}
     for s, name in enumerate(panel.sites):
-        v = weights_over(panel, first, prod & (panel.site == s))
+        tau, _, _, v = linear_estimate(panel, prod & (panel.site == s))  # the slice's own
         if v.sum() > 0:
-            out[name] = impute(panel, first, v).estimate
+            out[name] = tau.estimate
     return out
 
 
