@@ -1,7 +1,8 @@
 """The analysis reads each site's data quality from the day cells it already holds
 (aggregate.data_quality_from_days) instead of two more queries: it must give exactly what the
 queries give (aggregate.data_quality_by_site, DuckDB's sums), under any filter, on a rollout
-drawn row by row with missing values, days without rows and rows set aside at load."""
+drawn row by row with missing values, days without rows and rows set aside at load; and the
+gaps per site, now counted for all sites at once, against a plain count per site."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from analytics.engine.aggregate import (
     data_quality_from_days,
     summarise_days,
 )
+from analytics.engine.cadence import DAILY, MONTHLY, WEEKLY, gaps_by_site
 from analytics.ingest.load import Source, load_files
 from analytics.store.database import Store
 
@@ -56,3 +58,36 @@ def test_quality_from_the_day_cells_equals_the_queries(store: Store, filters: Fi
         assert queried["days_missing"].gt(0).any()  # and days without rows
         from_days = data_quality_from_days(days, ids, metrics)
         pd.testing.assert_frame_equal(from_days, queried, check_exact=True, check_dtype=False)
+
+
+@pytest.mark.parametrize("cadence", [DAILY, WEEKLY, MONTHLY])
+def test_gaps_by_site_equal_a_count_per_site(cadence) -> None:
+    """Periods without data inside each site's span, against a plain count per site: the
+    periods from first to last date minus those with a date (sites without a date: 0)."""
+    rng = np.random.default_rng(len(cadence.name))
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "site": rng.choice(["Lyon", "Brno", "Aarhus", "Cluj"], n),
+            "date": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 90, n) * cadence.days, unit="D"),
+        }
+    )
+    frame.loc[rng.random(n) < 0.2, "date"] = pd.NaT
+    frame.loc[frame["site"] == "Cluj", "date"] = pd.NaT
+    found = gaps_by_site(frame, cadence).set_index("site")
+    for site, group in frame.groupby("site"):
+        dates = group["date"].dropna()
+        if dates.empty:
+            expected = 0
+        elif cadence is MONTHLY:
+            months = {(d.year, d.month) for d in dates}
+            first, last = min(months), max(months)
+            span = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
+            expected = span - len(months)
+        else:
+            steps = {round((d - dates.min()).days / cadence.days) for d in dates}
+            expected = max(steps) + 1 - len(steps)
+        assert found.loc[site, "periods_missing"] == expected
+        assert found.loc[site, "days_missing"] == expected * cadence.days
+    assert found.loc["Cluj", "periods_missing"] == 0 and found["periods_missing"].gt(0).any()
