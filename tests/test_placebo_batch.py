@@ -34,6 +34,7 @@ from analytics.engine.placebo import (
     shared_plans,
     window_ids,
 )
+from analytics.engine.placebo_batch import stack_first_stages
 from analytics.engine.staggered import imputation
 
 
@@ -222,3 +223,26 @@ def test_the_site_links_orderings_are_successive_seeded_permutations(n: int) -> 
     rng = np.random.default_rng(site_links.SEED)
     one_by_one = np.array([rng.permutation(n) for _ in range(site_links.RESAMPLES)])
     assert np.array_equal(site_links._seeded_orderings(n), one_by_one)
+
+
+def test_stacked_first_stages_on_broken_designs_equal_dense_fits() -> None:
+    """Sparse untreated sets (sites without any, designs in several linked pieces): which cells
+    are covered, and their fitted levels, against a dense least-squares fit of each set."""
+    panel = _waves(seed=13)
+    rng = np.random.default_rng(2)
+    untreated = rng.random((40, len(panel))) < np.linspace(0.01, 0.3, 40)[:, None]
+    stages = stack_first_stages(panel, untreated)
+    w_mean = np.where(untreated, panel.w * panel.mean, 0.0)
+    fitted = stages.at_cells(stages.solve(stages.node_sums(w_mean)))
+    z = _dummies(panel)
+    pieces = 0
+    for a, u in enumerate(untreated):
+        span = z @ np.linalg.pinv(z[u], rcond=1e-10) @ z[u] if u.any() else np.zeros_like(z)
+        covered = np.abs(span - z).max(axis=1) < 1e-8
+        assert np.array_equal(stages.covered[a], covered)
+        root = np.sqrt(panel.w[u])[:, None]
+        theta = np.linalg.lstsq(z[u] * root, panel.mean[u] * root[:, 0], rcond=None)[0]
+        dense = z @ theta
+        assert fitted[a][covered] == pytest.approx(dense[covered], rel=1e-9, abs=1e-9)
+        pieces += not covered.all()
+    assert pieces > 10  # most sets leave cells uncovered

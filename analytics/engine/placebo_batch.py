@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from analytics.engine.panel import Panel
 
@@ -65,13 +63,22 @@ def _node_sums(nodes: tuple, values: np.ndarray, shape: tuple[int, int]) -> np.n
 def _components(m: np.ndarray) -> np.ndarray:
     """(A, S+P) component label of every site and period node in each assignment's graph
     whose edges are the (site, period) pairs with untreated weight (labels unique across
-    assignments); ``m``: (A, S, P) untreated weights."""
+    assignments); ``m``: (A, S, P) untreated weights. Sites reach each other through shared
+    periods; the reach is squared until it stops growing, a site's label is the first site it
+    reaches, a period's that of a site it is linked to (its own when it has none)."""
     a, s, p = m.shape
-    k = s + p
-    rows, sites, periods = np.nonzero(m > 0)
-    src, dst = rows * k + sites, rows * k + s + periods
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(a * k, a * k)).tocsr()
-    return connected_components(graph, directed=False)[1].reshape(a, k)
+    linked = (m > 0).astype(float)
+    reach = (linked @ linked.transpose(0, 2, 1) > 0) | np.eye(s, dtype=bool)
+    while True:
+        step = reach.astype(float)
+        wider = (step @ step) > 0
+        if np.array_equal(wider, reach):
+            break
+        reach = wider
+    site_label = np.argmax(reach, axis=2)
+    linked_site = np.take_along_axis(site_label, np.argmax(linked > 0, axis=1), axis=1)
+    period_label = np.where(linked.any(axis=1), linked_site, s + np.arange(p))
+    return np.concatenate([site_label, period_label], axis=1) + (np.arange(a) * (s + p))[:, None]
 
 
 def stack_first_stages(panel: Panel, untreated: np.ndarray) -> Stages:
