@@ -86,8 +86,10 @@ def gaps_by_site(site_dates: pd.DataFrame, cadence: Cadence | None = None) -> pd
     high = np.full(len(sites), np.iinfo(np.int64).min)
     np.minimum.at(low, site, index)
     np.maximum.at(high, site, index)
-    pairs = np.unique(np.stack([site, index], axis=1), axis=0)
-    distinct = np.bincount(pairs[:, 0], minlength=len(sites))
+    offset = index - index.min() if len(index) else index
+    span = int(offset.max(initial=0)) + 1  # (site, period) pairs as one integer each
+    pairs = np.unique(site.astype(np.int64) * span + offset)
+    distinct = np.bincount(pairs // span, minlength=len(sites))
     has = distinct > 0
     missing = np.where(has, high - low + 1 - distinct, 0).astype(int)
     return pd.DataFrame(
