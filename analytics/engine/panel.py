@@ -42,7 +42,9 @@ class Panel:
     q2: np.ndarray
     start: np.ndarray
     has_dates: bool
-    cache: dict = field(default_factory=dict, repr=False)  # work shared by the estimators
+    # Work shared by the estimators (first stage, linear estimates): fits of these means, so a
+    # panel made from this one with other means (dataclasses.replace) must pass cache={}.
+    cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.w)
