@@ -67,19 +67,21 @@ from analytics.engine.cells import PreparedCells, prepare_cells
 from analytics.engine.compare import compare_all
 from analytics.engine.design import shared_layouts
 from analytics.engine.effects import Counterfactual
+from analytics.engine.panel import Panels
+from analytics.engine.placebo import shared_plans
 from analytics.engine.trend import forecast_counterfactual, production_trend
 from analytics.store.database import Store
 
 
 def _outcome_rollouts(
-    catalog: Catalog, by_metric: dict[str, pd.DataFrame], alpha: float
+    catalog: Catalog, by_metric: dict[str, pd.DataFrame], alpha: float, panels: Panels
 ) -> dict[str, MetricRollout]:
     """The rollout evidence of every outcome, with rule 3's flags corrected across them all."""
     rolls = {}
     for metric in catalog.outcomes:
         group = by_metric.get(metric.id)
         if group is not None and not group.empty:
-            roll = analyse_rollout(group, alpha)
+            roll = analyse_rollout(group, alpha, panel=panels.get(metric.id))
             if roll is not None:
                 rolls[metric.id] = roll
     return correct_family(rolls)
@@ -110,7 +112,8 @@ def analyse(
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
     _limit_blas_threads()
-    with shared_layouts():  # metrics with cells in the same places share design work
+    # Metrics with cells in the same places share design work and placebo fits.
+    with shared_layouts(), shared_plans():
         return _analyse(store, dataset_id, catalog, filters, with_counterfactual)
 
 
@@ -133,6 +136,7 @@ class _Scan:
     means: _Means
     site_means: _Means
     channel_means: _Means
+    panels: Panels  # each metric's rollout panel, prepared once
     weekly: pd.DataFrame | None = None  # weekly cells, made once when a forecast needs them
 
     @property
@@ -217,10 +221,11 @@ def _scan(store: Store, dataset_id: int, catalog: Catalog, filters: Filters | No
     by_metric = {
         m: g.drop(columns="metric").reset_index(drop=True) for m, g in cells.groupby("metric")
     } if not cells.empty else {}  # fmt: skip
-    rolls = _outcome_rollouts(catalog, by_metric, catalog.settings.alpha)
+    panels = Panels(by_metric)
+    rolls = _outcome_rollouts(catalog, by_metric, catalog.settings.alpha, panels)
     return _Scan(
         catalog, filters, shown, needed, ids, days, summary, extent, cells, by_metric, rolls,
-        _Means(cells), _Means(cells, "site"), _Means(cells, "channel"),
+        _Means(cells), _Means(cells, "site"), _Means(cells, "channel"), panels,
     )  # fmt: skip
 
 
@@ -232,13 +237,17 @@ def _fit(scan: _Scan, rows: _Rows, metric: Metric) -> _Fitted | None:
         rows.notes.append(f"{metric.label} has no values under these filters.")
         return None
     prepared = prepare_cells(group)  # cleaned once, shared by every model below
-    fit = fit_metric(group, scan.alpha, prepared)
-    usual = fit.overall.production  # the two-way model: "what the usual model says"
     roll = (
         scan.rolls.get(metric.id)
         if metric.kind == "outcome"
-        else analyse_rollout(group, scan.alpha, with_slices=False)
+        else analyse_rollout(group, scan.alpha, with_slices=False, panel=scan.panels.get(metric.id))
     )
+    # The two-way slices that the rollout's own replace (with_rollout) are not fitted at all.
+    fit = fit_metric(
+        group, scan.alpha, prepared, sites=not (roll and roll.sites),
+        channels=not (roll and roll.channels),
+    )  # fmt: skip
+    usual = fit.overall.production  # the two-way model: "what the usual model says"
     fit = with_rollout(fit, roll, scan.alpha)
     if fit.overall.note:
         rows.notes.append(f"{metric.label}: {fit.overall.note}")
@@ -318,10 +327,13 @@ def _outcome_rows(scan: _Scan, rows: _Rows, fitted: _Fitted, with_counterfactual
             rollout_row(metric, roll, fitted.usual, fit.overall.pilot, verdict.ci_level, broke)
         )
         peaks = scan.catalog.settings.peak_periods
-        gap = gap_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks)
+        panel = scan.panels.get(metric.id)  # one panel for the gap and representativeness
+        gap = gap_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks, panel)
         if gap is not None:
             rows.gaps.append(gap)
-        rep = representativeness_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks)
+        rep = representativeness_row(
+            metric.id, fitted.group, metric.sign, verdict.ci_level, peaks, panel
+        )
         if rep is not None:
             rows.representativeness.append(rep)
     rows.site_verdicts.extend(per_site)
@@ -406,10 +418,18 @@ def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
         rollouts=tuple(rows.rollouts),
         gaps=tuple(rows.gaps),
         representativeness=tuple(rows.representativeness),
-        **why_sections(store, info.id, catalog, scan.filters, scan.cells, rows.verdicts, scan.days),
+        **_why(store, scan, rows, info),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),
     )
+
+
+def _why(store: Store, scan: _Scan, rows: _Rows, info: Any) -> dict[str, Any]:
+    """The why sections, from the analysis' own day cells and panels (no further query)."""
+    return why_sections(
+        store, info.id, scan.catalog, scan.filters, scan.cells, rows.verdicts, scan.days,
+        scan.panels, scan.ids,
+    )  # fmt: skip
 
 
 def period_means(cells: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.engine.gap import LABELS, GapDecomposition, decompose, peaks_for
-from analytics.engine.panel import prepare_panel
+from analytics.engine.panel import Panel, prepare_panel
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +48,17 @@ class GapRow:
 
 
 def gap_row(
-    metric: str, cells: pd.DataFrame, sign: int, level: float, calendar: Sequence[str] = ()
+    metric: str,
+    cells: pd.DataFrame,
+    sign: int,
+    level: float,
+    calendar: Sequence[str] = (),
+    panel: Panel | None = None,
 ) -> GapRow | None:
     """The decomposition of one outcome's cells, peak periods from the user's ``calendar`` when
-    given (core/peaks.py); None when there is nothing to take apart."""
-    panel = prepare_panel(cells)
+    given (core/peaks.py); None when there is nothing to take apart. ``panel``: the cells'
+    panel when it is already prepared."""
+    panel = prepare_panel(cells) if panel is None else panel
     if panel is None:
         return None
     d = decompose(panel, peaks_for(panel, calendar), level=level, sign=sign)

@@ -25,7 +25,7 @@ from analytics.engine.load_curve import (
     volume_frame,
     volume_grid,
 )
-from analytics.engine.panel import prepare_panel
+from analytics.engine.panel import Panel, Panels, prepare_panel
 
 ASKED = 10.0  # the readiness question's multiple: "what breaks at 10× volume?"
 AXES = {"site": "a site's own volume", "central": "the volume of all sites together"}
@@ -96,24 +96,36 @@ def day_volumes(days: pd.DataFrame, grain: Grain) -> pd.DataFrame:
 
 def load_section(
     cells: pd.DataFrame, volumes: pd.DataFrame, metrics: Sequence[Metric], level: float,
-    weighted: bool,
+    weighted: bool, panels: Panels | None = None,
 ) -> LoadSection | None:  # fmt: skip
     """The load curve of every metric with production cells, at the verdict's ``level``;
-    ``volumes``: day_volumes."""
+    ``volumes``: day_volumes; ``panels``: the analysis' panels, when it has them."""
     if cells.empty or volumes.empty or volumes["period"].isna().all():
         return None
     grid_frame = volume_frame(volumes)
     base = prepare_panel(volumes.assign(n=volumes["volume"], w=volumes["volume"], mean=0.0))
     if base is None or not base.has_dates:
         return None
+    grids: dict[tuple, np.ndarray] = {}  # one grid per set of sites and periods (read only)
+
+    def grid(panel: Panel) -> np.ndarray:
+        key = (panel.sites, panel.periods)
+        if key not in grids:
+            grids[key] = volume_grid(panel, grid_frame)
+        return grids[key]
+
     rows = []
     for m in metrics:
-        panel = prepare_panel(cells[cells["metric"] == m.id].drop(columns="metric"))
+        panel = (
+            panels.get(m.id)
+            if panels is not None
+            else prepare_panel(cells[cells["metric"] == m.id].drop(columns="metric"))
+        )
         if panel is None or not panel.treated("production").any():
             continue
-        curve = load_curve(panel, volume_grid(panel, grid_frame), level)
+        curve = load_curve(panel, grid(panel), level)
         rows.append(LoadCurveRow(m.id, m.label, m.kind, m.sign, curve))
-    return LoadSection(weighted, multiples(base, volume_grid(base, grid_frame)), tuple(rows))
+    return LoadSection(weighted, multiples(base, grid(base)), tuple(rows))
 
 
 def slope_sentence(row: LoadCurveRow) -> str:

@@ -133,18 +133,25 @@ def _unadjusted_rows(table: pd.DataFrame) -> list[EffectRow]:
 
 
 def fit_metric(
-    cells: pd.DataFrame, alpha: float, prepared: PreparedCells | None = None
+    cells: pd.DataFrame,
+    alpha: float,
+    prepared: PreparedCells | None = None,
+    *,
+    sites: bool = True,
+    channels: bool = True,
 ) -> MetricFit:
-    """The adjusted model of one metric, overall and with production × site / × channel."""
+    """The adjusted model of one metric, overall and with production × site / × channel
+    (``sites``/``channels`` False: those slices are not fitted, for a caller that has the
+    rollout's own in their place)."""
     prepared = prepared if prepared is not None else prepare_cells(cells)
     overall = fit_adjusted(prepared, alpha=alpha)
-    sites = tuple(fit_slice_effects(prepared, by="site", alpha=alpha))
-    channels = (
+    by_site = tuple(fit_slice_effects(prepared, by="site", alpha=alpha)) if sites else ()
+    by_channel = (
         tuple(fit_slice_effects(prepared, by="channel", alpha=alpha))
-        if cells["channel"].nunique() > 1
+        if channels and cells["channel"].nunique() > 1
         else ()
     )
-    return MetricFit(overall, sites, channels)
+    return MetricFit(overall, by_site, by_channel)
 
 
 def with_rollout(fit: MetricFit, roll: MetricRollout | None, alpha: float) -> MetricFit:

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.core import fmt
-from analytics.engine.panel import prepare_panel
+from analytics.engine.panel import Panel, prepare_panel
 from analytics.engine.representativeness import Representativeness, represent
 
 
@@ -81,10 +81,16 @@ def representativeness_sentence(r: Representativeness, sign: int) -> str:
 
 
 def representativeness_row(
-    metric: str, cells: pd.DataFrame, sign: int, level: float, calendar: Sequence[str] = ()
+    metric: str,
+    cells: pd.DataFrame,
+    sign: int,
+    level: float,
+    calendar: Sequence[str] = (),
+    panel: Panel | None = None,
 ) -> RepresentativenessRow | None:
-    """One outcome's representativeness; None without pilot or production cells."""
-    panel = prepare_panel(cells)
+    """One outcome's representativeness; None without pilot or production cells. ``panel``:
+    the cells' panel when it is already prepared."""
+    panel = prepare_panel(cells) if panel is None else panel
     if panel is None:
         return None
     r = represent(panel, calendar, level=level)

@@ -121,10 +121,11 @@ def _slices(
 
 
 def analyse_rollout(
-    cells: pd.DataFrame, alpha: float, *, with_slices: bool = True
+    cells: pd.DataFrame, alpha: float, *, with_slices: bool = True, panel: Panel | None = None
 ) -> MetricRollout | None:
-    """The rollout evidence of one metric's cells (None without usable cells or production)."""
-    panel = prepare_panel(cells)
+    """The rollout evidence of one metric's cells (None without usable cells or production);
+    ``panel``: those cells' panel when it is already prepared."""
+    panel = prepare_panel(cells) if panel is None else panel
     if panel is None or not panel.treated("production").any() or not panel.baseline.any():
         return None
     prod_mask = panel.treated("production")

@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.core.catalog import Catalog, Metric
 from analytics.decide.results import clean
 from analytics.engine.adoption import DoseResponse, dose_response
-from analytics.engine.panel import prepare_panel
+from analytics.engine.panel import Panels, prepare_panel
 from analytics.engine.quality import MEASURES, QualityAgainstEffect, against_effect
 from analytics.engine.site_links import production_means, site_effects
 from analytics.ingest.vocab import is_adoption_name
@@ -102,17 +102,23 @@ def adoption_metric(catalog: Catalog) -> Metric | None:
     return next((m for m in catalog.metrics if is_adoption_name(m.id)), None)
 
 
-def _panel(cells: pd.DataFrame, metric: str):
+def _panel(cells: pd.DataFrame, metric: str, panels: Panels | None = None):
+    if panels is not None:  # the analysis' own, prepared once
+        return panels.get(metric)
     return prepare_panel(cells[cells["metric"] == metric].drop(columns="metric"))
 
 
 def quality_rows(
-    cells: pd.DataFrame, outcomes: Sequence[Metric], quality: pd.DataFrame, level: float
+    cells: pd.DataFrame,
+    outcomes: Sequence[Metric],
+    quality: pd.DataFrame,
+    level: float,
+    panels: Panels | None = None,
 ) -> tuple[QualityRow, ...]:
     """Per outcome, the sites' quality measures (quality: engine.quality.quality_table)."""
     out = []
     for m in outcomes:
-        panel = _panel(cells, m.id)
+        panel = _panel(cells, m.id, panels)
         effects = site_effects(panel) if panel is not None else {}
         if effects and not quality.empty:
             out.append(QualityRow(m.id, against_effect(quality, effects, m.sign, level)))
@@ -120,18 +126,22 @@ def quality_rows(
 
 
 def adoption_section(
-    cells: pd.DataFrame, catalog: Catalog, outcomes: Sequence[Metric], level: float
+    cells: pd.DataFrame,
+    catalog: Catalog,
+    outcomes: Sequence[Metric],
+    level: float,
+    panels: Panels | None = None,
 ) -> AdoptionSection:
     column = adoption_metric(catalog)
     if column is None:
         return AdoptionSection(None, ())
-    panel = _panel(cells, column.id)
+    panel = _panel(cells, column.id, panels)
     shares = production_means(panel) if panel is not None else {}
     rows = []
     for m in outcomes:
         if m.id == column.id:
             continue
-        p = _panel(cells, m.id)
+        p = _panel(cells, m.id, panels)
         if p is not None and shares:
             rows.append((m.id, dose_response(shares, site_effects(p), m.sign, level)))
     return AdoptionSection(column.id, tuple(rows))

@@ -13,7 +13,8 @@ from analytics.core.catalog import Catalog
 from analytics.decide.load_report import day_volumes, load_section
 from analytics.decide.results import MetricVerdict
 from analytics.decide.site_links_report import adoption_metric, adoption_section, quality_rows
-from analytics.engine.aggregate import Filters, data_quality_by_site
+from analytics.engine.aggregate import Filters, data_quality_by_site, data_quality_from_days
+from analytics.engine.panel import Panels
 from analytics.engine.quality import quality_table
 from analytics.store.database import Store
 
@@ -33,17 +34,25 @@ def why_sections(
     cells: pd.DataFrame,
     verdicts: Sequence[MetricVerdict],
     days: pd.DataFrame,
+    panels: Panels | None = None,
+    day_ids: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Results fields load_curve, data_quality and adoption, at the verdicts' level (``days``:
-    the analysis' day cells, whose volume column the load curve reads)."""
+    the analysis' day cells, whose volume column the load curve reads; ``panels``: the
+    analysis' panels of ``cells``, prepared once; ``day_ids``: the metrics of ``days``' sums
+    columns, which then give the data quality without another query)."""
     level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
     if cells.empty:
         return {}
-    present = set(cells["metric"])
+    present = set(cells["metric"].unique())
     outcomes = [m for m in catalog.outcomes if m.id in present]
     adopt = adoption_metric(catalog)
     processes = [m for m in catalog.processes if m.id in present and m != adopt]
-    quality = data_quality_by_site(store.cursor(), dataset_id, _dense(cells), filters)
+    quality = (
+        data_quality_by_site(store.cursor(), dataset_id, _dense(cells), filters)
+        if day_ids is None
+        else data_quality_from_days(days, day_ids, _dense(cells))
+    )
     rejected = store.report(dataset_id).get("rejected_by_site") or {}
     table = quality_table(quality, rejected) if not quality.empty else quality
     return {
@@ -53,7 +62,8 @@ def why_sections(
             outcomes + processes,
             level,
             bool(days.attrs.get("weighted")),
+            panels,
         ),  # fmt: skip
-        "data_quality": quality_rows(cells, outcomes, table, level),
-        "adoption": adoption_section(cells, catalog, outcomes, level),
+        "data_quality": quality_rows(cells, outcomes, table, level, panels),
+        "adoption": adoption_section(cells, catalog, outcomes, level, panels),
     }

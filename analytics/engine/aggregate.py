@@ -131,6 +131,9 @@ def _day_columns(weight_sums: bool, metric: str, k: int) -> str:
     )
 
 
+DAY_ORDER = [(key, "ascending") for key in ("phase", "site", "channel", "date")]
+
+
 def summarise_days(
     cur: duckdb.DuckDBPyConnection,
     dataset_id: int,
@@ -153,8 +156,12 @@ def summarise_days(
         + ", ".join(columns)
         + f" FROM {cells_table_name(dataset_id)} WHERE {where}"
     )
-    # Through Arrow: half the time of .df() on the 19k cells of the 1M-row benchmark.
-    days = cur.sql(sql, params=params).to_arrow_table().to_pandas(date_as_object=False)
+    # Through Arrow: half the time of .df() on the 19k cells of the 1M-row benchmark. Sorted
+    # (by Arrow: faster than ORDER BY here) into one order whatever order the load stored them
+    # in: every merged sum then adds the same numbers in the same order, so two loads of a
+    # file give the same bits.
+    table = cur.sql(sql, params=params).to_arrow_table().sort_by(DAY_ORDER)
+    days = table.to_pandas(date_as_object=False)
     days.attrs["weighted"] = is_weighted(cur, dataset_id)
     return days
 
@@ -378,4 +385,31 @@ def data_quality_by_site(
     if counts.empty:
         return pd.DataFrame(columns=columns)
     gaps = gaps_by_site(site_dates(cur, dataset_id, filters))
+    return counts.merge(gaps, on="site", how="left")[columns]
+
+
+def data_quality_from_days(
+    days: pd.DataFrame, day_metric_ids: Sequence[str], metric_ids: Sequence[str]
+) -> pd.DataFrame:
+    """data_quality_by_site from an analysis' day cells (summarise_days of ``day_metric_ids``
+    under the same filters) instead of another two queries: the same rows, missing shares and
+    gaps, as the same integer sums."""
+    columns = ["site", "rows", "missing_share", "periods_missing", "days_missing", "cadence"]
+    if not metric_ids or days.empty:
+        return pd.DataFrame(columns=columns)
+    at = {m: k for k, m in enumerate(day_metric_ids)}
+    frame = pd.DataFrame({"site": days["site"], "rows": days["rows"]})
+    for m in metric_ids:
+        frame[f"missing{at[m]}"] = days["rows"] - days[f"n{at[m]}"]
+    sums = frame.groupby("site", sort=True).sum()
+    nulls = sum(sums[f"missing{at[m]}"] for m in metric_ids)
+    counts = pd.DataFrame(
+        {
+            "site": sums.index.to_numpy(),
+            "rows": sums["rows"].to_numpy(np.int64),
+            "missing_share": nulls.to_numpy(float)
+            / (sums["rows"] * len(metric_ids)).to_numpy(float),
+        }
+    )
+    gaps = gaps_by_site(days[["site", "date"]].drop_duplicates())
     return counts.merge(gaps, on="site", how="left")[columns]

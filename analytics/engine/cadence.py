@@ -70,15 +70,37 @@ def gaps_by_site(site_dates: pd.DataFrame, cadence: Cadence | None = None) -> pd
     """Per site (columns site, date in): the cadence's periods without data inside its date
     span, and the days they cover. Columns: site, periods_missing, days_missing, cadence."""
     cadence = cadence or detect_cadence(site_dates)
-    rows = []
-    for site, group in site_dates.groupby("site", sort=True):
-        dates = group["date"].dropna()
-        missing = 0
-        if not dates.empty:
-            index = _period_index(_day_numbers(dates), cadence)
-            missing = int(index.max() - index.min() + 1 - np.unique(index).size)
-        rows.append((site, missing, missing * cadence.days, cadence.name))
-    return pd.DataFrame(rows, columns=["site", "periods_missing", "days_missing", "cadence"])
+    frame = site_dates[site_dates["site"].notna()]
+    if frame.empty:
+        return pd.DataFrame([], columns=["site", "periods_missing", "days_missing", "cadence"])
+    codes, sites = pd.factorize(frame["site"], sort=True)  # the sites in groupby's order
+    dated = frame["date"].notna().to_numpy()
+    site, days = codes[dated], _day_numbers(frame["date"][dated])
+    if cadence is MONTHLY:
+        index = _period_index(days, cadence)
+    else:  # whole steps from each site's own first date
+        first = np.full(len(sites), np.iinfo(np.int64).max)
+        np.minimum.at(first, site, days)
+        index = np.round((days - first[site]) / cadence.days).astype(np.int64)
+    low = np.full(len(sites), np.iinfo(np.int64).max)
+    high = np.full(len(sites), np.iinfo(np.int64).min)
+    np.minimum.at(low, site, index)
+    np.maximum.at(high, site, index)
+    offset = index - index.min() if len(index) else index
+    span = int(offset.max(initial=0)) + 1  # (site, period) pairs as one integer each
+    pairs = np.unique(site.astype(np.int64) * span + offset)
+    distinct = np.bincount(pairs // span, minlength=len(sites))
+    has = distinct > 0
+    missing = np.where(has, high - low + 1 - distinct, 0).astype(int)
+    return pd.DataFrame(
+        {
+            "site": list(sites),
+            "periods_missing": [int(m) for m in missing],
+            "days_missing": [int(m) * cadence.days for m in missing],
+            "cadence": cadence.name,
+        },
+        columns=["site", "periods_missing", "days_missing", "cadence"],
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,22 @@ def weights_over(panel: Panel, first: FirstStage, select: np.ndarray) -> np.ndar
     return v / total if total > 0 else v
 
 
+def linear_estimate(panel: Panel, select: np.ndarray) -> tuple[Linear, Linear, float, np.ndarray]:
+    """τ̂ and the lift (as Linear), the counterfactual mean and the weights v, on the baseline
+    first stage. Made once per panel and selection (the verdict, its retention and the
+    production-vs-pilot contrast read the same ones); callers do not change them."""
+    select = np.asarray(select, dtype=bool)
+    key = ("linear_estimate", len(select), np.packbits(select).tobytes())
+    hit = panel.cache.get(key)
+    if hit is None:
+        first = fit_first_stage(panel)
+        v = weights_over(panel, first, select)
+        tau = impute(panel, first, v)
+        lift, cf = lift_of(panel, first, v, tau)
+        hit = panel.cache[key] = (tau, lift, cf, v)
+    return hit
+
+
 def mean_of(panel: Panel, v: np.ndarray) -> Linear:
     """ȳ_T = Σ v_c ȳ_c over the cells of an estimand, as a Linear."""
     on = v > 0

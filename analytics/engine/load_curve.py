@@ -101,13 +101,14 @@ def volume_frame(cells: pd.DataFrame) -> pd.DataFrame:
 def volume_grid(panel: Panel, volumes: pd.DataFrame) -> np.ndarray:
     """Volume per (site, period) of the panel as a sites × periods array (0 where none)."""
     grid = np.zeros((len(panel.sites), len(panel.periods)))
-    site_at = {s: i for i, s in enumerate(panel.sites)}
     dates = pd.to_datetime(volumes["period"], errors="coerce")
-    names = [str(d.date()) if pd.notna(d) else "all" for d in dates]
-    period_at = {p: i for i, p in enumerate(panel.periods)}
-    for s, p, v in zip(volumes["site"].astype(str), names, volumes["volume"], strict=True):
-        if s in site_at and p in period_at and math.isfinite(v):
-            grid[site_at[s], period_at[p]] += v
+    codes, uniques = pd.factorize(dates, use_na_sentinel=False)
+    names = np.array([str(d.date()) if pd.notna(d) else "all" for d in uniques], dtype=object)
+    period = pd.Index(panel.periods).get_indexer(names)[codes] if len(names) else codes
+    site = pd.Index(panel.sites).get_indexer(volumes["site"].astype(str))
+    v = volumes["volume"].to_numpy(float)
+    ok = (site >= 0) & (period >= 0) & np.isfinite(v)
+    np.add.at(grid, (site[ok], period[ok]), v[ok])  # in row order, as a loop would add them
     return grid
 
 

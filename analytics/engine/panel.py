@@ -10,6 +10,7 @@ and event time counts periods from it. Cells without a date form one period.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +42,9 @@ class Panel:
     q2: np.ndarray
     start: np.ndarray
     has_dates: bool
-    cache: dict = field(default_factory=dict, repr=False)  # work shared by the estimators
+    # Work shared by the estimators (first stage, linear estimates): fits of these means, so a
+    # panel made from this one with other means (dataclasses.replace) must pass cache={}.
+    cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.w)
@@ -91,7 +94,32 @@ class Panel:
 def _column(cells: pd.DataFrame, name: str, default: np.ndarray) -> np.ndarray:
     if name not in cells.columns:
         return default
-    return pd.to_numeric(cells[name], errors="coerce").to_numpy(float, na_value=np.nan)
+    col = cells[name]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":  # plain numbers: as they are
+        return col.to_numpy(float)
+    return pd.to_numeric(col, errors="coerce").to_numpy(float, na_value=np.nan)
+
+
+def _phases(col: pd.Series) -> np.ndarray:
+    """Phase codes (NaN for anything else), each distinct value read once."""
+    codes, uniques = pd.factorize(col, use_na_sentinel=False)
+    known = [PHASE_CODES.get(str(u).strip().lower(), np.nan) for u in uniques]
+    return np.asarray(known, dtype=float)[codes]
+
+
+def _levels(col: pd.Series, ok: np.ndarray) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Codes and sorted levels of the kept rows' values as text (factorize(sort=True) of
+    ``col.astype(str)[ok]``), each distinct value converted once."""
+    text_dtype = isinstance(col.dtype, pd.StringDtype) or col.dtype == object
+    codes, uniques = pd.factorize(col)
+    if not text_dtype or (codes < 0).any():  # read as astype(str) reads it
+        kept, levels = pd.factorize(col.astype(str)[ok], sort=True)
+        return np.asarray(kept, dtype=np.int64), tuple(str(x) for x in levels)
+    text = [str(u) for u in uniques]
+    names = sorted({text[i] for i in np.unique(codes[ok])})
+    at = {name: i for i, name in enumerate(names)}
+    lookup = np.array([at.get(t, -1) for t in text], dtype=np.int64)
+    return lookup[codes[ok]], tuple(names)
 
 
 def _steps(periods: pd.DatetimeIndex) -> np.ndarray:
@@ -108,7 +136,7 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
     as a Panel; None when no usable cell remains."""
     if cells is None or cells.empty or not {"phase", "n", "mean"} <= set(cells.columns):
         return None
-    phase = cells["phase"].astype(str).str.strip().str.lower().map(PHASE_CODES)
+    phase = _phases(cells["phase"])
     n = _column(cells, "n", np.zeros(len(cells)))
     w = _column(cells, "w", n)
     mean = _column(cells, "mean", np.full(len(cells), np.nan))
@@ -118,15 +146,15 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
     q2 = np.nan_to_num(_column(cells, "q2", m2), nan=0.0).clip(min=0.0)
     period = pd.to_datetime(cells["period"], errors="coerce") if "period" in cells else None
     has_dates = period is not None and bool(period.notna().any())
-    ok = phase.notna().to_numpy() & (n >= 1) & (w > 0) & np.isfinite(mean)
+    ok = ~np.isnan(phase) & (n >= 1) & (w > 0) & np.isfinite(mean)
     if has_dates:
         ok &= period.notna().to_numpy()
     if not ok.any():
         return None
-    site_col = cells["site"].astype(str) if "site" in cells else pd.Series("all", cells.index)
-    chan_col = cells["channel"].astype(str) if "channel" in cells else pd.Series("all", cells.index)
-    site_codes, sites = pd.factorize(site_col[ok], sort=True)
-    chan_codes, channels = pd.factorize(chan_col[ok], sort=True)
+    site_col = cells["site"] if "site" in cells else pd.Series("all", cells.index)
+    chan_col = cells["channel"] if "channel" in cells else pd.Series("all", cells.index)
+    site_codes, sites = _levels(site_col, ok)
+    chan_codes, channels = _levels(chan_col, ok)
     if has_dates:
         per = period[ok]
         if getattr(per.dt, "tz", None) is not None:
@@ -139,14 +167,14 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
         per_codes = np.zeros(int(ok.sum()), dtype=np.int64)
         steps = np.zeros(int(ok.sum()), dtype=np.int64)
         names = ("all",)
-    ph = phase.to_numpy()[ok].astype(np.int64)
+    ph = phase[ok].astype(np.int64)
     site_codes = np.asarray(site_codes, dtype=np.int64)
     start = np.full(len(sites), NEVER, dtype=np.int64)
     live = ph != 0
     np.minimum.at(start, site_codes[live], steps[live])
     return Panel(
-        sites=tuple(str(s) for s in sites),
-        channels=tuple(str(c) for c in channels),
+        sites=sites,
+        channels=channels,
         periods=names,
         phase=ph,
         site=site_codes,
@@ -162,3 +190,19 @@ def prepare_panel(cells: pd.DataFrame) -> Panel | None:
         start=start,
         has_dates=has_dates,
     )
+
+
+class Panels:
+    """Each metric's panel of one analysis, prepared once from its cells and read by the
+    rollout, the gap, representativeness and the why sections alike; it lives as long as the
+    analysis that made it (nothing in it outlives that dataset and those filters)."""
+
+    def __init__(self, by_metric: Mapping[str, pd.DataFrame]) -> None:
+        self._cells = by_metric
+        self._made: dict[str, Panel | None] = {}
+
+    def get(self, metric: str) -> Panel | None:
+        if metric not in self._made:
+            cells = self._cells.get(metric)
+            self._made[metric] = prepare_panel(cells) if cells is not None else None
+        return self._made[metric]

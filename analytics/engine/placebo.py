@@ -24,15 +24,25 @@ c·se, c the critical placebo statistic at that level (unbounded when the floor 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from analytics.engine.imputation import FirstStage, fit_first_stage, impute, weights_over
+from analytics.engine.imputation import fit_first_stage, linear_estimate
 from analytics.engine.panel import Panel
+from analytics.engine.placebo_batch import (
+    Influence,
+    Stages,
+    estimates,
+    influence,
+    stack_first_stages,
+)
 
 MAX_ASSIGNMENTS = 199  # placebo assignments drawn when more are possible (seeded)
 ENUMERATE = 20000  # assignments enumerated before the search samples instead
@@ -111,19 +121,14 @@ def window_ids(windows: dict[int, np.ndarray]) -> dict[int, int]:
 def placebo_candidates(panel: Panel, windows: dict[int, np.ndarray]) -> dict[int, list[int]]:
     """Sites with baseline cells and no non-baseline cell in each window's periods."""
     key = panel.period * len(panel.channels) + panel.channel
-    live_periods = [set() for _ in panel.sites]
-    for s, p in zip(panel.site[~panel.baseline], panel.period[~panel.baseline], strict=True):
-        live_periods[s].add(int(p))
+    n = len(panel.sites)
     out: dict[int, list[int]] = {}
     for real, window in windows.items():
-        periods = set((window // len(panel.channels)).tolist())
-        ok = []
-        for s in range(len(panel.sites)):
-            if s in windows or live_periods[s] & periods:
-                continue
-            if np.isin(key[panel.baseline & (panel.site == s)], window).any():
-                ok.append(s)
-        out[real] = ok
+        periods = np.unique(window // len(panel.channels))
+        live = ~panel.baseline & np.isin(panel.period, periods)
+        live_in = np.bincount(panel.site[live], minlength=n) > 0
+        based = np.bincount(panel.site[panel.baseline & np.isin(key, window)], minlength=n) > 0
+        out[real] = [s for s in range(n) if s not in windows and not live_in[s] and based[s]]
     return out
 
 
@@ -132,17 +137,21 @@ def permutation_candidates(
 ) -> dict[int, list[int]]:
     """Every site with baseline rows and cells of the pool in the window (real sites included)."""
     key = panel.period * len(panel.channels) + panel.channel
+    n = len(panel.sites)
     based = panel.sites_with_baseline()
-    return {
-        real: [s for s in range(len(panel.sites)) if based[s]
-               and np.isin(key[pool & (panel.site == s)], window).any()]
-        for real, window in windows.items()
-    }  # fmt: skip
+    out = {}
+    for real, window in windows.items():
+        inside = np.bincount(panel.site[pool & np.isin(key, window)], minlength=n) > 0
+        out[real] = [s for s in range(n) if based[s] and inside[s]]
+    return out
 
 
 def _distinct(cands: dict[int, list[int]], ids: dict[int, int], limit: int) -> set[frozenset]:
     """Distinct assignments (placebo site, window id), at most ``limit`` of the product."""
     reals = sorted(cands)
+    if len(reals) == 1:  # one live site: each candidate is one assignment
+        (real,) = reals
+        return {frozenset({(p, ids[real])}) for p in cands[real][:limit]}
     seen: set[frozenset] = set()
     for combo in itertools.islice(itertools.product(*(cands[r] for r in reals)), limit):
         if len(set(combo)) == len(combo):
@@ -203,37 +212,14 @@ def count_with_more(cands: dict[int, list[int]], ids: dict[int, int], need: int)
     return tuple(out)
 
 
-def studentised(panel: Panel, first: FirstStage, select: np.ndarray) -> float:
-    """τ̂ / its heteroskedasticity-robust standard error (NaN when nothing is covered)."""
-    v = weights_over(panel, first, select)
-    if not v.any():
-        return float("nan")
-    est = impute(panel, first, v)
-    se = math.sqrt(max(est.cell_var(panel), 0.0))
-    return est.estimate / se if se > 0 else float("nan")
-
-
-def _pseudo(panel: Panel, assignment: tuple, windows: dict, pool: np.ndarray) -> np.ndarray:
+def _pseudo(panel: Panel, drawn: list[tuple], windows: dict, pool: np.ndarray) -> np.ndarray:
+    """(A, C): each drawn assignment's placebo cells (its sites' pool cells in the windows)."""
     key = panel.period * len(panel.channels) + panel.channel
-    out = np.zeros(len(panel), dtype=bool)
-    for placebo, real in assignment:
-        out |= pool & (panel.site == placebo) & np.isin(key, windows[real])
-    return out
-
-
-def _shifted_t(panel: Panel, dummy: Panel, pool: np.ndarray, pseudo: np.ndarray, taus):
-    """|t| of one permutation placebo with the real treated cells shifted by each τ₀."""
-    untreated = pool & ~pseudo
-    fy, fd = fit_first_stage(panel, untreated), fit_first_stage(dummy, untreated)
-    v = weights_over(panel, fy, pseudo)
-    if not v.any():
-        return [float("nan")] * len(taus)
-    ly, ld = impute(panel, fy, v), impute(dummy, fd, v)
-    out = []
-    for tau in taus:
-        wb = panel.w * (ly.b - tau * ld.b)
-        se = math.sqrt(float((wb**2).sum()))
-        out.append(abs(ly.estimate - tau * ld.estimate) / se if se > 0 else float("nan"))
+    in_window = {r: pool & np.isin(key, w) for r, w in windows.items()}
+    out = np.zeros((len(drawn), len(panel)), dtype=bool)
+    for i, assignment in enumerate(drawn):
+        for placebo, real in assignment:
+            out[i] |= in_window[real] & (panel.site == placebo)
     return out
 
 
@@ -241,16 +227,33 @@ def _assignment_of(windows: dict[int, np.ndarray], ids: dict[int, int]) -> froze
     return frozenset((r, ids[r]) for r in windows)
 
 
-def placebo_test(
-    panel: Panel,
-    select: np.ndarray,
-    statistic: Callable[[Panel, FirstStage, np.ndarray], float] = studentised,
-    seed: int = 0,
-) -> PlaceboTest:
-    """Rank the real studentised estimate of the selected treated cells among placebos."""
-    first = fit_first_stage(panel)
-    chosen = select & first.covered & ~first.untreated
-    t_real = statistic(panel, first, chosen)
+@dataclass(eq=False)
+class _Plan:
+    """What a placebo test needs that the outcome does not change: the search, the drawn
+    assignments' first stages and influence (placebo_batch.py), for the permutation search the
+    estimate and scores of the real treated cells' indicator (the τ₀ shift), and the counts of
+    assignments with more sites (memo by the number needed)."""
+
+    search: str
+    cands: dict[int, list[int]]
+    ids: dict[int, int]
+    total: int
+    drawn: int
+    pool: np.ndarray  # the cells any assignment fits on or treats
+    panel: Panel  # the panel's pool cells
+    stages: Stages | None = None
+    infl: Influence | None = None
+    dummy: tuple[np.ndarray, np.ndarray] | None = None
+    _more: dict[int, tuple] = field(default_factory=dict)
+
+    def more(self, need: int) -> tuple:
+        if need not in self._more:
+            self._more[need] = count_with_more(self.cands, self.ids, need)
+        return self._more[need]
+
+
+def _search(panel: Panel, chosen: np.ndarray, seed: int) -> _Plan:
+    """The search (module docstring) and its drawn assignments, fitted all at once."""
     windows = go_live_windows(panel, chosen)
     ids = window_ids(windows)
     clean = placebo_candidates(panel, windows)
@@ -259,48 +262,110 @@ def placebo_test(
     perm = permutation_candidates(panel, windows, pool)
     real = _assignment_of(windows, ids)
     n_perm = len(_distinct(perm, ids, ENUMERATE) - {real})
-    need = MAX_ASSIGNMENTS
-    if n_clean < min(n_perm, MAX_ASSIGNMENTS) and statistic is studentised:
-        return _permutation_test(panel, first, chosen, t_real, windows, ids, perm, pool, seed)
-    drawn, total = placebo_assignments(clean, seed, ids)
+    if n_clean < min(n_perm, MAX_ASSIGNMENTS):
+        search, cands = "permutation", perm
+        drawn, total = placebo_assignments(perm, seed, ids, real)
+    else:
+        search, cands, pool = "clean", clean, panel.baseline
+        drawn, total = placebo_assignments(clean, seed, ids)
+    # Cells outside the pool are neither untreated nor placebo-treated in any assignment.
+    plan = _Plan(search, cands, ids, total, len(drawn), pool, panel.subset(pool))
+    if drawn:
+        sub = plan.panel
+        pseudo = _pseudo(sub, drawn, windows, np.ones(len(sub), dtype=bool))
+        plan.stages = stack_first_stages(sub, ~pseudo)
+        plan.infl = influence(sub, plan.stages, pseudo)
+        if search == "permutation":
+            indicator = chosen[pool].astype(float)
+            plan.dummy = estimates(sub, plan.stages, plan.infl, indicator)
+    return plan
+
+
+_SHARED_PLANS: ContextVar[dict[bytes, tuple] | None] = ContextVar(
+    "scalegate_shared_placebo_plans", default=None
+)
+
+
+@contextmanager
+def shared_plans() -> Iterator[None]:
+    """Within this block, placebo tests on the same design share their search and fits.
+
+    A design is everything a plan reads: the cells' sites, periods, channels, phases and
+    weights, the treated cells tested and the seed; the metrics of one dataset usually have
+    the same, so an analysis of ten metrics searches and fits each site's placebos once. Keyed
+    by a hash of those arrays and checked for equality, so the numbers are exactly those
+    without sharing; the store lives only as long as the block."""
+    token = _SHARED_PLANS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_PLANS.reset(token)
+
+
+def _plan(panel: Panel, chosen: np.ndarray, seed: int) -> _Plan:
+    shared = _SHARED_PLANS.get()
+    if shared is None:
+        return _search(panel, chosen, seed)
+    arrays = (panel.site, panel.period, panel.channel, panel.phase, panel.w, chosen)
+    sizes = (len(panel.sites), len(panel.periods), len(panel.channels), seed)
+    digest = hashlib.blake2b(repr(sizes).encode(), digest_size=16)
+    for a in arrays:
+        digest.update(np.ascontiguousarray(a).tobytes())
+    key = digest.digest()
+    hit = shared.get(key)
+    if hit is not None and hit[1] == sizes:
+        if all(np.array_equal(x, y) for x, y in zip(hit[0], arrays, strict=True)):
+            return hit[2]
+    plan = _search(panel, chosen, seed)
+    shared[key] = (arrays, sizes, plan)
+    return plan
+
+
+def placebo_test(panel: Panel, select: np.ndarray, seed: int = 0) -> PlaceboTest:
+    """Rank the real studentised estimate of the selected treated cells among placebos."""
+    first = fit_first_stage(panel)
+    chosen = select & first.covered & ~first.untreated
+    # The real estimate: the one the verdict reads (made once per panel and selection).
+    real, _, _, v = linear_estimate(panel, select & ~panel.baseline)
+    se = math.sqrt(max(real.cell_var(panel), 0.0))
+    t_real = real.estimate / se if v.any() and se > 0 else float("nan")
+    plan = _plan(panel, chosen, seed)
+    if plan.search == "permutation":
+        return _permutation_test(panel, chosen, t_real, real.estimate, plan)
     stats: list[float] = []
-    for assignment in drawn:
-        pseudo = _pseudo(panel, assignment, windows, panel.baseline)
-        placebo_first = fit_first_stage(panel, panel.baseline & ~pseudo)
-        t = statistic(panel, placebo_first, pseudo)
-        if math.isfinite(t):
-            stats.append(abs(t))
-        else:
-            total -= 1
-    dropped = len(drawn) - len(stats)  # placebos with no statistic count as none added
-    more = (
-        tuple(c - dropped for c in count_with_more(clean, ids, need + dropped))
-        if total < need
-        else ()
-    )
+    if plan.stages is not None and plan.infl is not None:
+        sub = plan.panel
+        tau, b = estimates(sub, plan.stages, plan.infl, panel.mean[plan.pool])
+        se = np.sqrt(((sub.w * b) ** 2).sum(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where(plan.infl.any & (se > 0), tau / se, np.nan)
+        stats = np.abs(t[np.isfinite(t)]).tolist()
+    dropped = plan.drawn - len(stats)  # placebos with no statistic count as none added
+    total = plan.total - dropped
+    need = MAX_ASSIGNMENTS
+    more = tuple(c - dropped for c in plan.more(need + dropped)) if total < need else ()
     return PlaceboTest(
         float(t_real), tuple(sorted(stats, reverse=True)), max(total, 0), with_more=more
     )
 
 
-def _permutation_test(panel, first, chosen, t_real, windows, ids, perm, pool, seed) -> PlaceboTest:
+def _permutation_test(
+    panel: Panel, chosen: np.ndarray, t_real: float, tau_hat: float, plan: _Plan
+) -> PlaceboTest:
     """The permutation search (module docstring): |t| at τ₀ = 0 ranks, |t| at τ₀ = τ̂ sets c."""
-    v = weights_over(panel, first, chosen)
-    tau_hat = impute(panel, first, v).estimate
-    dummy = replace(panel, mean=chosen.astype(float), cache={})
-    drawn, total = placebo_assignments(perm, seed, ids, _assignment_of(windows, ids))
-    at_zero, at_hat = [], []
-    for assignment in drawn:
-        pseudo = _pseudo(panel, assignment, windows, pool)
-        t0, t1 = _shifted_t(panel, dummy, pool, pseudo, (0.0, tau_hat))
-        if math.isfinite(t0) and math.isfinite(t1):
-            at_zero.append(t0)
-            at_hat.append(t1)
-        else:
-            total -= 1
-    dropped = 1 + len(drawn) - len(at_zero)  # the real assignment is among those counted
+    at_zero: list[float] = []
+    at_hat: list[float] = []
+    if plan.stages is not None and plan.infl is not None and plan.dummy is not None:
+        sub = plan.panel
+        tau_y, b_y = estimates(sub, plan.stages, plan.infl, panel.mean[plan.pool])
+        tau_d, b_d = plan.dummy
+        t = [_shifted_t(sub, plan.infl.any, tau_y, b_y, tau_d, b_d, x) for x in (0.0, tau_hat)]
+        ok = np.isfinite(t[0]) & np.isfinite(t[1])
+        at_zero, at_hat = t[0][ok].tolist(), t[1][ok].tolist()
+    dropped = 1 + plan.drawn - len(at_zero)  # the real assignment is among those counted
+    total = plan.total - (plan.drawn - len(at_zero))
     more = (
-        tuple(c - dropped for c in count_with_more(perm, ids, MAX_ASSIGNMENTS + dropped))
+        tuple(c - dropped for c in plan.more(MAX_ASSIGNMENTS + dropped))
         if total < MAX_ASSIGNMENTS
         else ()
     )
@@ -308,3 +373,10 @@ def _permutation_test(panel, first, chosen, t_real, windows, ids, perm, pool, se
         float(t_real), tuple(sorted(at_hat, reverse=True)), max(total, 0),
         null_t=tuple(sorted(at_zero, reverse=True)), search="permutation", with_more=more,
     )  # fmt: skip
+
+
+def _shifted_t(panel, has, tau_y, b_y, tau_d, b_d, tau0: float) -> np.ndarray:
+    """|t| of every permutation placebo with the real treated cells shifted by τ₀."""
+    se = np.sqrt(((panel.w * (b_y - tau0 * b_d)) ** 2).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(has & (se > 0), np.abs(tau_y - tau0 * tau_d) / se, np.nan)

@@ -70,10 +70,8 @@ def against_effect(
     p = [x.p if math.isfinite(x.p) else 1.0 for x in tests]
     adjusted = holm(p)
     links = tuple(QualityLink(m, x, a) for m, x, a in zip(MEASURES, tests, adjusted, strict=True))
-    rows = tuple(
-        (*(float(v) for v in r[list(MEASURES)]), float(g))
-        for (_, r), g in zip(t.iterrows(), good, strict=True)
-    )
+    measured = t[list(MEASURES)].to_numpy(float)
+    rows = tuple((*(float(v) for v in r), float(g)) for r, g in zip(measured, good, strict=True))
     return QualityAgainstEffect(
         tuple(t["site"]), rows, links, level, _sentence(links, len(t), level)
     )

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from analytics.engine.imputation import fit_first_stage, impute, weights_over
+from analytics.engine.imputation import linear_estimate
 from analytics.engine.panel import Panel
 
 EXACT_SITES = 9
@@ -44,13 +44,12 @@ class Permutation:
 def site_effects(panel: Panel) -> dict[str, float]:
     """Each site's production effect (metric units): the imputation estimate over its covered
     production cells, as its site verdict reads it."""
-    first = fit_first_stage(panel)
     prod = panel.treated("production")
     out = {}
     for s, name in enumerate(panel.sites):
-        v = weights_over(panel, first, prod & (panel.site == s))
+        tau, _, _, v = linear_estimate(panel, prod & (panel.site == s))  # the slice's own
         if v.sum() > 0:
-            out[name] = impute(panel, first, v).estimate
+            out[name] = tau.estimate
     return out
 
 
@@ -69,6 +68,17 @@ def production_means(panel: Panel) -> dict[str, float]:
 @lru_cache(maxsize=4)
 def _all_orderings(n: int) -> np.ndarray:
     return np.array(list(itertools.permutations(range(n))), dtype=np.int8)
+
+
+@lru_cache(maxsize=4)
+def _seeded_orderings(n: int) -> np.ndarray:
+    """The RESAMPLES random orderings of n sites drawn from SEED: the same for every test of n
+    sites, so drawn once (they depend on nothing else)."""
+    # Row by row, the same draws as RESAMPLES successive rng.permutation(n) (checked in
+    # tests/test_placebo_batch.py), in one call.
+    out = np.random.default_rng(SEED).permuted(np.tile(np.arange(n), (RESAMPLES, 1)), axis=1)
+    out.flags.writeable = False
+    return out
 
 
 def _r(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -90,8 +100,7 @@ def permutation_r(x: np.ndarray, y: np.ndarray) -> Permutation:
         null = np.concatenate([_r(x[c], y) for c in np.array_split(_all_orderings(n), 8)])
         extra = 0
     else:
-        rng = np.random.default_rng(SEED)
-        null = _r(np.array([x[rng.permutation(n)] for _ in range(RESAMPLES)]), y)
+        null = _r(x[_seeded_orderings(n)], y)
         extra = 1
     gamma = abs(observed) * np.finfo(float).eps * 100
     less = (np.count_nonzero(null <= observed + gamma) + extra) / (len(null) + extra)

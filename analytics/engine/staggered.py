@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from analytics.engine.imputation import Linear, fit_first_stage, impute, lift_of, weights_over
+from analytics.engine.imputation import linear_estimate
 from analytics.engine.panel import Panel
 from analytics.engine.placebo import PlaceboTest, placebo_test
 from analytics.engine.quantiles import _p_two_sided, two_sided_t
@@ -112,16 +112,6 @@ class Estimator(Protocol):
 
 def _by_site(panel: Panel, psi: np.ndarray) -> tuple[tuple[str, float], ...]:
     return tuple((panel.sites[g], float(x)) for g, x in enumerate(psi) if x != 0)
-
-
-def linear_estimate(panel: Panel, select: np.ndarray) -> tuple[Linear, Linear, float, np.ndarray]:
-    """τ̂ and the lift (as Linear), the counterfactual mean and the weights v, on the baseline
-    first stage."""
-    first = fit_first_stage(panel)
-    v = weights_over(panel, first, select)
-    tau = impute(panel, first, v)
-    lift, cf = lift_of(panel, first, v, tau)
-    return tau, lift, cf, v
 
 
 def imputation(
