@@ -23,3 +23,7 @@ def test_rows_without_a_period_unit_are_asked_for_as_rows() -> None:
             "too wide to tell a worthwhile improvement from none. About 23 more production rows "
             "would settle it."
         )
+        assert d.reasons[1] == (
+            "The production improvement is +8.0% (99% interval -2.0% to +18.0%; Minutes saved: "
+            "change +8.0%), against a threshold of 5%."
+        )
