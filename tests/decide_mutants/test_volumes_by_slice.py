@@ -3,7 +3,6 @@ by hand from the cells."""
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from analytics.decide.results import EffectRow
