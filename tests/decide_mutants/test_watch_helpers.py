@@ -64,6 +64,8 @@ def test_cell_variances_are_s2_over_n_with_one_row_cells_on_the_pooled_s2() -> N
     cells = pd.DataFrame({"n": [5, 3, 1], "m2": [8.0, 4.0, 0.0]})
     expected = [8 / 4 / 5, 4 / 2 / 3, 2.0 / 1]
     assert _variances(cells) == pytest.approx(expected, rel=1e-12)
+    # a 2-row cell (m2 0.5) beside a 1-row one: pooled s2 = 0.5 / (3 - 2) = 0.5
+    assert _variances(pd.DataFrame({"n": [2, 1], "m2": [0.5, 0.0]})) == pytest.approx([0.25, 0.5])
     # only one-row cells: the pooled s2 divides by max(n - cells, 1) = 1
     assert _variances(pd.DataFrame({"n": [1, 1], "m2": [0.0, 0.0]})) == pytest.approx([0.0, 0.0])
 
@@ -111,3 +113,7 @@ def test_a_sites_own_reference_is_the_mean_lift_and_the_se_of_that_mean() -> Non
     est, se = _own_reference(lift, var)
     assert est == pytest.approx(0.2) and se == pytest.approx(math.sqrt(0.05) / 2)
     assert all(math.isnan(v) for v in _own_reference(np.array([np.nan]), np.array([1.0])))
+    # one period kept: its lift and its own standard error
+    assert _own_reference(np.array([0.3, np.nan]), np.array([0.04, 0.01])) == pytest.approx(
+        (0.3, 0.2)
+    )
