@@ -153,3 +153,16 @@ def test_rejected_rows_below_either_bar_or_without_loads_say_nothing() -> None:
     assert rejected_rows([_load(2, 1000, 60, date(2025, 3, 20))], window) == []
     # the decision's own last day counts as before it
     assert rejected_rows([base, _load(2, 1000, 60, window)], window) == []
+
+
+def test_a_load_ending_on_the_decisions_last_day_counts_before_it() -> None:
+    # before: 10 of 1,000 and 200 of 1,000 (ending on the window's last day): 10.5%;
+    # after: 60 of 1,000 (6.0%), a fall, so no alert. Without the second load it would read 1%.
+    window = date(2025, 3, 10)
+    loads = [
+        _load(1, 1000, 10, date(2025, 3, 1)),
+        _load(2, 1000, 200, window),
+        _load(3, 1000, 60, date(2025, 3, 20)),
+    ]
+    assert rejected_rows(loads, window) == []
+    assert len(rejected_rows([loads[0], loads[2]], window)) == 1
