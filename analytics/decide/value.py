@@ -86,9 +86,9 @@ def currency_of(catalog: Catalog) -> str:
     """The catalog's currency, else the one money unit its metrics share, else ''."""
     if catalog.settings.currency:
         return catalog.settings.currency
-    units = {m.unit.strip() for m in catalog.metrics if m.unit.strip().upper() in CURRENCIES}
-    units |= {m.unit.strip() for m in catalog.metrics if m.unit.strip() in CURRENCIES}
-    return units.pop().upper() if len(units) == 1 else ""
+    units = {m.unit.strip().upper() for m in catalog.metrics}  # "eur" and "EUR" are one
+    units &= set(CURRENCIES)
+    return units.pop() if len(units) == 1 else ""
 
 
 def money_needs(catalog: Catalog) -> tuple[str, ...]:
