@@ -29,6 +29,7 @@ import numpy as np
 from bench.common import OUT, RESULT_MARK, ROOT, machine, rows_label
 from bench.dashboard import free_port
 from bench.data import SEED, ensure_csv
+from ui.pages import REGISTRY
 
 P95_TARGET = 2.0  # seconds from click to chart
 CATALOG = ROOT / "data" / "sample.catalog.toml"
@@ -227,7 +228,7 @@ def run(
     sites = _sites(db)
     started = time.time()
     found: dict[str, Any] = {"machine": machine(), "rows": rows, "load_rows": load_rows}
-    found["rounds"], found["pages"] = rounds, 7
+    found["rounds"], found["pages"] = rounds, len(REGISTRY)  # every page in the sidebar
     log(f"[load test] one session alone, {rounds} rounds of every page ...")
     found["alone"] = run_level(db, 1, rounds, sites, None)
     log(_summary(found["alone"]))

@@ -180,6 +180,35 @@ def test_a_broken_log_is_one_sentence(
     assert not (tmp_path / "x.duckdb").exists()  # refused before the database was opened
 
 
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_a_log_whose_answers_hold_nan_is_one_sentence(
+    logged: Path, tmp_path: Path, token: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The export never writes NaN (allow_nan=False); a log that holds one was edited or made
+    elsewhere, and is refused with a sentence, in JSON Lines and in CSV alike."""
+    store = Store(logged)
+    line = export_bytes(store, "jsonl").decode("utf-8").splitlines()[0]
+    store.close()
+    record = json.loads(line)
+    record["answers"] = {"pipeline": "__X__"}
+    log = tmp_path / "edited.jsonl"
+    log.write_text(json.dumps(record).replace('"__X__"', token) + "\n", encoding="utf-8")
+    assert main(["decisions", "import", str(log), "--db", str(logged)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and re.search(r"Line 1 of .* is not JSON", err), err
+    as_csv = tmp_path / "edited.csv"
+    fields = dict(
+        record, answers='{"pipeline": ' + token + "}", snapshot=json.dumps(record["snapshot"])
+    )
+    with as_csv.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(fields))
+        writer.writeheader()
+        writer.writerow(fields)
+    assert main(["decisions", "import", str(as_csv), "--db", str(logged)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and re.search(r"Row 1 of .* holds broken JSON", err), err
+
+
 def test_the_decision_page_offers_the_same_download(logged: Path, monkeypatch) -> None:
     monkeypatch.setenv("SCALEGATE_DB", str(logged))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()

@@ -142,6 +142,15 @@ class ImportResult:
     already_there: int
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a decision log holds")
+
+
+def _strict_json(text: str) -> Any:
+    """JSON as the export writes it: NaN and Infinity, which it never writes, are refused."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def _rows(path: Path, fmt: Format) -> list[tuple[str, dict[str, Any]]]:
     """(where it is: "line 3" of a JSON Lines file, "row 2" of a CSV's records; raw record)."""
     try:
@@ -156,7 +165,7 @@ def _rows(path: Path, fmt: Format) -> list[tuple[str, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            out.append((f"line {i}", json.loads(line)))
+            out.append((f"line {i}", _strict_json(line)))
         except ValueError as exc:
             raise ScalegateError(f"Line {i} of {path} is not JSON: export the log again.") from exc
     return out
@@ -172,7 +181,7 @@ def _record(raw: Any, fmt: Format, where: str) -> dict[str, Any]:
         try:
             for k in FIELDS:
                 value = record[k]
-                record[k] = json.loads(value) if k in _JSON_FIELDS else _restore(value)
+                record[k] = _strict_json(value) if k in _JSON_FIELDS else _restore(value)
         except ValueError as exc:
             raise ScalegateError(f"{where} holds broken JSON: export the log again.") from exc
     if record["decision"] not in DECISION_KINDS:
