@@ -4,30 +4,14 @@ justify scaling" (its own full stop dropped, not a leading one)."""
 
 from __future__ import annotations
 
-from analytics.core.catalog import Metric, Settings
-from analytics.decide.verdict import Evidence, decide
+from test_verdict import evidence
 
-SAVED = Metric(id="saved", label="Minutes saved", direction="higher", min_effect=0.05)
-
-
-def _evidence(**kw: object) -> Evidence:
-    base = dict(
-        metric=SAVED,
-        phase="production",
-        lift=0.10,
-        lift_low=0.07,
-        lift_high=0.13,
-        ci_level=0.99,
-        method="twfe_cluster_site",
-        n_rows=5000,
-        n_sites=12,
-        dataset_sites=12,
-    )
-    return Evidence(**(base | kw))  # type: ignore[arg-type]
+from analytics.core.catalog import Settings
+from analytics.decide.verdict import decide
 
 
 def test_two_breaks_are_joined_by_and() -> None:
-    d = decide(_evidence(worse_slices=("Porto",), retention=0.3, retention_high=0.45), Settings())
+    d = decide(evidence(worse_slices=("Porto",), retention=0.3, retention_high=0.45), Settings())
     assert d.verdict == "fix_first"
     assert d.reasons[0] == (
         "Fix first: Porto is significantly worse than its own counterfactual; and production "
@@ -37,8 +21,8 @@ def test_two_breaks_are_joined_by_and() -> None:
 
 def test_two_breached_guardrails_are_listed_and_the_numbers_would_justify_scaling() -> None:
     breached = ("Accuracy is 0.61, below 0.8", "Uptime is 97%, below 99%")
-    d = decide(_evidence(breached=breached), Settings())
-    plain = decide(_evidence(), Settings())
+    d = decide(evidence(breached=breached), Settings())
+    plain = decide(evidence(), Settings())
     assert d.verdict == "fix_first" and plain.verdict == "scale"
     assert d.reasons[0] == (
         "Fix first: a guardrail is breached: Accuracy is 0.61, below 0.8; Uptime is 97%, below 99%."
