@@ -27,3 +27,14 @@ def test_an_installed_copy_keeps_it_in_the_users_data_folder(
     found = default_db(site)
     assert found == tmp_path / "share" / "scalegate" / "scalegate.duckdb"
     assert not found.is_relative_to(site)
+
+
+def test_a_database_folder_that_cannot_be_made_is_one_sentence(tmp_path: Path) -> None:
+    from analytics.core.errors import ScalegateError
+    from analytics.store.database import Store
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ScalegateError, match=r"cannot be made .*choose another file with --db"):
+        Store(blocker / "sub" / "scalegate.duckdb")
+    assert blocker.read_text() == "not a folder"

@@ -155,7 +155,13 @@ class Store:
         # What opening did that the user should hear of (an upgrade and its backup), or None.
         self.notice: str | None = None
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ScalegateError(
+                    f"The folder of {self.path} cannot be made ({exc.strerror}): choose another "
+                    "file with --db or SCALEGATE_DB."
+                ) from exc
             version = check_file(self.path)  # refuses a damaged or foreign file, reading only
             if version is not None and 0 <= version < current_version():
                 self.notice = upgrade_file(self.path, version, rebuild_view)
