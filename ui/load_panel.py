@@ -18,12 +18,14 @@ from analytics.core.errors import ScalegateError
 from analytics.ingest.load import (
     DateOrder,
     Detection,
+    LoadResult,
     Source,
     detect,
     load_files,
     reusable_plan,
 )
 from analytics.ingest.read import expand_local
+from analytics.ingest.staged import StagedLoad
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
 from ui import warm
@@ -52,6 +54,7 @@ PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
 _REPORT = "data_last_report"  # the last load's report, kept across the rerun that follows it
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
 _LOADS = "data_loads"  # loads done in this session
+_STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Load
 
 
 def allow_local() -> bool:
@@ -220,6 +223,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
     try:
         sources, key = _pick_sources()
         if not sources:
+            drop_staged()
             return
         mapping = st.session_state.get("data_mapping", {})
         phase_map = st.session_state.get("data_phase_map", {})
@@ -242,11 +246,72 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
                 st.session_state["data_mapping"] = new_mapping
                 st.session_state["data_phase_map"] = new_phase_map
                 st.rerun()
-        # Loaded as detected: the detection's plan is the load's (the files are not planned again).
+        # Loaded as detected: the detection's plan is the load's (the files are not planned again),
+        # and its pass starts now, while the columns are reviewed.
         planned = None if edited else detection
-        _load_form(store, datasets, sources, (new_mapping, new_phase_map, order), planned)
+        staged = _staged(store, sources, planned)
+        _load_form(store, datasets, sources, (new_mapping, new_phase_map, order), (planned, staged))
     except ScalegateError as error:
         st.error(plain(error))
+
+
+def _staged(
+    store: Store, sources: Sequence[Source], detection: Detection | None
+) -> StagedLoad | None:
+    """The pass of the load as detected, started once per detection; any other is dropped."""
+    plan = reusable_plan(detection, None)
+    key = st.session_state[_DETECTED][0] if plan is not None else None
+    held = st.session_state.get(_STAGED)
+    if held is not None and held[0] != key:
+        drop_staged()
+        held = None
+    if held is None and plan is not None:
+        held = (key, StagedLoad(store, sources, plan))
+        st.session_state[_STAGED] = held
+    return held[1] if held else None
+
+
+def drop_staged() -> None:
+    """Roll back the pass run ahead, if any (nothing of it was stored)."""
+    held = st.session_state.pop(_STAGED, None)
+    if held is not None:
+        held[1].discard()
+
+
+def _load(
+    store: Store,
+    sources: Sequence[Source],
+    choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
+    ahead: tuple[Detection | None, StagedLoad | None],
+    form: dict[str, Any],
+) -> LoadResult:
+    """The staged pass committed when it can be (a new dataset, no catalog file), else a load."""
+    mapping, phase_map, order = choices
+    detection, staged = ahead
+    catalog = form["catalog"]
+    try:
+        if staged is not None and catalog is None and form["target"] is None:
+            result = staged.commit(
+                name=form["name"], strict=form["strict"], progress=form["progress"]
+            )
+            if result is not None:
+                return result
+    finally:
+        drop_staged()
+    return load_files(
+        store,
+        list(sources),
+        name=form["name"],
+        mapping=mapping,  # type: ignore[arg-type]
+        phase_map=phase_map,  # type: ignore[arg-type]
+        catalog_text=catalog.getvalue() if catalog else None,
+        catalog_name=catalog.name if catalog else None,
+        strict=form["strict"],
+        replace=form["target"],
+        date_order=order,
+        progress=form["progress"],
+        planned=reusable_plan(detection, catalog.getvalue() if catalog else None),
+    )
 
 
 def _load_form(
@@ -254,9 +319,8 @@ def _load_form(
     datasets: Sequence[DatasetInfo],
     sources: Sequence[Source],
     choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
-    detection: Detection | None,
+    ahead: tuple[Detection | None, StagedLoad | None],
 ) -> None:
-    mapping, phase_map, order = choices
     by_id = {d.id: d for d in datasets}
     name_col, target_col = st.columns(2)
     name = name_col.text_input("Dataset name", key="data_load_name", placeholder=sources[0].name)
@@ -278,19 +342,18 @@ def _load_form(
         st.write(f"Reading {len(sources)} file(s) and checking every row…")
         bar = st.progress(0.0, text="Starting…")
         try:
-            result = load_files(
+            result = _load(
                 store,
-                list(sources),
-                name=name.strip() or None,
-                mapping=mapping,  # type: ignore[arg-type]
-                phase_map=phase_map,  # type: ignore[arg-type]
-                catalog_text=catalog_file.getvalue() if catalog_file else None,
-                catalog_name=catalog_file.name if catalog_file else None,
-                strict=strict,
-                replace=target,
-                date_order=order,
-                progress=lambda p: bar.progress(p.fraction, text=p.text()),
-                planned=reusable_plan(detection, catalog_file.getvalue() if catalog_file else None),
+                sources,
+                choices,
+                ahead,
+                dict(
+                    name=name.strip() or None,
+                    strict=strict,
+                    progress=lambda p: bar.progress(p.fraction, text=p.text()),
+                    catalog=catalog_file,
+                    target=target,
+                ),
             )
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")

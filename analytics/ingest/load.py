@@ -46,6 +46,7 @@ from analytics.core.catalog import save_catalog
 from analytics.core.errors import ScalegateError
 from analytics.core.types import PHASES, Phase, Role
 from analytics.ingest.check import (
+    Counts,
     Retry,
     build_report,
     count_rows,
@@ -135,7 +136,9 @@ class Detection:
         }
 
 
-class _AlreadyLoaded(Exception):
+class AlreadyLoaded(Exception):
+    """The bytes are already stored as a dataset (raised inside a load's transaction)."""
+
     def __init__(self, dataset_id: int, name: str) -> None:
         super().__init__(name)
         self.dataset_id = dataset_id
@@ -181,7 +184,7 @@ def _lenient(files: list[FileSpec], exc: duckdb.Error) -> list[FileSpec]:
     ) from exc
 
 
-def _sha256(sources: Sequence[Source]) -> str:
+def sha256_of(sources: Sequence[Source]) -> str:
     """The bytes' sha256 (for several files, the sha256 of their hashes in order)."""
     digests = []
     for source in sources:
@@ -369,7 +372,7 @@ def load_files(
         raise ScalegateError("Give at least one file to load.")
     with ExitStack() as stack:
         helpers = stack.enter_context(ThreadPoolExecutor(max_workers=2))
-        sha = helpers.submit(_sha256, sources)  # runs while DuckDB reads
+        sha = helpers.submit(sha256_of, sources)  # runs while DuckDB reads
         # The rows to expect, for the progress bar: counted while the load is planned.
         lines = helpers.submit(csv_lines, sources) if progress is not None else None
         con = store.cursor()  # planning reads files and keeps its sample in this cursor's temp
@@ -424,18 +427,9 @@ def _load(
         with store.transaction() as cur:
             dataset_id, old_name = _target(store, cur, replace)
             table = obs_table_name(dataset_id)
-            _pass(cur, plan, table, progress, lines)
-            ragged, skipped = read_rejects(cur, plan)
-            counts = count_rows(cur, table, plan)
-            notify(progress, "check")
-            report = build_report(cur, table, plan, counts, ragged, skipped)
-            refuse_unusable(plan, counts, report, strict)
+            report, counts = checked_pass(cur, plan, table, progress, lines)
             digest = sha.result()
-            twin = cur.execute(
-                "SELECT id, name FROM datasets WHERE sha256 = $h ORDER BY id LIMIT 1", {"h": digest}
-            ).fetchone()
-            if twin:
-                raise _AlreadyLoaded(int(twin[0]), str(twin[1]))
+            refuse_or_twin(cur, plan, (counts, report), strict, digest)
             if replace is not None:
                 # The replaced dataset's decisions stay: they are the log of what was decided.
                 cur.execute("DELETE FROM datasets WHERE id = $id", {"id": dataset_id})
@@ -444,18 +438,69 @@ def _load(
             notify(progress, "cells", report.rows_read)
             day_cells.build(cur, dataset_id, plan.catalog.ids)
             notify(progress, "save", report.rows_read)
-            final = _unique_name(cur, (name or old_name or _default_name(sources)).strip())
-            _save(cur, dataset_id, final, sources, digest, report)
-            save_catalog(cur, dataset_id, plan.catalog)
-            history.record_load(cur, dataset_id, plan, report, digest)
-            store.rebuild_view(cur)
-    except _AlreadyLoaded as twin:
+            final = store_dataset(
+                store, cur, dataset_id, plan, (sources, digest, report), name or old_name
+            )
+    except AlreadyLoaded as twin:
         # Nothing changed; the report says what the file holds, the result names its twin.
         return LoadResult(twin.dataset_id, twin.name, report, already_loaded=True)
     finally:
         # The setting is global to the database: put it back even when the load failed.
         store.cursor().execute("SET preserve_insertion_order = true")
     return LoadResult(dataset_id, final, report)
+
+
+def checked_pass(
+    cur: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    table: str,
+    progress: ProgressFn | None,
+    lines: Future[int | None] | None,
+) -> tuple[ValidationReport, Counts]:
+    """The pass over the files into `table`, then what DuckDB set aside, the counts and the
+    report (rows to set aside are deleted from `table`)."""
+    _pass(cur, plan, table, progress, lines)
+    ragged, skipped = read_rejects(cur, plan)
+    counts = count_rows(cur, table, plan)
+    notify(progress, "check")
+    return build_report(cur, table, plan, counts, ragged, skipped), counts
+
+
+def refuse_or_twin(
+    cur: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    checked: tuple[Counts, ValidationReport],
+    strict: bool,
+    digest: str,
+) -> None:
+    """Raise ScalegateError for files that cannot be used, AlreadyLoaded when a stored dataset
+    holds the same bytes."""
+    counts, report = checked
+    refuse_unusable(plan, counts, report, strict)
+    twin = cur.execute(
+        "SELECT id, name FROM datasets WHERE sha256 = $h ORDER BY id LIMIT 1", {"h": digest}
+    ).fetchone()
+    if twin:
+        raise AlreadyLoaded(int(twin[0]), str(twin[1]))
+
+
+def store_dataset(
+    store: Store,
+    cur: duckdb.DuckDBPyConnection,
+    dataset_id: int,
+    plan: Plan,
+    found: tuple[Sequence[Source], str, ValidationReport],
+    name: str | None,
+) -> str:
+    """The dataset's rows beside its tables: `datasets`, its catalog, the load history, the
+    telemetry view; returns the name it was stored under (made unique)."""
+    sources, digest, report = found
+    final = _unique_name(cur, (name or _default_name(sources)).strip())
+    _save(cur, dataset_id, final, sources, digest, report)
+    save_catalog(cur, dataset_id, plan.catalog)
+    history.record_load(cur, dataset_id, plan, report, digest)
+    store.rebuild_view(cur)
+    return final
 
 
 def _target(

@@ -194,20 +194,35 @@ class Store:
             cur = self._con.cursor()
             cur.begin()
             try:
-                yield cur
-            except BaseException as exc:
-                with suppress(duckdb.Error):  # a failed write may have ended it already
-                    cur.rollback()
-                if isinstance(exc, duckdb.Error) and disk_full(exc):
-                    raise self._full() from exc
-                raise
-            else:
-                try:
-                    cur.commit()
-                except duckdb.Error as exc:
-                    raise (self._full() if disk_full(exc) else exc) from exc
+                with self._finished(cur):
+                    yield cur
             finally:
                 cur.close()
+
+    @contextmanager
+    def adopt(self, cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Finish, as `transaction` would (under the write lock, whole or not at all), a
+        transaction begun earlier on `cur` without the lock (a staged load's pass, which writes
+        only tables of its own)."""
+        with self._write_lock, self._finished(cur):
+            yield cur
+
+    @contextmanager
+    def _finished(self, cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Commit `cur`'s transaction when the block ends well, roll it back when it raises."""
+        try:
+            yield
+        except BaseException as exc:
+            with suppress(duckdb.Error):  # a failed write may have ended it already
+                cur.rollback()
+            if isinstance(exc, duckdb.Error) and disk_full(exc):
+                raise self._full() from exc
+            raise
+        else:
+            try:
+                cur.commit()
+            except duckdb.Error as exc:
+                raise (self._full() if disk_full(exc) else exc) from exc
 
     def _full(self) -> ScalegateError:
         return ScalegateError(

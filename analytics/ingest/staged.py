@@ -1,0 +1,155 @@
+"""A load's pass run ahead, while the person reviews the detected columns.
+
+The pass over the rows (read, clean, check, the day cells) is most of a load, and the columns
+the detection found are most often right. So as soon as the Data page shows them, the pass runs
+in the background inside a transaction of its own that nothing else can see: its tables have
+staging names, no `datasets` row points to them, and the transaction is not committed. Pressing
+Load then only names the tables, writes the dataset's rows and commits (a fraction of a second
+instead of the whole pass); changing a column, leaving the page or closing the session rolls it
+back, and a server that stops never commits it. So nothing is stored before Load is pressed,
+and a failed load stores nothing, as with load_files.
+
+The pass runs without the store's write lock (it writes only its own new tables); the commit
+takes the lock. If any dataset was stored, replaced or removed meanwhile (the transaction reads
+the `datasets` of when it began), if the pass failed, or for a load that replaces a dataset,
+`commit` answers None and the caller loads as usual: the sentence a failure deserves comes
+from load_files, exactly as without staging.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import weakref
+from collections.abc import Sequence
+from contextlib import suppress
+from typing import Any
+
+import duckdb
+
+from analytics.ingest.check import Counts
+from analytics.ingest.detect import Plan
+from analytics.ingest.load import (
+    AlreadyLoaded,
+    LoadResult,
+    checked_pass,
+    refuse_or_twin,
+    sha256_of,
+    store_dataset,
+)
+from analytics.ingest.progress import ProgressFn, notify
+from analytics.ingest.read import Source
+from analytics.ingest.report import ValidationReport
+from analytics.store import day_cells
+from analytics.store.database import Store, cells_table_name, obs_table_name
+
+# Staging tables are obs_/cells_ of ids no dataset reaches: one per staged load of the process.
+_FIRST_ID = 2_000_000_000
+_ids = itertools.count(_FIRST_ID)
+# What the store holds, as the staged transaction sees it at its start: unchanged at the commit,
+# or the commit gives way to a plain load (the transaction reads the store of its start).
+_STATE = "SELECT (SELECT list(d ORDER BY d.id) FROM datasets d), (SELECT count(*) FROM loads)"
+
+
+class _Stale(Exception):
+    """The store changed since the staged pass began."""
+
+
+class StagedLoad:
+    """The pass of one load of `sources` under `plan`, started at once on a background thread."""
+
+    def __init__(self, store: Store, sources: Sequence[Source], plan: Plan) -> None:
+        self.sources = tuple(sources)
+        self.plan = plan
+        self._store = store
+        self._id = next(_ids)
+        self._cur = store.cursor()
+        self._done = threading.Event()
+        self._lock = threading.Lock()  # commit and discard do not run together
+        self._open = True
+        self._checked: tuple[ValidationReport, Counts, str, Any] | None = None
+        # A session that goes away without Load or a change rolls the pass back with it.
+        weakref.finalize(self, _roll_back, self._cur)
+        self._thread = threading.Thread(target=self._run, name="scalegate-stage", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        cur = self._cur
+        try:
+            cur.begin()
+            state = cur.execute(_STATE).fetchone()
+            report, counts = checked_pass(cur, self.plan, obs_table_name(self._id), None, None)
+            day_cells.build(cur, self._id, self.plan.catalog.ids)
+            self._checked = (report, counts, sha256_of(self.sources), state)
+        except Exception:  # noqa: BLE001 - load_files, run at Load, says what went wrong
+            self._checked = None
+        finally:
+            with suppress(duckdb.Error):  # the setting is global to the database
+                cur.execute("SET preserve_insertion_order = true")
+            self._done.set()
+
+    def ready(self) -> bool:
+        """Whether the pass is over (a commit would not wait)."""
+        return self._done.is_set()
+
+    def commit(
+        self, *, name: str | None, strict: bool, progress: ProgressFn | None = None
+    ) -> LoadResult | None:
+        """Store the staged pass as a new dataset (waiting for the pass if it is still running);
+        None when it cannot be used (the caller then loads as usual). Raises ScalegateError for
+        files that cannot be used, exactly as load_files would."""
+        notify(progress, "pass")
+        self._done.wait()
+        with self._lock:
+            if not self._open:
+                return None
+            self._open = False
+            try:
+                if self._checked is None:
+                    return None
+                notify(progress, "save", self._checked[0].rows_read)
+                return self._store_it(name, strict)
+            finally:
+                self._end()
+
+    def _store_it(self, name: str | None, strict: bool) -> LoadResult | None:
+        assert self._checked is not None
+        report, counts, digest, state = self._checked
+        cur = self._cur
+        try:
+            with self._store.adopt(cur):
+                if self._store.cursor().execute(_STATE).fetchone() != state:
+                    raise _Stale
+                refuse_or_twin(cur, self.plan, (counts, report), strict, digest)
+                dataset_id = self._store.next_dataset_id(cur)
+                for table in (obs_table_name, cells_table_name):
+                    cur.execute(f"ALTER TABLE {table(self._id)} RENAME TO {table(dataset_id)}")
+                found = (self.sources, digest, report)
+                final = store_dataset(self._store, cur, dataset_id, self.plan, found, name)
+        except (_Stale, duckdb.Error):  # changed meanwhile (a write conflict): load as usual
+            return None
+        except AlreadyLoaded as twin:
+            return LoadResult(twin.dataset_id, twin.name, report, already_loaded=True)
+        return LoadResult(dataset_id, final, report)
+
+    def discard(self) -> None:
+        """Roll the pass back (interrupting it when still running); nothing was stored."""
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            if not self._done.is_set():
+                self._cur.interrupt()
+                self._done.wait()
+            self._end()
+
+    def _end(self) -> None:
+        _roll_back(self._cur)
+
+
+def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back whatever is still open on the cursor, and close it."""
+    with suppress(duckdb.Error):
+        cur.rollback()
+    with suppress(duckdb.Error):
+        cur.close()
