@@ -6,7 +6,8 @@ P8-P10 are held out (comparison plants). Cost per case (EUR) is about 50 with a 
 (sd 4), a season, a plant-week shock (sd 1) and cases of sd 12; the AI cuts it by 15%.
 Accuracy (0/1) is 60% without the AI and 88% with it; the catalog sets a guardrail of 0.8.
 A weekly file can plant a change: a smaller cut (`effect`), accuracy below the guardrail, one
-plant turning worse than before the AI, or one plant sending nothing.
+plant turning worse than before the AI, one plant sending nothing, or every plant live (no
+comparison plant left).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def _week(
     accuracy: float = 0.88,
     worse: str | None = None,
     silent: str | None = None,
+    all_live: bool = False,
 ) -> pd.DataFrame:
     rng = np.random.default_rng([seed, week])
     levels = _plant_levels(seed)
@@ -53,7 +55,7 @@ def _week(
     for plant in PLANTS:
         if plant == silent:
             continue
-        live = week >= LIVE.get(plant, 10**6)
+        live = all_live or week >= LIVE.get(plant, 10**6)
         cut = -0.20 if plant == worse else effect
         shock = rng.normal(0, 1.0)
         for day in range(7):
