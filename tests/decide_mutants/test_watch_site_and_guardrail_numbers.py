@@ -54,3 +54,18 @@ def test_a_breached_guardrail_carries_its_threshold_on_the_alert_and_the_chart(
     assert guard["cusum_threshold"] == alert["threshold"] > 0
     after = [p for p in guard["points"] if p["after_decision"]]
     assert alert["statistic"] == max(p["cusum"] for p in after) > alert["threshold"]
+
+
+def test_rows_since_the_decision_are_the_appended_rows_only(
+    decided: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import io
+
+    import pandas as pd
+    import rollout_rows as rr
+
+    _, document = _watch(_scenario(decided, tmp_path), tmp_path / "out")
+    appended = sum(len(pd.read_csv(io.BytesIO(b))) for b in (rr.weeks(36, 37), rr.weeks(38, 41)))
+    assert document["data"]["rows_since_decision"] == appended  # not the decision's last day
+    assert document["decision"]["data_until"] == "2025-09-14"
