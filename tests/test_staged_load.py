@@ -178,3 +178,23 @@ def test_the_data_page_commits_the_pass_it_ran_while_the_columns_were_shown(own_
     stored = open_store(own_db)
     assert [d.name for d in stored.datasets()] == ["Four sites", *before]
     assert not [t for t in _tables(stored) if t.startswith(("obs_2000", "cells_2000"))]
+
+
+def test_files_over_the_size_cap_are_loaded_only_when_load_is_pressed(
+    own_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_pages import PAGES, app, no_problem, small_csv
+
+    from analytics.store.database import open_store
+    from ui import load_panel
+
+    monkeypatch.setattr(load_panel, "STAGE_MAX_BYTES", 1000)  # the small rollout is larger
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    no_problem(at)
+    assert "data_staged" not in at.session_state
+    at.text_input(key="data_load_name").set_value("Four sites")
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    assert open_store(own_db).datasets()[0].name == "Four sites"

@@ -55,6 +55,9 @@ _REPORT = "data_last_report"  # the last load's report, kept across the rerun th
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
 _LOADS = "data_loads"  # loads done in this session
 _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Load
+# Files larger than this together are not passed over ahead of Load: a pass thrown away by a
+# change would cost minutes of CPU and leave the database file that much larger until reused.
+STAGE_MAX_BYTES = 512 * 2**20
 
 
 def allow_local() -> bool:
@@ -260,6 +263,8 @@ def _staged(
 ) -> StagedLoad | None:
     """The pass of the load as detected, started once per detection; any other is dropped."""
     plan = reusable_plan(detection, None)
+    if plan is not None and sum(_size(s) for s in sources) > STAGE_MAX_BYTES:
+        plan = None
     key = st.session_state[_DETECTED][0] if plan is not None else None
     held = st.session_state.get(_STAGED)
     if held is not None and held[0] != key:
@@ -269,6 +274,15 @@ def _staged(
         held = (key, StagedLoad(store, sources, plan))
         st.session_state[_STAGED] = held
     return held[1] if held else None
+
+
+def _size(source: Source) -> int:
+    if source.data is not None:
+        return len(source.data)
+    try:
+        return source.path.stat().st_size if source.path is not None else 0
+    except OSError:
+        return 0
 
 
 def drop_staged() -> None:
