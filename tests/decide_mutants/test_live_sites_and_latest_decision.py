@@ -50,3 +50,24 @@ def test_the_latest_decision_is_the_datasets_own() -> None:
     third = load_files(store, [Source.from_bytes("c.csv", small_csv(("X", "Y", "Z", "W")))])
     with pytest.raises(ScalegateError, match="^No decision is recorded for this dataset yet"):
         latest_decision(store, third.dataset_id)
+
+
+def test_the_pack_watches_only_a_dataset_with_a_decision_of_its_own() -> None:
+    from analytics.decide.watch import since_decision, watch
+
+    store = Store(":memory:")
+    first = load_files(store, [Source.from_bytes("a.csv", small_csv())]).dataset_id
+    second = load_files(
+        store, [Source.from_bytes("b.csv", small_csv(("A", "B", "C", "D")))]
+    ).dataset_id
+    assert since_decision(store, first) is None  # nothing decided yet
+    found = analyse(store, second, read_catalog(store.cursor(), second))
+    record_decision(store, second, decision="go", owner="CFO", rationale="-", results=found)
+    assert since_decision(store, first) is None  # the decision is on the other dataset
+    report = since_decision(store, second)
+    assert report is not None
+    expected = watch(store, second).to_dict()
+    got = report.to_dict()
+    for document in (expected, got):
+        document["meta"].pop("created_at")
+    assert got == expected and got["meta"]["dataset_id"] == second
