@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import rollout_rows as rr
+from decided import decide_on_history
 from test_e2e_browser import (
     ARTIFACTS,
     CHROMIUM,
@@ -22,11 +23,8 @@ from test_e2e_browser import (
     shot,
 )
 
-from analytics.core.catalog import read_catalog
-from analytics.decide.analysis import analyse
-from analytics.decide.decisions import record_decision
 from analytics.ingest.append import append_files
-from analytics.ingest.load import Source, load_files
+from analytics.ingest.load import Source
 from analytics.store.database import Store
 from bench.dashboard import serve
 
@@ -43,14 +41,9 @@ pytestmark = [
 
 
 def _decided(path: Path) -> None:
+    decide_on_history(path, owner="Ana Lima", rationale="-")
     store = Store(path)
-    ds = load_files(
-        store, [Source.from_bytes("history.csv", rr.history())], name="Rollout",
-        catalog_text=rr.CATALOG,
-    ).dataset_id  # fmt: skip
-    found = analyse(store, ds, read_catalog(store.cursor(), ds))
-    record_decision(store, ds, decision="go", owner="Ana Lima", rationale="-", results=found)
-    append_files(store, ds, [Source.from_bytes("w1-2.csv", rr.weeks(36, 37))])
+    append_files(store, "Rollout", [Source.from_bytes("w1-2.csv", rr.weeks(36, 37))])
     store.close()
 
 

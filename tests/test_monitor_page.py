@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import rollout_rows as rr
+from decided import decide_on_history
 from streamlit.testing.v1 import AppTest
 
 from analytics.core.catalog import read_catalog
@@ -25,14 +26,9 @@ APP = str(ROOT / "app.py")
 @pytest.fixture(scope="module")
 def decided(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("monitor") / "decided.duckdb"
+    decide_on_history(path)
     store = Store(path)
-    ds = load_files(
-        store, [Source.from_bytes("history.csv", rr.history())], name="Rollout",
-        catalog_text=rr.CATALOG,
-    ).dataset_id  # fmt: skip
-    found = analyse(store, ds, read_catalog(store.cursor(), ds))
-    record_decision(store, ds, decision="go", owner="CFO", rationale="Cost holds.", results=found)
-    append_files(store, ds, [Source.from_bytes("w1-2.csv", rr.weeks(36, 37))])
+    append_files(store, "Rollout", [Source.from_bytes("w1-2.csv", rr.weeks(36, 37))])
     store.close()
     return path
 

@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 import rollout_rows as rr
 import statsmodels.formula.api as smf
+from decided import decide_on_history
 
 from analytics.__main__ import main
 from analytics.core.catalog import read_catalog
 from analytics.decide.acks import acknowledge
 from analytics.decide.analysis import analyse
-from analytics.decide.decisions import list_decisions, record_decision
+from analytics.decide.decisions import list_decisions
 from analytics.decide.watch import watch
 from analytics.engine.aggregate import Filters
 from analytics.ingest.append import append_files
@@ -41,15 +42,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def decided(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A database with the history and a go decision taken on it."""
     path = tmp_path_factory.mktemp("watch") / "decided.duckdb"
-    store = Store(path)
-    ds = load_files(
-        store, [Source.from_bytes("history.csv", rr.history())], name="Rollout",
-        catalog_text=rr.CATALOG,
-    ).dataset_id  # fmt: skip
-    found = analyse(store, ds, read_catalog(store.cursor(), ds))
+    found = decide_on_history(path)
     assert [v.verdict for v in found.verdicts] == ["scale"]
-    record_decision(store, ds, decision="go", owner="CFO", rationale="Cost holds.", results=found)
-    store.close()
     return path
 
 

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 import rollout_rows as rr
+from decided import decide_on_history
 from test_watch import _kinds, _watch
 
-from analytics.core.catalog import read_catalog
-from analytics.decide.analysis import analyse
-from analytics.decide.decisions import record_decision
 from analytics.ingest.append import append_files
-from analytics.ingest.load import Source, load_files
+from analytics.ingest.load import Source
 from analytics.store.database import Store
 
 
@@ -23,15 +21,7 @@ from analytics.store.database import Store
 def decided_lift(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
     """A go decision on the history, and the improvement in cost it recorded."""
     path = tmp_path_factory.mktemp("level") / "decided.duckdb"
-    store = Store(path)
-    ds = load_files(
-        store, [Source.from_bytes("history.csv", rr.history())], name="Rollout",
-        catalog_text=rr.CATALOG,
-    ).dataset_id  # fmt: skip
-    found = analyse(store, ds, read_catalog(store.cursor(), ds))
-    record_decision(store, ds, decision="go", owner="CFO", rationale="Cost holds.", results=found)
-    effect = found.effect("cost_per_case_eur", "production_vs_baseline")
-    store.close()
+    effect = decide_on_history(path).effect("cost_per_case_eur", "production_vs_baseline")
     assert effect is not None
     return path, -effect.lift  # lower cost is better: the improvement is the fall
 
