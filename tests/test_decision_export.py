@@ -156,7 +156,10 @@ def test_a_log_holding_a_decision_twice_is_refused(logged: Path, tmp_path: Path)
     lines = export_bytes(store, "jsonl").decode("utf-8").splitlines(keepends=True)
     log = tmp_path / "twice.jsonl"
     log.write_text(lines[0] + lines[1] + lines[0], encoding="utf-8")
-    with pytest.raises(ScalegateError, match=r"Line 1 and line 3 of .* hold the same decision"):
+    with pytest.raises(
+        ScalegateError,
+        match=r"^Line 1 and line 3 of .* hold the same decision: remove one and import again\.$",
+    ):
         import_file(store, log)
     store.close()
 

@@ -101,7 +101,7 @@ def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: floa
         "production_vs_pilot", diff.estimate, se, df, diff.estimate - q * se,
         diff.estimate + q * se, p, lift.estimate, lse, lift.estimate - q * lse,
         lift.estimate + q * lse, base, prod.treated_mean, prod.rows, prod.treated_sites, method,
-        METHOD_ASSUMPTIONS.get("imputation_cluster_site", ""),
+        METHOD_ASSUMPTIONS[method],
         "" if clustered else "The pilot runs at too few sites for clustered errors.",
     )  # fmt: skip
 

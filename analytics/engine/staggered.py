@@ -33,6 +33,11 @@ METHOD_ASSUMPTIONS = {
         "still on the old way of working (site and period levels fitted on baseline rows only); "
         "uncertainty allows for shocks shared across a site's periods."
     ),
+    "imputation_hc_cells": (
+        "Without the AI each live site would have followed the same ups and downs as the sites "
+        "still on the old way of working; with too few sites for clustered errors, the "
+        "uncertainty treats each site-period as independent (heteroskedasticity-robust)."
+    ),
     "imputation_placebo": (
         "Without the AI each live site would have followed the same ups and downs as the sites "
         "still on the old way of working; with so few live sites, the uncertainty comes from "

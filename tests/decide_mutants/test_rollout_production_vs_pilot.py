@@ -9,9 +9,13 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from rollouts import Rollout, simulate
+from scipy import stats
 
 from analytics.decide.rollout import analyse_rollout
+from analytics.engine.imputation import linear_estimate
+from analytics.engine.staggered import METHOD_ASSUMPTIONS
 
 MONTHS = pd.date_range("2022-01-01", periods=24, freq="MS")
 
@@ -36,6 +40,23 @@ def test_a_pilot_at_six_sites_is_compared_with_site_clustered_errors() -> None:
     assert pvp.df == roll.production.clusters - 1 and math.isfinite(pvp.df)
     assert (pvp.n_treated, pvp.n_sites) == (roll.production.rows, roll.production.treated_sites)
     assert pvp.n_treated == (6 * 12 + 6 * 8) * 40  # production cells × 40 rows each
+    # The contrast's own variance is the site-clustered one of production's τ̂ minus the
+    # pilot's (engine/imputation.py's Linear, itself checked against statsmodels elsewhere).
+    panel = roll.panel
+    tp, _, _, _ = linear_estimate(panel, panel.treated("production"))
+    tq, _, _, _ = linear_estimate(panel, panel.treated("pilot"))
+    diff = tp.combine(tq)
+    assert pvp.estimate == pytest.approx(diff.estimate, rel=1e-12)
+    assert pvp.se == pytest.approx(math.sqrt(diff.cluster_var(panel)), rel=1e-12)
+    assert pvp.se != pytest.approx(math.sqrt(diff.hc_var(panel)), rel=1e-3)
+    q = stats.t.ppf(0.975, pvp.df)
+    assert (pvp.ci_low, pvp.ci_high) == pytest.approx(
+        (pvp.estimate - q * pvp.se, pvp.estimate + q * pvp.se)
+    )
+    # What production would average with the pilot's effect instead of its own.
+    assert pvp.counterfactual_mean == pytest.approx(pvp.treated_mean - pvp.estimate, rel=1e-12)
+    assert pvp.lift == pytest.approx(pvp.estimate / pvp.counterfactual_mean, rel=1e-12)
+    assert pvp.assumption == METHOD_ASSUMPTIONS["imputation_cluster_site"]
 
 
 def test_a_pilot_at_one_site_is_compared_with_robust_errors_and_says_why() -> None:
@@ -48,4 +69,6 @@ def test_a_pilot_at_one_site_is_compared_with_robust_errors_and_says_why() -> No
     assert pvp is not None
     assert pvp.method == "imputation_hc_cells" and pvp.df == math.inf
     assert pvp.note == "The pilot runs at too few sites for clustered errors."
+    assert pvp.assumption == METHOD_ASSUMPTIONS["imputation_hc_cells"]
+    assert pvp.counterfactual_mean == pytest.approx(pvp.treated_mean - pvp.estimate, rel=1e-12)
     assert (pvp.n_treated, pvp.n_sites) == (roll.production.rows, 6)

@@ -47,6 +47,10 @@ def test_with_no_comparison_site_left_the_level_is_watched_and_holds(
     assert (outcome["mode"], outcome["causal"], outcome["comparison_sites"]) == ("level", False, 0)
     assert outcome["reference_method"] == "level_vs_decision_time"
     assert outcome["snapshot_estimate"] == pytest.approx(lift, rel=1e-12)
+    # The level is the mean of the last 8 periods before the decision, so their changes
+    # against it average exactly zero (lower is better: improvement = -(mean / level - 1)).
+    before = [p["value"] for p in outcome["points"] if not p["after_decision"]][-8:]
+    assert sum(before) / 8 == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_slip_in_level_is_one_alert_read_from_its_own_cusum(

@@ -52,6 +52,11 @@ def test_a_breached_guardrail_carries_its_threshold_on_the_alert_and_the_chart(
     (guard,) = document["guardrails"]
     (alert,) = document["alerts"]
     assert guard["cusum_threshold"] == alert["threshold"] > 0
+    assert alert["message"].startswith("Guardrail Accuracy is breached: ")
+    assert (
+        "in production over the latest periods, where it must be at least 0.8;"
+        in (alert["message"])
+    )  # accuracy: higher is better, so its limit is a floor
     after = [p for p in guard["points"] if p["after_decision"]]
     assert alert["statistic"] == max(p["cusum"] for p in after) > alert["threshold"]
 
