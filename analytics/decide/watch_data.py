@@ -37,6 +37,12 @@ class DataFinding:
     message: str
 
 
+def rose(then: float, now: float) -> bool:
+    """Whether a share rose by at least QUALITY_MIN_RISE (1% to 3% is 2 points, although
+    0.03 - 0.01 is 0.0199... in floating point)."""
+    return now - then >= QUALITY_MIN_RISE - 1e-12
+
+
 def share_rise(bad_then: int, total_then: int, bad_now: int, total_now: int) -> float:
     """One-sided p-value that the share of `bad` is higher now than then (pooled z test)."""
     if min(total_then, total_now) <= 0:
@@ -98,9 +104,8 @@ def missing_values(
         if rows_now <= 0 or rows_then <= 0:
             continue
         then, now = miss_then / rows_then, miss_now / rows_now
-        if (
-            now - then >= QUALITY_MIN_RISE
-            and share_rise(miss_then, int(rows_then), miss_now, int(rows_now)) < QUALITY_P
+        if rose(then, now) and share_rise(miss_then, int(rows_then), miss_now, int(rows_now)) < (
+            QUALITY_P
         ):
             found.append(
                 DataFinding(
@@ -126,9 +131,7 @@ def rejected_rows(loads: Sequence[LoadRecord], window_end: date) -> list[DataFin
     if not total_now or not total_then:
         return []
     then, now = bad_then / total_then, bad_now / total_now
-    if now - then < QUALITY_MIN_RISE or share_rise(bad_then, total_then, bad_now, total_now) >= (
-        QUALITY_P
-    ):
+    if not rose(then, now) or share_rise(bad_then, total_then, bad_now, total_now) >= QUALITY_P:
         return []
     return [
         DataFinding(

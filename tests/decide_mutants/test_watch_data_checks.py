@@ -166,3 +166,26 @@ def test_a_load_ending_on_the_decisions_last_day_counts_before_it() -> None:
     ]
     assert rejected_rows(loads, window) == []
     assert len(rejected_rows([loads[0], loads[2]], window)) == 1
+
+
+def test_a_rise_of_exactly_two_points_counts_as_two_points() -> None:
+    """1% set aside before the decision and 3% after is a rise of 2 points (in floating point
+    0.03 - 0.01 is 0.0199...): with 1,000 rows on each side the one-sided z test gives
+    p = 0.0008 < 0.001, so it alerts; 2.9% (1.9 points) does not."""
+    from datetime import date
+
+    from analytics.decide.watch_data import rejected_rows, rose, share_rise
+    from analytics.store.history import LoadRecord
+
+    def load(seq: int, rejected: int, day: date) -> LoadRecord:
+        return LoadRecord(1, seq, "load", day, "f.csv", "x", 1000 - rejected, rejected, 0,
+                          day, day, 0, {})  # fmt: skip
+
+    end = date(2025, 3, 31)
+    assert rose(0.01, 0.03) and not rose(0.01, 0.029)
+    assert share_rise(10, 1000, 30, 1000) < 0.001
+    found = rejected_rows([load(1, 10, date(2025, 3, 1)), load(2, 30, date(2025, 4, 7))], end)
+    assert [f.message for f in found] == [
+        "3.0% of the rows added since the decision were set aside at load, against 1.0% before it."
+    ]
+    assert rejected_rows([load(1, 10, date(2025, 3, 1)), load(2, 29, date(2025, 4, 7))], end) == []
