@@ -48,7 +48,11 @@ def test_the_latest_decision_is_the_datasets_own() -> None:
     assert latest_decision(store, first).dataset_id == first  # not the later one of `second`
     assert latest_decision(store, second).dataset_id == second
     third = load_files(store, [Source.from_bytes("c.csv", small_csv(("X", "Y", "Z", "W")))])
-    with pytest.raises(ScalegateError, match="^No decision is recorded for this dataset yet"):
+    with pytest.raises(
+        ScalegateError,
+        match=r"^No decision is recorded for this dataset yet: record one on the Decision page, "
+        r"then watch production against it\.$",
+    ):
         latest_decision(store, third.dataset_id)
 
 
