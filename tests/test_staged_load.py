@@ -198,3 +198,33 @@ def test_files_over_the_size_cap_are_loaded_only_when_load_is_pressed(
     at.button(key="data_load_button").click().run()
     no_problem(at)
     assert open_store(own_db).datasets()[0].name == "Four sites"
+
+
+def test_a_click_elsewhere_during_a_load_waits_until_it_is_stored() -> None:
+    """Streamlit raises its rerun at the progress bar's next update when the person clicks
+    another page: the load keeps going, and the click is honoured once it is stored."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
+
+    from analytics.ingest.progress import Progress
+    from ui.load_panel import HeldBack
+
+    class Bar:
+        def __init__(self) -> None:
+            self.shown: list[float] = []
+
+        def progress(self, fraction: float, text: str) -> None:
+            if len(self.shown) == 2:
+                raise click
+            self.shown.append(fraction)
+
+    click = RerunException(None)
+    bar = Bar()
+    held = HeldBack(bar)
+    for k in range(5):
+        held(Progress("pass", k / 5, None, None))
+    assert bar.shown == [0.0, 0.2] and held.request is click  # kept, not raised mid-load
+    held.quietly(bar.progress, 1.0, text="done")  # later calls are skipped
+    with pytest.raises(RerunException) as raised:
+        held.honour()
+    assert raised.value is click
+    HeldBack(Bar()).honour()  # nothing held: nothing raised

@@ -14,6 +14,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+# Streamlit's stop and rerun requests, raised inside a script at its next call (1.67, pinned).
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
 from analytics.core.errors import ScalegateError
 from analytics.ingest.load import (
     DateOrder,
@@ -24,6 +27,7 @@ from analytics.ingest.load import (
     load_files,
     reusable_plan,
 )
+from analytics.ingest.progress import Progress
 from analytics.ingest.read import expand_local
 from analytics.ingest.staged import StagedLoad
 from analytics.present.ui_state import local_paths_allowed
@@ -328,6 +332,52 @@ def _load(
     )
 
 
+class HeldBack:
+    """The load's progress bar, holding back a click elsewhere until the load is stored.
+
+    Streamlit stops or reruns a script at its next call when the person clicks another page
+    or closes the tab. During a load that call is the progress bar's: the load, and its
+    transaction, used to end there without a word (Load, then Home at once, stored nothing).
+    Here the request is kept while the load runs and raised again once it is stored."""
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+        self.request: ScriptControlException | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        self.quietly(self._bar.progress, progress.fraction, text=progress.text())
+
+    def quietly(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        """Make a Streamlit call, keeping a stop or rerun it raises for later."""
+        if self.request is not None:
+            return
+        try:
+            call(*args, **kwargs)
+        except ScriptControlException as request:
+            self.request = request
+
+    def honour(self) -> None:
+        if self.request is not None:
+            raise self.request
+
+
+def _remember(result: LoadResult) -> None:
+    """The session after a load: its report kept for the Data page, the new dataset in view,
+    Home's answer computed in the background, the upload box emptied."""
+    st.session_state[_REPORT] = {
+        "name": result.name,
+        "already": result.already_loaded,
+        "report": result.report.to_dict(),
+        "text": result.report.to_text(),
+    }
+    st.session_state["f_pending_dataset"] = result.dataset_id
+    st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
+    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
+    st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
+    for key in ("data_mapping", "data_phase_map", _DETECTED):
+        st.session_state.pop(key, None)
+
+
 def _load_form(
     store: Store,
     datasets: Sequence[DatasetInfo],
@@ -354,36 +404,16 @@ def _load_form(
         return
     with st.status("Loading…", expanded=True) as status:
         st.write(f"Reading {len(sources)} file(s) and checking every row…")
-        bar = st.progress(0.0, text="Starting…")
+        held = HeldBack(st.progress(0.0, text="Starting…"))
         try:
-            result = _load(
-                store,
-                sources,
-                choices,
-                ahead,
-                dict(
-                    name=name.strip() or None,
-                    strict=strict,
-                    progress=lambda p: bar.progress(p.fraction, text=p.text()),
-                    catalog=catalog_file,
-                    target=target,
-                ),
-            )
+            form = dict(name=name.strip() or None, strict=strict, progress=held,
+                        catalog=catalog_file, target=target)  # fmt: skip
+            result = _load(store, sources, choices, ahead, form)
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
             raise
-        st.write(f"Stored {result.report.rows_loaded:,} rows in one transaction.")
-        status.update(label="Loaded.", state="complete")
-    st.session_state[_REPORT] = {
-        "name": result.name,
-        "already": result.already_loaded,
-        "report": result.report.to_dict(),
-        "text": result.report.to_text(),
-    }
-    st.session_state["f_pending_dataset"] = result.dataset_id
-    st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
-    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
-    st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
-    for key in ("data_mapping", "data_phase_map", _DETECTED):
-        st.session_state.pop(key, None)
+        _remember(result)
+        held.quietly(st.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
+        held.quietly(status.update, label="Loaded.", state="complete")
+    held.honour()  # a click elsewhere during the load: go there now that it is stored
     st.rerun()
