@@ -8,7 +8,7 @@ engine loads in one transaction); the sentence it raised is shown as is.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -18,6 +18,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics.core.errors import ScalegateError
+from analytics.core.types import LEAVE_OUT
 from analytics.ingest.load import (
     DateOrder,
     Detection,
@@ -144,9 +145,11 @@ def _phase_table(detection: Detection) -> pd.DataFrame:
     )
 
 
-def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _confirm_mapping(
+    detection: Detection, round_key: str, before: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Show the detected roles and phase values for correction; return the roles the user
-    changed from the detection, and the phase of every value that has one."""
+    changed from the detection, and the phase map the table now says (phase_choices)."""
     st.caption(
         f"{', '.join(map(plain, detection.files))}: {detection.encoding}"
         + (f", {detection.delimiter}-separated" if detection.delimiter else "")
@@ -196,12 +199,24 @@ def _confirm_mapping(detection: Detection, round_key: str) -> tuple[dict[str, An
         for r in roles.to_dict("records")
         if r["Role"] != detected.get(r["Column"])
     }
-    phase_map = {
-        str(r["Value in the file"]): str(r["Phase"])
-        for r in phases.to_dict("records")
-        if r["Phase"] in PHASE_CHOICES[:3]
-    }
-    return mapping, phase_map
+    chosen = {str(r["Value in the file"]): str(r["Phase"]) for r in phases.to_dict("records")}
+    return mapping, phase_choices(chosen, detection.phase_values, before)
+
+
+def phase_choices(
+    chosen: dict[str, str], detected: Mapping[str, Any], before: Mapping[str, Any]
+) -> dict[str, str]:
+    """The phase map a table of choices says: each value's phase, and LEAVE_OUT for a value
+    the person left out that would otherwise load (the detection gave it a phase, or an
+    earlier check left it out). Values nobody could place stay out of the map: they are set
+    aside as unknown."""
+    out: dict[str, str] = {}
+    for value, phase in chosen.items():
+        if phase in PHASE_CHOICES[:3]:
+            out[value] = phase
+        elif detected.get(value) is not None or before.get(value) == LEAVE_OUT:
+            out[value] = LEAVE_OUT
+    return out
 
 
 def _show_report(held: dict[str, Any]) -> None:
@@ -242,11 +257,12 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
         )
         detection = _detect(sources, key, mapping, phase_map, order)
         round_key = str(abs(hash(st.session_state[_DETECTED][0])))
-        changed, new_phase_map = _confirm_mapping(detection, round_key)
+        changed, new_phase_map = _confirm_mapping(detection, round_key, phase_map)
         new_mapping = {**mapping, **changed}
-        edited = bool(changed) or new_phase_map != {
-            v: p for v, p in detection.phase_values.items() if p is not None
-        }
+        shown = {v: p or PHASE_CHOICES[3] for v, p in detection.phase_values.items()}
+        edited = bool(changed) or new_phase_map != phase_choices(
+            shown, detection.phase_values, phase_map
+        )
         if edited:
             st.caption("You changed the mapping: check it before loading, or load as it is.")
             if st.button("Check the corrected mapping", key="data_redetect"):

@@ -25,7 +25,7 @@ from analytics.core.catalog import (
     parse_toml,
 )
 from analytics.core.errors import ScalegateError
-from analytics.core.types import PHASES, Phase
+from analytics.core.types import LEAVE_OUT, PHASES, Phase
 from analytics.ingest.columns import (
     _assign_date,
     _assign_dimensions,
@@ -97,37 +97,50 @@ def _phase_keys(
     con: duckdb.DuckDBPyConnection, phase_map: Mapping[str, str]
 ) -> dict[Phase, tuple[str, ...]]:
     """Lookup lists per phase: normalised synonyms and user values (the user wins), plus the
-    spellings with spaces and dashes so the common cases skip the regular expression."""
-    owner: dict[str, Phase] = {}
-    for phase, words in PHASE_SYNONYMS.items():
-        for word in words:
-            owner[word] = phase
-    keys = list(phase_map)
-    extra: dict[str, Phase] = {}
-    if keys:
-        row = con.execute(
-            f"SELECT list_transform($keys, lambda v: {norm_sql('v')}), "
-            "list_transform($keys, lambda v: lower(trim(v)))",
-            {"keys": keys},
-        ).fetchone()
-        assert row is not None
-        for key, normed, lowered in zip(keys, row[0], row[1], strict=True):
-            phase = phase_map[key]
-            if phase not in PHASES:
-                raise ScalegateError(
-                    f"The phase mapping sends {key} to {phase}; use baseline, pilot or production."
-                )
-            if normed:
-                owner[normed] = phase  # type: ignore[assignment]
-            extra[lowered] = phase  # type: ignore[assignment]
-    lists: dict[Phase, set[str]] = {p: set() for p in PHASES}
+    spellings with spaces and dashes so the common cases skip the regular expression; and,
+    when the user left values out, their list under LEAVE_OUT."""
+    owner: dict[str, str] = {
+        word: phase for phase, words in PHASE_SYNONYMS.items() for word in words
+    }
+    extra = _user_values(con, phase_map, owner)
+    lists: dict[str, set[str]] = {p: set() for p in (*PHASES, LEAVE_OUT)}
     for word, phase in owner.items():
         lists[phase] |= {w.replace("_", sep) for w in (word,) for sep in ("_", " ", "-", "")}
     for lowered, phase in extra.items():
         for p in PHASES:
             lists[p].discard(lowered)
         lists[phase].add(lowered)
-    return {p: tuple(sorted(words)) for p, words in lists.items()}
+    keys_of = {p: tuple(sorted(words)) for p, words in lists.items()}
+    if not keys_of[LEAVE_OUT]:  # the plan names a left-out list only when there is one
+        del keys_of[LEAVE_OUT]
+    return keys_of  # type: ignore[return-value]
+
+
+def _user_values(
+    con: duckdb.DuckDBPyConnection, phase_map: Mapping[str, str], owner: dict[str, str]
+) -> dict[str, str]:
+    """The user's values, lower-cased, with their phase (or LEAVE_OUT); their normalised
+    spellings join `owner` (a value left out is looked up as written only)."""
+    keys = list(phase_map)
+    if not keys:
+        return {}
+    row = con.execute(
+        f"SELECT list_transform($keys, lambda v: {norm_sql('v')}), "
+        "list_transform($keys, lambda v: lower(trim(v)))",
+        {"keys": keys},
+    ).fetchone()
+    assert row is not None
+    extra: dict[str, str] = {}
+    for key, normed, lowered in zip(keys, row[0], row[1], strict=True):
+        phase = phase_map[key]
+        if phase not in (*PHASES, LEAVE_OUT):
+            raise ScalegateError(
+                f"The phase mapping sends {key} to {phase}; use baseline, pilot or production."
+            )
+        if normed and phase != LEAVE_OUT:
+            owner[normed] = phase
+        extra[lowered] = phase
+    return extra
 
 
 def _long_metric_names(

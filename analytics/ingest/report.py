@@ -17,9 +17,15 @@ STRAY_QUOTE = "misplaced quote"
 REPEATED_HEADER = "the header repeated mid-file"
 TOTAL_ROW = "a total or subtotal row"
 NO_VOLUME = "volume missing, zero or negative"
+LEFT_OUT = "phase value left out as chosen"
 
 # The marks a load gives rows it sets aside whole (sql.row_phase_sql), and their reasons.
-WHOLE_ROW_MARKS = {"!header": REPEATED_HEADER, "!total": TOTAL_ROW, "!weight": NO_VOLUME}
+WHOLE_ROW_MARKS = {
+    "!header": REPEATED_HEADER,
+    "!total": TOTAL_ROW,
+    "!weight": NO_VOLUME,
+    "!left": LEFT_OUT,
+}
 
 # The key of ValidationReport.rejected_by_site for lines DuckDB could not parse into columns
 # (wrong number of columns, too long, bad characters, stray quote): such a line has no site.

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from analytics.core.types import PHASES
+from analytics.core.types import LEAVE_OUT, PHASES
 from analytics.ingest.read import DATE_TYPES, NUMERIC_TYPES
 from analytics.ingest.vocab import PHASE_PATTERNS, TOTAL_ROW
 from analytics.store.database import quote_ident
@@ -57,8 +57,9 @@ def is_empty_sql(x: str) -> str:
 
 
 def phase_sql(x: str) -> str:
-    """A raw phase cell -> 'baseline' | 'pilot' | 'production'; NULL when blank; '?' || value when
-    unknown (rows so marked are counted, then removed before the load commits).
+    """A raw phase cell -> 'baseline' | 'pilot' | 'production'; NULL when blank; '!left' for a
+    value the person chose to leave out; '?' || value when unknown (rows so marked are counted,
+    then removed before the load commits).
 
     The plain lower-cased cell is looked up first, so the regular expressions run only on
     unusual spellings; whole values only ("Live chat" is not "live"), the user's map first.
@@ -68,6 +69,7 @@ def phase_sql(x: str) -> str:
     return (
         f"CASE WHEN {x} IN ('baseline', 'pilot', 'production') AND NOT $ph_custom THEN {x} "
         f"WHEN {x} IS NULL OR trim({x}) = '' THEN NULL "
+        f"WHEN list_contains($ph_left_out, {lowered}) THEN '!left' "
         f"WHEN list_contains($ph_baseline, {lowered}) THEN 'baseline' "
         f"WHEN list_contains($ph_pilot, {lowered}) THEN 'pilot' "
         f"WHEN list_contains($ph_production, {lowered}) THEN 'production' "
@@ -145,6 +147,7 @@ def phase_params(phase_keys: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         "ph_baseline": list(phase_keys.get("baseline", ())),
         "ph_pilot": list(phase_keys.get("pilot", ())),
         "ph_production": list(phase_keys.get("production", ())),
+        "ph_left_out": list(phase_keys.get(LEAVE_OUT, ())),
         # The canonical spellings skip every lookup unless the user mapped one of them.
         "ph_custom": any(w not in phase_keys[w] for w in PHASES),
         **{f"ph_re_{p}": PHASE_PATTERNS[p] for p in PHASES},
