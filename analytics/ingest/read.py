@@ -485,8 +485,20 @@ def open_source(con: duckdb.DuckDBPyConnection, source: Source, stack: ExitStack
         data_lines=sum(1 for line in lines[1:] if line.strip()),
         skip=skip,
         preamble=start.set_aside,
+        strict=not _title_ends_differently(text, skip),
     )
     return _sniff_types(con, spec)
+
+
+def _title_ends_differently(text: str, skip: int) -> bool:
+    """Whether the lines above the header end otherwise than the header (a title written with
+    LF above a CRLF table): DuckDB's strict reader then sets every line aside, so the file is
+    read leniently from the start, as after a mixed-endings error."""
+    if not skip:
+        return False
+    lines = text.splitlines(keepends=True)[: skip + 1]
+    ends = {line[len(line.rstrip("\r\n")) :] for line in lines}
+    return len(ends) > 1
 
 
 def describe_delimiter(delimiter: str) -> str:
