@@ -72,3 +72,11 @@ def test_a_pilot_at_one_site_is_compared_with_robust_errors_and_says_why() -> No
     assert pvp.assumption == METHOD_ASSUMPTIONS["imputation_hc_cells"]
     assert pvp.counterfactual_mean == pytest.approx(pvp.treated_mean - pvp.estimate, rel=1e-12)
     assert (pvp.n_treated, pvp.n_sites) == (roll.production.rows, 6)
+
+
+def test_no_rollout_evidence_without_a_baseline_or_without_production() -> None:
+    design = Rollout(starts=(12,) * 6 + (None,) * 8, effect=lambda h, g: 5.0)
+    cells = simulate(design, np.random.default_rng(8))
+    assert analyse_rollout(cells[cells["phase"] != "baseline"], 0.05) is None
+    assert analyse_rollout(cells[cells["phase"] != "production"], 0.05) is None
+    assert analyse_rollout(cells, 0.05) is not None

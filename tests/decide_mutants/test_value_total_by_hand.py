@@ -106,3 +106,13 @@ def test_a_total_with_nothing_counted_has_no_amount_and_no_share() -> None:
     assert math.isnan(total.delivered) and all(math.isnan(v) for v in total.delivered_ci)
     assert total.promised == 300.0 and total.promised_counted == ("saved",)
     assert total.share_of_promise is None
+
+
+def test_a_promise_of_nothing_gives_no_share_of_it() -> None:
+    """The pilot promised 0 a year on the outcomes that count: a share of nothing is no share
+    (it is not a division by zero)."""
+    catalog = _catalog(SAVED, annual_volume=1000.0, run_cost_per_year=50.0)
+    rows = [ValueRow("saved", 0.0, 200.0, (150.0, 250.0), math.nan, math.nan)]
+    total = value_total(rows, [_verdict("saved", "scale")], catalog, {}, {})
+    assert total.counted == total.promised_counted == ("saved",)
+    assert total.promised == 0.0 and total.share_of_promise is None
