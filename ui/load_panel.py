@@ -225,6 +225,8 @@ def _show_report(held: dict[str, Any]) -> None:
         st.info(
             f"This content is already loaded as dataset {plain(held['name'])}: nothing changed."
         )
+    elif held.get("replaced"):
+        st.success(f"Loaded as dataset {plain(held['name'])}, in the place of its old content.")
     else:
         st.success(f"Loaded as dataset {plain(held['name'])}.")
     read, loaded, aside = st.columns(3)
@@ -239,11 +241,13 @@ def _show_report(held: dict[str, Any]) -> None:
 
 def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
     """Pick files, confirm the mapping, load, and show the report of the last load."""
-    held = st.session_state.get(_REPORT)
-    if held:
-        _show_report(held)
+    last = st.container()  # the last load's report, above the next upload
     try:
         sources, key = _pick_sources()
+        held = st.session_state.get(_REPORT)
+        if held and not sources:  # a new upload is reviewed on its own, not under the old report
+            with last:
+                _show_report(held)
         if not sources:
             drop_staged()
             return
@@ -264,7 +268,10 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
             shown, detection.phase_values, phase_map
         )
         if edited:
-            st.caption("You changed the mapping: check it before loading, or load as it is.")
+            st.caption(
+                "You changed the mapping: check it to see what the load will make of it, or "
+                "press Load to load it with your changes."
+            )
             if st.button("Check the corrected mapping", key="data_redetect"):
                 st.session_state["data_mapping"] = new_mapping
                 st.session_state["data_phase_map"] = new_phase_map
@@ -377,12 +384,13 @@ class HeldBack:
             raise self.request
 
 
-def _remember(result: LoadResult) -> None:
+def _remember(result: LoadResult, replaced: bool) -> None:
     """The session after a load: its report kept for the Data page, the new dataset in view,
     Home's answer computed in the background, the upload box emptied."""
     st.session_state[_REPORT] = {
         "name": result.name,
         "already": result.already_loaded,
+        "replaced": replaced and not result.already_loaded,
         "report": result.report.to_dict(),
         "text": result.report.to_text(),
     }
@@ -428,7 +436,7 @@ def _load_form(
         except ScalegateError:
             status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
             raise
-        _remember(result)
+        _remember(result, replaced=target is not None)
         held.quietly(st.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
         held.quietly(status.update, label="Loaded.", state="complete")
     held.honour()  # a click elsewhere during the load: go there now that it is stored
