@@ -39,3 +39,14 @@ def test_the_next_upload_is_reviewed_without_the_last_report(own_db: Path) -> No
     no_problem(at)
     assert not [s.value for s in at.success if "Loaded as dataset" in s.value]
     assert at.button(key="data_load_button")  # the review of the new file
+
+
+def test_after_a_load_the_next_weeks_file_goes_to_the_new_dataset(own_db: Path) -> None:
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    new = next(d for d in open_store(own_db).datasets() if d.name == "rollout")
+    assert at.selectbox(key="data_append_target").value == new.id
+    assert at.selectbox(key="data_manage_dataset").value == new.id

@@ -11,6 +11,7 @@ from analytics.core.errors import ScalegateError
 from analytics.ingest.append import append_files
 from analytics.ingest.load import Source
 from analytics.store.database import DatasetInfo, Store
+from ui.datasets_panel import PENDING_MANAGE
 from ui.text import plain
 
 _DONE = "data_append_done"  # the last append's summary, kept across the rerun that follows
@@ -24,6 +25,9 @@ def append_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
         st.caption("Load a dataset first; later files can then be added to it.")
         return
     by_id = {d.id: d for d in datasets}
+    pending = st.session_state.get(PENDING_MANAGE)  # a dataset just loaded (popped further down)
+    if pending in by_id:
+        st.session_state["data_append_target"] = pending
     target = st.selectbox(
         "Add this week's file to…", list(by_id), key="data_append_target",
         format_func=lambda i: by_id[i].name,
