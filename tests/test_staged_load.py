@@ -73,7 +73,7 @@ def test_nothing_is_seen_or_kept_before_load(
     store = Store(db)
     before = _tables(store)
     stage = _staged(store, corpus[0][1])
-    stage._done.wait()  # the pass is over, its tables written but not committed
+    stage.wait()  # the pass is over, its tables written but not committed
     assert _tables(store) == before
     assert store.datasets() == []
     stage.discard()
@@ -92,7 +92,8 @@ def test_a_pass_discarded_while_running_stores_nothing(tmp_path: Path) -> None:
     before = _tables(store)
     stage = _staged(store, path)
     stage.discard()  # at once: the pass is interrupted (or had not begun)
-    assert stage.ready() and _tables(store) == before and store.datasets() == []
+    stage.wait()
+    assert _tables(store) == before and store.datasets() == []
 
 
 def test_a_store_changed_meanwhile_gives_way_to_a_plain_load(
@@ -101,7 +102,7 @@ def test_a_store_changed_meanwhile_gives_way_to_a_plain_load(
     store = Store(tmp_path / "s.duckdb")
     (_, first), (_, second) = corpus[0], corpus[1]
     stage = _staged(store, first)
-    stage._done.wait()
+    stage.wait()
     other = load_files(store, [Source.from_path(second)])  # another session loads meanwhile
     assert stage.commit(name=None, strict=False) is None
     assert [d.id for d in store.datasets()] == [other.dataset_id]
@@ -168,7 +169,7 @@ def test_the_data_page_commits_the_pass_it_ran_while_the_columns_were_shown(own_
     at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
     no_problem(at)
     _, stage = at.session_state["data_staged"]  # started with the detection shown
-    stage._done.wait()
+    stage.wait()
     assert [d.name for d in open_store(own_db).datasets()] == before  # nothing stored yet
     at.text_input(key="data_load_name").set_value("Four sites")
     at.button(key="data_load_button").click().run()

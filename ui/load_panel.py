@@ -290,26 +290,16 @@ def _staged(
 ) -> StagedLoad | None:
     """The pass of the load as detected, started once per detection; any other is dropped."""
     plan = reusable_plan(detection, None)
-    if plan is not None and sum(_size(s) for s in sources) > STAGE_MAX_BYTES:
-        plan = None
     key = st.session_state[_DETECTED][0] if plan is not None else None
     held = st.session_state.get(_STAGED)
-    if held is not None and held[0] != key:
-        drop_staged()
-        held = None
-    if held is None and plan is not None:
-        held = (key, StagedLoad(store, sources, plan))
-        st.session_state[_STAGED] = held
-    return held[1] if held else None
-
-
-def _size(source: Source) -> int:
-    if source.data is not None:
-        return len(source.data)
-    try:
-        return source.path.stat().st_size if source.path is not None else 0
-    except OSError:
-        return 0
+    if held is not None and held[0] == key:
+        return held[1]
+    drop_staged()
+    if plan is None or sum(s.size() for s in sources) > STAGE_MAX_BYTES:
+        return None
+    stage = StagedLoad(store, sources, plan)
+    st.session_state[_STAGED] = (key, stage)
+    return stage
 
 
 def drop_staged() -> None:

@@ -79,6 +79,15 @@ class Source:
     def from_bytes(cls, name: str, data: bytes) -> Source:
         return cls(name=name, data=bytes(data))
 
+    def size(self) -> int:
+        """Its bytes (0 when its file cannot be seen)."""
+        if self.data is not None:
+            return len(self.data)
+        try:
+            return self.path.stat().st_size if self.path is not None else 0
+        except OSError:
+            return 0
+
     def head(self) -> bytes:
         if self.data is not None:
             return self.data[:HEAD_BYTES]

@@ -88,9 +88,9 @@ class StagedLoad:
                 cur.execute("SET preserve_insertion_order = true")
             self._done.set()
 
-    def ready(self) -> bool:
-        """Whether the pass is over (a commit would not wait)."""
-        return self._done.is_set()
+    def wait(self) -> None:
+        """Until the pass is over (done, failed or interrupted)."""
+        self._done.wait()
 
     def commit(
         self, *, name: str | None, strict: bool, progress: ProgressFn | None = None
@@ -99,7 +99,7 @@ class StagedLoad:
         None when it cannot be used (the caller then loads as usual). Raises ScalegateError for
         files that cannot be used, exactly as load_files would."""
         notify(progress, "pass")
-        self._done.wait()
+        self.wait()
         with self._lock:
             if not self._open:
                 return None
@@ -118,7 +118,7 @@ class StagedLoad:
         cur = self._cur
         try:
             with self._store.adopt(cur):
-                if self._store.cursor().execute(_STATE).fetchone() != state:
+                if _state_now(self._store) != state:
                     raise _Stale
                 refuse_or_twin(cur, self.plan, (counts, report), strict, digest)
                 dataset_id = self._store.next_dataset_id(cur)
@@ -145,6 +145,15 @@ class StagedLoad:
 
     def _end(self) -> None:
         _roll_back(self._cur)
+
+
+def _state_now(store: Store) -> Any:
+    """The store's state as committed now (a cursor of its own: the staged one reads its start)."""
+    cur = store.cursor()
+    try:
+        return cur.execute(_STATE).fetchone()
+    finally:
+        cur.close()
 
 
 def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
