@@ -7,6 +7,7 @@ from analytics.core.fmt import term
 from analytics.decide.verdict import VERDICT_LABELS
 from analytics.present.ui_state import answers, status_items, verdict_counts
 from ui.context import current
+from ui.load_notice import loaded_notice
 from ui.monitor_panel import alert_banner
 from ui.pages import PAGES
 from ui.show import catalog_caption, interval_caption, value_block, verdict_badge
@@ -28,6 +29,7 @@ if not ctx.ready:
     st.stop()
 
 alert_banner(ctx)  # open alerts since the decision come first
+loaded_notice(ctx.info.id if ctx.info else None)  # just loaded: what the load did, once
 assert ctx.catalog is not None
 guessed = sum(m.guessed for m in ctx.catalog.metrics)
 if guessed:

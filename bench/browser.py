@@ -176,7 +176,7 @@ def tour(page: Any, titles: list[str]) -> list[dict[str, Any]]:
 def upload(page: Any, csv: Path) -> dict[str, Any]:
     """From the file handed to the uploader to the first verdict on Home, by stage. As a person
     in a hurry would: Load is pressed as soon as the detected columns are shown and the run is
-    over, and Home as soon as the load's run is over (no quiet period waited for in between).
+    over (no quiet period waited for); the load ends on Home, whose first verdict ends it.
     The file has arrived when the server has answered the browser's upload request: the moment
     Playwright reports the request finished, less the response's own transfer (the browser's
     timing of it; its clock is not this process's, so only its durations are used)."""
@@ -191,10 +191,9 @@ def upload(page: Any, csv: Path) -> dict[str, Any]:
     # CSS, not the accessibility tree: a role query takes the harness 0.3-0.6 s on a busy
     # machine, which the person pressing the button does not spend.
     page.locator(".st-key-data_load_button button").click()
+    # The load ends on Home, which first says what the load did, then draws the answer.
     page.get_by_text("Loaded as dataset").wait_for(timeout=TIMEOUT_MS)
     loaded = time.perf_counter() - start
-    _wait(page, text_done("Loaded as dataset"), "Data")
-    page.locator('[data-testid="stSidebarNav"] a').first.click()  # Home, the first page
     page.wait_for_function(
         f"() => ({VERDICT})() && document.body.innerText.includes('Dataset {csv.stem},')",
         polling="raf",

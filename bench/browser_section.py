@@ -123,7 +123,7 @@ def upload_rows(run: dict[str, Any]) -> list[tuple[str, ...]]:
     size = f"{up['bytes'] / 2**20:.0f} MB"
     stages = (
         f"detected {_s(up['to_detected'] - up['to_arrived'])}, "
-        f"loaded {_s(up['to_loaded'] - up['to_arrived'])}, Home"
+        f"loaded (Home says so) {_s(up['to_loaded'] - up['to_arrived'])}, verdict"
     )
     return [
         (
@@ -194,8 +194,8 @@ def render(found: dict[str, Any], started: datetime, seconds: float, csv: Path) 
             "by the click has finished and every chart on it has drawn its marks; warm is the "
             "second visit in the same session. The upload runs from the file's arrival (the "
             "moment the browser had the server's answer to its upload request)"
-            " through detection, pressing Load at once, the load and "
-            "the click on Home, to the new dataset's first verdict, and is shown again from the "
+            " through detection, pressing Load at once and the load (which ends on Home, "
+            "saying what it did), to the new dataset's first verdict, and is shown again from the "
             "file handed to the uploader (transfer included); its reference is DuckDB's "
             "own `CREATE TABLE AS SELECT * FROM read_csv` of the same file in memory (median "
             "of 3, page cache warm), in the same run.",

@@ -250,7 +250,7 @@ def test_names_written_as_markdown_show_as_typed(browser_page, server, tmp_path)
     page.get_by_label("Dataset name").press("Enter")
     settle(page)
     page.get_by_role("button", name="Load", exact=True).click()
-    page.get_by_text("Rows set aside").wait_for()  # the report of the load
+    page.get_by_text("Loaded as dataset").wait_for()  # on Home, what the load did
     settle(page)
     no_exception(page, "load")
     assert f"Loaded as dataset {EVIL_DATASET}." in inert(page, "load")

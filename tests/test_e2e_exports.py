@@ -47,18 +47,16 @@ def test_a_titled_export_loads_without_mapping_and_its_guesses_clear(
     assert "No phase column was found" not in text
     shot(page, "export_mapping")
     page.get_by_role("button", name="Load", exact=True).click()
-    page.get_by_text("Loaded as dataset helpdesk_kpis.").wait_for()
+    page.get_by_text("Loaded as dataset helpdesk_kpis.").wait_for()  # on Home, where it ends
     settle(page)
     no_exception(page, "load")
+    page.get_by_text("2 metrics were guessed: check them").wait_for()
+    shot(page, "export_guessed")
+    open_page(page, "Data")
     assert (
         "Catalog of helpdesk_kpis: 2 metrics."
         in page.locator('[data-testid="stMain"]').inner_text()
     )
-
-    open_page(page, "Home")
-    page.get_by_text("2 metrics were guessed: check them").wait_for()
-    shot(page, "export_guessed")
-    open_page(page, "Data")
     page.get_by_role("button", name="The guesses are right: confirm them").click()
     settle(page)
     open_page(page, "Home")

@@ -280,12 +280,18 @@ def test_an_upload_is_confirmed_then_loaded_and_becomes_the_view(own_db):
     at.button(key="data_load_button").click().run()
     no_problem(at)
     assert [d.name for d in open_store(own_db).datasets()][0] == "Four sites"
-    assert "Loaded as dataset Four sites." in [s.value for s in at.success]
+    # The load ends on Home: the answer on the new dataset, and once what the load did.
+    assert at.title[0].value == "Does the pilot's evidence justify scaling?"
+    said = "Loaded as dataset Four sites. Rows read 1,456, loaded 1,456, set aside 0."
+    assert said in [s.value for s in at.success]
     assert at.session_state["f_dataset"] == 2
-    assert at.file_uploader(key="data_upload_1").value in (None, [])  # emptied for the next
-    at.switch_page(PAGES["home"]).run()
-    no_problem(at)
     assert at.sidebar.multiselect(key="f_sites").options == ["East", "North", "South", "West"]
+    assert [c.value for c in at.caption if c.value.startswith("Dataset Four sites, one of 2")]
+    at.switch_page(PAGES["home"]).run()  # said once
+    assert not [s.value for s in at.success if s.value.startswith("Loaded as dataset")]
+    at.switch_page(PAGES["data"]).run()  # the Data page keeps the report
+    assert "Loaded as dataset Four sites." in [s.value for s in at.success]
+    assert at.file_uploader(key="data_upload_1").value in (None, [])  # emptied for the next
 
 
 def test_a_file_without_dates_or_channels_renders_every_page(own_db):

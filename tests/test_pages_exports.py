@@ -86,6 +86,7 @@ def test_a_titled_export_loads_with_no_manual_mapping_and_the_panels_follow(own_
     assert (new.id, new.name, new.rows) == (2, "kpis", 24 * 6)
     assert store.report(new.id)["phases"] == {"baseline": 48, "pilot": 48, "production": 48}
     # Every panel of the Data page now manages the new dataset.
+    at.switch_page(PAGES["data"]).run()
     assert at.selectbox(key="data_manage_dataset").value == 2
     assert any(c.value.startswith("Catalog of kpis:") for c in at.caption)
     assert at.session_state["f_dataset"] == 2

@@ -35,6 +35,8 @@ from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
 from ui import warm
 from ui.datasets_panel import PENDING_MANAGE
+from ui.load_notice import NOTICE_KEY, REPORT_KEY, loaded_sentence
+from ui.pages import PAGES
 from ui.text import plain
 from ui.uploads import spooled_sources
 
@@ -56,7 +58,6 @@ DATE_ORDERS = {
     "month-first": "Month first (03/04/2024 is 4 March)",
 }
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
-_REPORT = "data_last_report"  # the last load's report, kept across the rerun that follows it
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
 _LOADS = "data_loads"  # loads done in this session
 _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Load
@@ -225,10 +226,8 @@ def _show_report(held: dict[str, Any]) -> None:
         st.info(
             f"This content is already loaded as dataset {plain(held['name'])}: nothing changed."
         )
-    elif held.get("replaced"):
-        st.success(f"Loaded as dataset {plain(held['name'])}, in the place of its old content.")
     else:
-        st.success(f"Loaded as dataset {plain(held['name'])}.")
+        st.success(loaded_sentence(held))
     read, loaded, aside = st.columns(3)
     read.metric("Rows read", f"{report['rows_read']:,}")
     loaded.metric("Rows loaded", f"{report['rows_loaded']:,}")
@@ -244,7 +243,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
     last = st.container()  # the last load's report, above the next upload
     try:
         sources, key = _pick_sources()
-        held = st.session_state.get(_REPORT)
+        held = st.session_state.get(REPORT_KEY)
         if held and not sources:  # a new upload is reviewed on its own, not under the old report
             with last:
                 _show_report(held)
@@ -375,15 +374,16 @@ class HeldBack:
 
 
 def _remember(result: LoadResult, replaced: bool) -> None:
-    """The session after a load: its report kept for the Data page, the new dataset in view,
-    Home's answer computed in the background, the upload box emptied."""
-    st.session_state[_REPORT] = {
+    """The session after a load: its report kept for the Data page (and once for Home), the new
+    dataset in view, Home's answer computed in the background, the upload box emptied."""
+    st.session_state[REPORT_KEY] = {
         "name": result.name,
         "already": result.already_loaded,
         "replaced": replaced and not result.already_loaded,
         "report": result.report.to_dict(),
         "text": result.report.to_text(),
     }
+    st.session_state[NOTICE_KEY] = None if result.already_loaded else result.dataset_id
     st.session_state["f_pending_dataset"] = result.dataset_id
     st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
     warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
@@ -430,4 +430,6 @@ def _load_form(
         held.quietly(st.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
         held.quietly(status.update, label="Loaded.", state="complete")
     held.honour()  # a click elsewhere during the load: go there now that it is stored
-    st.rerun()
+    if result.already_loaded:
+        st.rerun()  # nothing changed: the Data page says so
+    st.switch_page(PAGES["home"])  # the answer on the new content, with what the load did
