@@ -24,6 +24,7 @@ from analytics.decide.watch import since_decision
 from analytics.engine.aggregate import data_quality_by_site, summarise_dataset
 from analytics.present.ui_state import Options, catalog_from_json, filters_from_json
 from analytics.store.database import DEFAULT_DB, Store, open_store
+from ui import handover
 
 TTL = "1h"
 # Frozen results (Results, Options, readiness items) are shared, not copied: st.cache_data
@@ -77,7 +78,12 @@ def results(
     counterfactual: bool = True,
 ) -> Results:
     """The analysis of one dataset content under one catalog and filters. Without the
-    counterfactual forecasts (`counterfactual=False`, what Home shows) it takes half the time."""
+    counterfactual forecasts (`counterfactual=False`, what Home shows) it takes half the time;
+    that one may have been made already, during the load (ui/handover.py)."""
+    if not counterfactual:
+        found = handover.take(db, dataset_id, sha256, name, catalog_json, filters_json)
+        if found is not None:
+            return found
     return analyse(
         _store(db),
         dataset_id,

@@ -33,7 +33,7 @@ from analytics.ingest.read import expand_local
 from analytics.ingest.staged import StagedLoad
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
-from ui import warm
+from ui import cached, handover, warm
 from ui.datasets_panel import PENDING_MANAGE
 from ui.load_notice import NOTICE_KEY, REPORT_KEY, loaded_sentence
 from ui.pages import PAGES
@@ -296,7 +296,7 @@ def _staged(
     drop_staged()
     if plan is None or sum(s.size() for s in sources) > STAGE_MAX_BYTES:
         return None
-    stage = StagedLoad(store, sources, plan)
+    stage = StagedLoad(store, sources, plan, ahead=handover.home_ahead(plan.catalog))
     st.session_state[_STAGED] = (key, stage)
     return stage
 
@@ -325,6 +325,8 @@ def _load(
                 name=form["name"], strict=form["strict"], progress=form["progress"]
             )
             if result is not None:
+                # Home's answer, analysed during the pass, for the page that asks for it
+                handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
                 return result
     finally:
         drop_staged()

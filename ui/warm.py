@@ -23,7 +23,6 @@ import importlib
 import logging
 import threading
 import time
-from dataclasses import replace
 
 # The first page's imports, in the order it needs them; then what only the other pages use.
 FIRST_PAGE = (
@@ -162,8 +161,9 @@ def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     no filters, the catalog's grain, volume and running cost, as the sidebar sets them up.
     Home's analysis first; then, with `full`, the other pages' (with the forecasts)."""
     from analytics.core.catalog import read_catalog
-    from analytics.present.ui_state import View, catalog_to_json, filters_to_json
+    from analytics.present.ui_state import catalog_to_json, filters_to_json
     from ui import cached
+    from ui.handover import default_inputs
 
     _quiet()
 
@@ -174,17 +174,7 @@ def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     info = datasets[0]
     catalog = read_catalog(store.cursor(), info.id)
     cached.options(db, info.id, info.sha256)
-    s = catalog.settings
-    effective = replace(
-        catalog,
-        settings=replace(
-            s,
-            # As the sidebar sets its inputs up: a volume not given stays not given.
-            annual_volume=None if s.annual_volume is None else float(s.annual_volume),
-            run_cost_per_year=float(s.run_cost_per_year),
-        ),
-    )
-    filters = View(dataset_id=info.id).filters(s.grain)
+    effective, filters = default_inputs(catalog)
     keys = (db, info.id, info.sha256, info.name, catalog_to_json(effective))
     cached.results(*keys, filters_to_json(filters), False)  # what Home shows
     if not full:

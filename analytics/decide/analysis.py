@@ -10,10 +10,12 @@ assemble the results.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -56,7 +58,6 @@ from analytics.engine import influence
 from analytics.engine.aggregate import (
     Filters,
     cells_from_days,
-    count_rejected,
     pool_cells,
     summarise_cells,
     summarise_days,
@@ -70,7 +71,7 @@ from analytics.engine.effects import Counterfactual
 from analytics.engine.panel import Panels
 from analytics.engine.placebo import shared_plans
 from analytics.engine.trend import forecast_counterfactual, production_trend
-from analytics.store.database import Store
+from analytics.store.database import DatasetInfo, Store
 
 
 def _outcome_rollouts(
@@ -102,6 +103,17 @@ def _limit_blas_threads() -> None:
         _BLAS_LIMITED = True
 
 
+@dataclass(frozen=True)
+class Stored:
+    """All an analysis reads from the store: the dataset's row, its day cells under the filters
+    (read_days) and its rows set aside by site (from the load's report). Everything after is
+    computed from these, so an analysis can also run on a load not yet committed."""
+
+    info: DatasetInfo
+    days: pd.DataFrame
+    rejected_by_site: Mapping[str, int]
+
+
 def analyse(
     store: Store,
     dataset_id: int,
@@ -111,10 +123,36 @@ def analyse(
     with_counterfactual: bool = True,
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
+    info = next(d for d in store.datasets() if d.id == dataset_id)
+    filters = filters or Filters(grain=catalog.settings.grain)
+    days = read_days(store.cursor(), dataset_id, catalog, filters)
+    rejected = store.report(dataset_id).get("rejected_by_site") or {}
+    stored = Stored(info, days, rejected)
+    return analyse_stored(stored, catalog, filters, with_counterfactual=with_counterfactual)
+
+
+def read_days(
+    cur: duckdb.DuckDBPyConnection, table_id: int, catalog: Catalog, filters: Filters
+) -> pd.DataFrame:
+    """The day cells an analysis reads, of the cells table of `table_id`."""
+    return summarise_days(cur, table_id, _needed_ids(catalog, filters), filters)
+
+
+def analyse_stored(
+    stored: Stored, catalog: Catalog, filters: Filters, *, with_counterfactual: bool = True
+) -> Results:
+    """The analysis of what was read from the store (no further query)."""
     _limit_blas_threads()
     # Metrics with cells in the same places share design work and placebo fits.
     with shared_layouts(), shared_plans():
-        return _analyse(store, dataset_id, catalog, filters, with_counterfactual)
+        return _analyse(stored, catalog, filters, with_counterfactual)
+
+
+def relabelled(results: Results, dataset_id: int, name: str, sha256: str) -> Results:
+    """The same results under a dataset's id, name and content hash (an analysis made on a load
+    before it was committed, under its staging tables)."""
+    meta = {**results.meta, "dataset_id": dataset_id, "dataset_name": name}
+    return replace(results, meta={**meta, "input_hashes": [sha256]})
 
 
 @dataclass
@@ -176,13 +214,9 @@ class _Fitted:
 
 
 def _analyse(
-    store: Store,
-    dataset_id: int,
-    catalog: Catalog,
-    filters: Filters | None,
-    with_counterfactual: bool,
+    stored: Stored, catalog: Catalog, filters: Filters, with_counterfactual: bool
 ) -> Results:
-    scan = _scan(store, dataset_id, catalog, filters)
+    scan = _scan(stored, catalog, filters)
     table = compare_all(
         scan.cells[scan.cells["metric"].isin([m.id for m in scan.shown])], scan.alpha
     )
@@ -197,22 +231,29 @@ def _analyse(
             _shown_rows(scan, rows, fitted)
         if metric.kind == "outcome":
             _outcome_rows(scan, rows, fitted, with_counterfactual)
-    info = next(d for d in store.datasets() if d.id == dataset_id)
-    return _results(store, scan, rows, info)
+    return _results(stored, scan, rows)
 
 
-def _scan(store: Store, dataset_id: int, catalog: Catalog, filters: Filters | None) -> _Scan:
-    """One scan: day cells, from which months, weeks and the summary are merged."""
-    filters = filters or Filters(grain=catalog.settings.grain)
-    cur = store.cursor()
-    shown = [m for m in catalog.metrics if not filters.metrics or m.id in filters.metrics]
-    # The verdict family is every outcome of the catalog, whatever is shown (DESIGN.md).
-    needed = {m.id for m in shown} | {m.id for m in catalog.outcomes}
+def _shown(catalog: Catalog, filters: Filters) -> list[Metric]:
+    return [m for m in catalog.metrics if not filters.metrics or m.id in filters.metrics]
+
+
+def _needed_ids(catalog: Catalog, filters: Filters) -> list[str]:
+    """The metrics an analysis reads: those shown, and every outcome, guardrail and the
+    adoption metric (the verdict family is every outcome, whatever is shown: DESIGN.md)."""
+    needed = {m.id for m in _shown(catalog, filters)} | {m.id for m in catalog.outcomes}
     needed |= {m.id for m in catalog.metrics if m.guardrail is not None}
     needed |= {m.id for m in (adoption_metric(catalog),) if m is not None}  # issue 14
-    ids = [m.id for m in catalog.metrics if m.id in needed]
-    days = summarise_days(cur, dataset_id, ids, filters)
-    summary = summary_from_days(days, count_rejected(cur, dataset_id))
+    return [m.id for m in catalog.metrics if m.id in needed]
+
+
+def _scan(stored: Stored, catalog: Catalog, filters: Filters) -> _Scan:
+    """One scan: day cells, from which months, weeks and the summary are merged."""
+    shown = _shown(catalog, filters)
+    ids = _needed_ids(catalog, filters)
+    needed = set(ids)
+    days = stored.days
+    summary = summary_from_days(days, stored.info.rejected)
     # Aggregated rows: "more data" is said in the data's periods and sites (verdict rule 5).
     extent = phase_extent(days, "production") if summary.weighted else None
     cells = cells_from_days(days, ids, filters.grain)
@@ -387,8 +428,8 @@ def _counterfactual(scan: _Scan, metric: Metric, group: pd.DataFrame) -> Counter
     return cf
 
 
-def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
-    catalog = scan.catalog
+def _results(stored: Stored, scan: _Scan, rows: _Rows) -> Results:
+    catalog, info = scan.catalog, stored.info
     meta = {
         "version": __version__,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -418,17 +459,17 @@ def _results(store: Store, scan: _Scan, rows: _Rows, info: Any) -> Results:
         rollouts=tuple(rows.rollouts),
         gaps=tuple(rows.gaps),
         representativeness=tuple(rows.representativeness),
-        **_why(store, scan, rows, info),
+        **_why(stored, scan, rows),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),
     )
 
 
-def _why(store: Store, scan: _Scan, rows: _Rows, info: Any) -> dict[str, Any]:
+def _why(stored: Stored, scan: _Scan, rows: _Rows) -> dict[str, Any]:
     """The why sections, from the analysis' own day cells and panels (no further query)."""
     return why_sections(
-        store, info.id, scan.catalog, scan.filters, scan.cells, rows.verdicts, scan.days,
-        scan.panels, scan.ids,
+        stored.rejected_by_site, scan.catalog, scan.filters, scan.cells, rows.verdicts,
+        scan.days, scan.panels, scan.ids,
     )  # fmt: skip
 
 

@@ -4,7 +4,7 @@ analysis; each section's own module computes it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -13,10 +13,9 @@ from analytics.core.catalog import Catalog
 from analytics.decide.load_report import day_volumes, load_section
 from analytics.decide.results import MetricVerdict
 from analytics.decide.site_links_report import adoption_metric, adoption_section, quality_rows
-from analytics.engine.aggregate import Filters, data_quality_by_site, data_quality_from_days
+from analytics.engine.aggregate import Filters, data_quality_from_days
 from analytics.engine.panel import Panels
 from analytics.engine.quality import quality_table
-from analytics.store.database import Store
 
 
 def _dense(cells: pd.DataFrame, floor: float = 0.5) -> list[str]:
@@ -27,20 +26,20 @@ def _dense(cells: pd.DataFrame, floor: float = 0.5) -> list[str]:
 
 
 def why_sections(
-    store: Store,
-    dataset_id: int,
+    rejected_by_site: Mapping[str, int],
     catalog: Catalog,
     filters: Filters,
     cells: pd.DataFrame,
     verdicts: Sequence[MetricVerdict],
     days: pd.DataFrame,
-    panels: Panels | None = None,
-    day_ids: Sequence[str] | None = None,
+    panels: Panels | None,
+    day_ids: Sequence[str],
 ) -> dict[str, Any]:
     """Results fields load_curve, data_quality and adoption, at the verdicts' level (``days``:
     the analysis' day cells, whose volume column the load curve reads; ``panels``: the
     analysis' panels of ``cells``, prepared once; ``day_ids``: the metrics of ``days``' sums
-    columns, which then give the data quality without another query)."""
+    columns, which give the data quality; ``rejected_by_site``: the load's rows set aside by
+    site). No query: an analysis made before its load is committed gives the same."""
     level = verdicts[0].ci_level if verdicts else 1 - catalog.settings.alpha
     if cells.empty:
         return {}
@@ -48,13 +47,8 @@ def why_sections(
     outcomes = [m for m in catalog.outcomes if m.id in present]
     adopt = adoption_metric(catalog)
     processes = [m for m in catalog.processes if m.id in present and m != adopt]
-    quality = (
-        data_quality_by_site(store.cursor(), dataset_id, _dense(cells), filters)
-        if day_ids is None
-        else data_quality_from_days(days, day_ids, _dense(cells))
-    )
-    rejected = store.report(dataset_id).get("rejected_by_site") or {}
-    table = quality_table(quality, rejected) if not quality.empty else quality
+    quality = data_quality_from_days(days, day_ids, _dense(cells))
+    table = quality_table(quality, dict(rejected_by_site)) if not quality.empty else quality
     return {
         "load_curve": load_section(
             cells,

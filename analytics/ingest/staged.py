@@ -21,7 +21,8 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from contextlib import suppress
 from typing import Any
 
@@ -55,12 +56,24 @@ class _Stale(Exception):
     """The store changed since the staged pass began."""
 
 
-class StagedLoad:
-    """The pass of one load of `sources` under `plan`, started at once on a background thread."""
+# Work on the staged tables before Load (Home's analysis): called on the pass's thread with its
+# cursor, the staging id of its tables, the report and the content's hash once the pass is
+# over, it reads what it needs and returns the computation, which runs after the cursor is free.
+Ahead = Callable[[duckdb.DuckDBPyConnection, int, ValidationReport, str], Callable[[], Any]]
 
-    def __init__(self, store: Store, sources: Sequence[Source], plan: Plan) -> None:
+
+class StagedLoad:
+    """The pass of one load of `sources` under `plan`, started at once on a background thread;
+    with `ahead`, what it computes on the staged tables ends in the future `ahead_result`
+    (None when the pass failed, an exception when the computation did)."""
+
+    def __init__(
+        self, store: Store, sources: Sequence[Source], plan: Plan, ahead: Ahead | None = None
+    ) -> None:
         self.sources = tuple(sources)
         self.plan = plan
+        self.ahead_result: Future[Any] = Future()
+        self._ahead = ahead
         self._store = store
         self._id = next(_ids)
         self._cur = store.cursor()
@@ -75,18 +88,44 @@ class StagedLoad:
 
     def _run(self) -> None:
         cur = self._cur
+        compute: Callable[[], Any] | None = None
         try:
             cur.begin()
             state = cur.execute(_STATE).fetchone()
             report, counts = checked_pass(cur, self.plan, obs_table_name(self._id), None, None)
             day_cells.build(cur, self._id, self.plan.catalog.ids)
-            self._checked = (report, counts, sha256_of(self.sources), state)
+            digest = sha256_of(self.sources)
+            self._checked = (report, counts, digest, state)
+            compute = self._read_ahead(cur, report, digest)
         except Exception:  # noqa: BLE001 - load_files, run at Load, says what went wrong
             self._checked = None
         finally:
             with suppress(duckdb.Error):  # the setting is global to the database
                 cur.execute("SET preserve_insertion_order = true")
             self._done.set()
+        self._compute_ahead(compute)
+
+    def _read_ahead(
+        self, cur: duckdb.DuckDBPyConnection, report: ValidationReport, digest: str
+    ) -> Callable[[], Any] | None:
+        """What the work ahead reads on the staged tables (its failure is its own, not the
+        pass's: Load still commits the pass)."""
+        if self._ahead is None:
+            return None
+        try:
+            return self._ahead(cur, self._id, report, digest)
+        except Exception as exc:  # noqa: BLE001 - whoever waits for it computes it again
+            self.ahead_result.set_exception(exc)
+            return None
+
+    def _compute_ahead(self, compute: Callable[[], Any] | None) -> None:
+        """Run the work ahead (the cursor is free again: Load may commit meanwhile)."""
+        if self.ahead_result.done():
+            return
+        try:
+            self.ahead_result.set_result(None if compute is None else compute())
+        except Exception as exc:  # noqa: BLE001 - whoever waits for it computes it again
+            self.ahead_result.set_exception(exc)
 
     def wait(self) -> None:
         """Until the pass is over (done, failed or interrupted)."""
