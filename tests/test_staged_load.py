@@ -18,24 +18,8 @@ from analytics.store.database import Store
 
 
 def _tables(store: Store) -> list[str]:
-    """The store's own tables (a pass under way has its own database beside it)."""
-    rows = (
-        store.cursor()
-        .execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() ORDER BY 1"
-        )
-        .fetchall()
-    )
+    rows = store.cursor().execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()
     return [r[0] for r in rows]
-
-
-def _attached(store: Store) -> list[str]:
-    """Databases attached beside the store's (a staged pass's, until Load or a change)."""
-    sql = "SELECT database_name FROM duckdb_databases() WHERE NOT internal ORDER BY 1"
-    cur = store.cursor()
-    own = cur.execute("SELECT current_database()").fetchone()[0]
-    return [r[0] for r in cur.execute(sql).fetchall() if r[0] != own]
 
 
 def _staged(store: Store, path: Path) -> StagedLoad:
@@ -89,15 +73,12 @@ def test_nothing_is_seen_or_kept_before_load(
     store = Store(db)
     before = _tables(store)
     stage = _staged(store, corpus[0][1])
-    stage.wait()  # the pass is over, its tables written in a database of its own
+    stage.wait()  # the pass is over, its tables written but not committed
     assert _tables(store) == before
-    assert store.datasets() == [] and len(_attached(store)) == 1
+    assert store.datasets() == []
     stage.discard()
-    assert _attached(store) == []  # dropped with its tables
     assert stage.commit(name=None, strict=False) is None  # a discarded pass is not stored
     store.close()
-    Store(tmp_path / "none.duckdb").close()  # the same store, no pass ever run in it
-    assert db.stat().st_size == (tmp_path / "none.duckdb").stat().st_size  # never in the file
     again = Store(db)
     assert _tables(again) == before and again.datasets() == []
 
@@ -112,23 +93,21 @@ def test_a_pass_discarded_while_running_stores_nothing(tmp_path: Path) -> None:
     stage = _staged(store, path)
     stage.discard()  # at once: the pass is interrupted (or had not begun)
     stage.wait()
-    assert _tables(store) == before and store.datasets() == [] and _attached(store) == []
+    assert _tables(store) == before and store.datasets() == []
 
 
-def test_a_load_of_another_session_meanwhile_takes_the_next_id(
+def test_a_store_changed_meanwhile_gives_way_to_a_plain_load(
     corpus: list[tuple[Shape, Path]], tmp_path: Path
 ) -> None:
-    store, plain = Store(tmp_path / "s.duckdb"), Store(tmp_path / "plain.duckdb")
+    store = Store(tmp_path / "s.duckdb")
     (_, first), (_, second) = corpus[0], corpus[1]
     stage = _staged(store, first)
     stage.wait()
     other = load_files(store, [Source.from_path(second)])  # another session loads meanwhile
-    mine = stage.commit(name="mine", strict=False)
-    assert mine is not None and (other.dataset_id, mine.dataset_id) == (1, 2)
-    expected = load_files(plain, [Source.from_path(first)], name="mine")
-    assert _stored(store, 2) == _stored(plain, expected.dataset_id)
-    assert [(d.id, d.name) for d in store.datasets()] == [(2, "mine"), (1, other.name)]
-    assert _attached(store) == []  # the staging database is gone with its commit
+    assert stage.commit(name=None, strict=False) is None
+    assert [d.id for d in store.datasets()] == [other.dataset_id]
+    staging = [t for t in _tables(store) if t.startswith(("obs_", "cells_"))]
+    assert staging == [f"cells_{other.dataset_id}", f"obs_{other.dataset_id}"]
 
 
 def test_the_same_bytes_again_are_named_not_stored_twice(

@@ -2,19 +2,18 @@
 
 The pass over the rows (read, clean, check, the day cells) is most of a load, and the columns
 the detection found are most often right. So as soon as the Data page shows them, the pass runs
-in the background into an in-memory database of its own (`stage_N`, attached to the store's
-DuckDB): nothing in the store's file changes, nothing else reads it, and writing there costs
-about 0.4 CPU-seconds less per million rows than writing the file, which on a busy 2-core
-server is the difference the person waits for. Pressing Load then copies the two tables into
-the store, writes the dataset's rows and commits, in one transaction of the store under its
-write lock, exactly as load_files would; changing a column, leaving the page or closing the
-session detaches the staging database, and a server that stops never had it on disk. So
-nothing is stored before Load is pressed, and a failed load stores nothing.
+in the background inside a transaction of its own that nothing else can see: its tables have
+staging names, no `datasets` row points to them, and the transaction is not committed. Pressing
+Load then only names the tables, writes the dataset's rows and commits (a fraction of a second
+instead of the whole pass); changing a column, leaving the page or closing the session rolls it
+back, and a server that stops never commits it. So nothing is stored before Load is pressed,
+and a failed load stores nothing, as with load_files.
 
-If the pass failed, or for a load that replaces a dataset, `commit` answers None and the caller
-loads as usual: the sentence a failure deserves comes from load_files, exactly as without
-staging. With `ahead`, work on the staged tables (Home's analysis) starts as soon as the pass
-is over and runs while Load commits.
+The pass runs without the store's write lock (it writes only its own new tables); the commit
+takes the lock. If any dataset was stored, replaced or removed meanwhile (the transaction reads
+the `datasets` of when it began), if the pass failed, or for a load that replaces a dataset,
+`commit` answers None and the caller loads as usual: the sentence a failure deserves comes
+from load_files, exactly as without staging.
 """
 
 from __future__ import annotations
@@ -45,10 +44,16 @@ from analytics.ingest.report import ValidationReport
 from analytics.store import day_cells
 from analytics.store.database import Store, cells_table_name, obs_table_name
 
-# Staging tables are obs_/cells_ of ids no dataset reaches, in a database of their own: one per
-# staged load of the process.
+# Staging tables are obs_/cells_ of ids no dataset reaches: one per staged load of the process.
 _FIRST_ID = 2_000_000_000
 _ids = itertools.count(_FIRST_ID)
+# What the store holds, as the staged transaction sees it at its start: unchanged at the commit,
+# or the commit gives way to a plain load (the transaction reads the store of its start).
+_STATE = "SELECT (SELECT list(d ORDER BY d.id) FROM datasets d), (SELECT count(*) FROM loads)"
+
+
+class _Stale(Exception):
+    """The store changed since the staged pass began."""
 
 
 # Work on the staged tables before Load (Home's analysis): called on the pass's thread with its
@@ -71,15 +76,13 @@ class StagedLoad:
         self._ahead = ahead
         self._store = store
         self._id = next(_ids)
-        self._stage = f"stage_{self._id}"  # code-made: the staging database's name
         self._cur = store.cursor()
-        self._home = _quoted(self._cur.execute("SELECT current_database()").fetchone()[0])
         self._done = threading.Event()
         self._lock = threading.Lock()  # commit and discard do not run together
         self._open = True
-        self._checked: tuple[ValidationReport, Counts, str] | None = None
-        # A session that goes away without Load or a change drops the pass with it.
-        weakref.finalize(self, _drop, self._cur, self._stage)
+        self._checked: tuple[ValidationReport, Counts, str, Any] | None = None
+        # A session that goes away without Load or a change rolls the pass back with it.
+        weakref.finalize(self, _roll_back, self._cur)
         self._thread = threading.Thread(target=self._run, name="scalegate-stage", daemon=True)
         self._thread.start()
 
@@ -87,20 +90,18 @@ class StagedLoad:
         cur = self._cur
         compute: Callable[[], Any] | None = None
         try:
-            cur.execute(f"ATTACH ':memory:' AS {self._stage}")
-            cur.execute(f"USE {self._stage}")  # the pass's tables land there
+            cur.begin()
+            state = cur.execute(_STATE).fetchone()
             report, counts = checked_pass(cur, self.plan, obs_table_name(self._id), None, None)
             day_cells.build(cur, self._id, self.plan.catalog.ids)
             digest = sha256_of(self.sources)
-            self._checked = (report, counts, digest)
+            self._checked = (report, counts, digest, state)
             compute = self._read_ahead(cur, report, digest)
         except Exception:  # noqa: BLE001 - load_files, run at Load, says what went wrong
             self._checked = None
         finally:
             with suppress(duckdb.Error):  # the setting is global to the database
                 cur.execute("SET preserve_insertion_order = true")
-            with suppress(duckdb.Error):
-                cur.execute(f"USE {self._home}")
             self._done.set()
         self._compute_ahead(compute)
 
@@ -152,24 +153,22 @@ class StagedLoad:
 
     def _store_it(self, name: str | None, strict: bool) -> LoadResult | None:
         assert self._checked is not None
-        report, counts, digest = self._checked
+        report, counts, digest, state = self._checked
+        cur = self._cur
         try:
-            with self._store.transaction() as cur:
+            with self._store.adopt(cur):
+                if _state_now(self._store) != state:
+                    raise _Stale
                 refuse_or_twin(cur, self.plan, (counts, report), strict, digest)
                 dataset_id = self._store.next_dataset_id(cur)
-                cur.execute("SET preserve_insertion_order = false")  # as the pass itself
                 for table in (obs_table_name, cells_table_name):
-                    staged = f"{self._stage}.{table(self._id)}"
-                    cur.execute(f"CREATE TABLE {table(dataset_id)} AS FROM {staged}")  # noqa: S608
+                    cur.execute(f"ALTER TABLE {table(self._id)} RENAME TO {table(dataset_id)}")
                 found = (self.sources, digest, report)
                 final = store_dataset(self._store, cur, dataset_id, self.plan, found, name)
-        except duckdb.Error:  # a write conflict, a staged table gone: load as usual
+        except (_Stale, duckdb.Error):  # changed meanwhile (a write conflict): load as usual
             return None
         except AlreadyLoaded as twin:
             return LoadResult(twin.dataset_id, twin.name, report, already_loaded=True)
-        finally:
-            with suppress(duckdb.Error):  # the setting is global to the database
-                self._cur.execute("SET preserve_insertion_order = true")
         return LoadResult(dataset_id, final, report)
 
     def discard(self) -> None:
@@ -184,16 +183,21 @@ class StagedLoad:
             self._end()
 
     def _end(self) -> None:
-        _drop(self._cur, self._stage)
+        _roll_back(self._cur)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _state_now(store: Store) -> Any:
+    """The store's state as committed now (a cursor of its own: the staged one reads its start)."""
+    cur = store.cursor()
+    try:
+        return cur.execute(_STATE).fetchone()
+    finally:
+        cur.close()
 
 
-def _drop(cur: duckdb.DuckDBPyConnection, stage: str) -> None:
-    """Detach the staging database (its tables go with it), and close the cursor."""
+def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back whatever is still open on the cursor, and close it."""
     with suppress(duckdb.Error):
-        cur.execute(f"DETACH DATABASE IF EXISTS {stage}")
+        cur.rollback()
     with suppress(duckdb.Error):
         cur.close()
