@@ -181,6 +181,65 @@ def test_the_data_page_commits_the_pass_it_ran_while_the_columns_were_shown(own_
     assert not [t for t in _tables(stored) if t.startswith(("obs_2000", "cells_2000"))]
 
 
+def test_a_finished_pass_is_committed_by_loads_click_not_by_the_run_after_it(
+    own_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Load's callback commits a pass that is over before the page runs again (a callback makes
+    no Streamlit call, so a click on another page right after Load cannot cut it short); the
+    page's run then only lands on Home. A pass still running loads in the run, with progress."""
+    from test_pages import PAGES, app, no_problem, small_csv
+
+    from analytics.store.database import open_store
+    from ui import load_panel
+
+    def no_run_load(*_: object, **__: object) -> None:
+        raise AssertionError("the click had committed it")
+
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    _, stage = at.session_state["data_staged"]
+    stage.wait()
+    real = load_panel._load_with_progress
+    monkeypatch.setattr(load_panel, "_load_with_progress", no_run_load)
+    at.text_input(key="data_load_name").set_value("By the click")
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    assert at.title[0].value == "Does the pilot's evidence justify scaling?"
+    assert open_store(own_db).datasets()[0].name == "By the click"
+    assert at.session_state["f_dataset"] == open_store(own_db).datasets()[0].id
+    monkeypatch.setattr(load_panel, "_load_with_progress", real)  # (undo() would drop own_db)
+
+    # The same file again: already stored, said on the Data page, nothing stored twice.
+    at.switch_page(PAGES["data"]).run()
+    upload = at.file_uploader(key="data_upload_1")
+    upload.set_value(("rollout.csv", small_csv(), "text/csv")).run()
+    at.session_state["data_staged"][1].wait()
+    at.button(key="data_load_button").click().run()
+    no_problem(at)
+    assert at.title[0].value == "Data"
+    assert [i.value for i in at.info if "already loaded as dataset By the click" in i.value]
+    assert [d.name for d in open_store(own_db).datasets()].count("By the click") == 1
+
+
+def test_a_strict_refusal_at_loads_click_is_said_and_stores_nothing(own_db: Path) -> None:
+    from test_pages import PAGES, app, small_csv
+
+    from analytics.store.database import open_store
+
+    text = small_csv().decode() + "2024-07-01,tbd,North,phone,1,2\n"  # a row to set aside
+    at = app().run()
+    at.switch_page(PAGES["data"]).run()
+    at.file_uploader(key="data_upload_0").set_value(("strict.csv", text.encode(), "text/csv")).run()
+    at.session_state["data_staged"][1].wait()
+    before = len(open_store(own_db).datasets())
+    at.checkbox(key="data_load_strict").check()
+    at.button(key="data_load_button").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error if "load without strict mode" in e.value]
+    assert len(open_store(own_db).datasets()) == before
+
+
 def test_files_over_the_size_cap_are_loaded_only_when_load_is_pressed(
     own_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -58,6 +58,7 @@ DATE_ORDERS = {
     "month-first": "Month first (03/04/2024 is 4 March)",
 }
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
+_COMMITTED = "data_committed"  # what Load's click committed (a LoadResult or the refusal)
 _DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
 _LOADS = "data_loads"  # loads done in this session
 _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Load
@@ -243,6 +244,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
     last = st.container()  # the last load's report, above the next upload
     try:
         sources, key = _pick_sources()
+        _landed()
         held = st.session_state.get(REPORT_KEY)
         if held and not sources:  # a new upload is reviewed on its own, not under the old report
             with last:
@@ -354,21 +356,24 @@ class HeldBack:
     transaction, used to end there without a word (Load, then Home at once, stored nothing).
     Here the request is kept while the load runs and raised again once it is stored."""
 
-    def __init__(self, bar: Any) -> None:
-        self._bar = bar
+    def __init__(self, bar: Any = None) -> None:
+        self.bar = bar
         self.request: ScriptControlException | None = None
 
     def __call__(self, progress: Progress) -> None:
-        self.quietly(self._bar.progress, progress.fraction, text=progress.text())
+        if self.bar is not None:
+            self.quietly(self.bar.progress, progress.fraction, text=progress.text())
 
-    def quietly(self, call: Any, *args: Any, **kwargs: Any) -> None:
-        """Make a Streamlit call, keeping a stop or rerun it raises for later."""
+    def quietly(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Make a Streamlit call and return what it returns; a stop or rerun it raises is kept
+        for later (and the call, and every later one, returns None)."""
         if self.request is not None:
-            return
+            return None
         try:
-            call(*args, **kwargs)
+            return call(*args, **kwargs)
         except ScriptControlException as request:
             self.request = request
+            return None
 
     def honour(self) -> None:
         if self.request is not None:
@@ -416,22 +421,82 @@ def _load_form(
         "Optional metric catalog (TOML)", type=["toml"], key="data_load_catalog"
     )
     strict = st.checkbox("Refuse the files if any row must be set aside", key="data_load_strict")
-    if not st.button("Load", key="data_load_button", type="primary"):
+    if not st.button(
+        "Load", key="data_load_button", type="primary", on_click=_commit_ahead, args=(ahead[1],)
+    ):
         return
-    with st.status("Loading…", expanded=True) as status:
-        st.write(f"Reading {len(sources)} file(s) and checking every row…")
-        held = HeldBack(st.progress(0.0, text="Starting…"))
-        try:
-            form = dict(name=name.strip() or None, strict=strict, progress=held,
-                        catalog=catalog_file, target=target)  # fmt: skip
-            result = _load(store, sources, choices, ahead, form)
-        except ScalegateError:
-            status.update(label="Nothing was loaded: the stored data is unchanged.", state="error")
-            raise
-        _remember(result, replaced=target is not None)
-        held.quietly(st.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
-        held.quietly(status.update, label="Loaded.", state="complete")
-    held.honour()  # a click elsewhere during the load: go there now that it is stored
-    if result.already_loaded:
+    done = st.session_state.pop(_COMMITTED, None)
+    if isinstance(done, ScalegateError):
+        raise done  # the sentence, under the page's usual error box
+    if done is None:  # not committed by the click: load here, with progress
+        form = dict(name=name.strip() or None, strict=strict, catalog=catalog_file,
+                    target=target)  # fmt: skip
+        done = _load_with_progress(store, sources, choices, ahead, form)
+    if done.already_loaded:
         st.rerun()  # nothing changed: the Data page says so
     st.switch_page(PAGES["home"])  # the answer on the new content, with what the load did
+
+
+def _landed() -> None:
+    """After Load's click committed the staged pass: Home, the answer on the new content (the
+    Data page for content already stored, which its report says)."""
+    done = st.session_state.get(_COMMITTED)
+    if isinstance(done, LoadResult):
+        del st.session_state[_COMMITTED]
+        if not done.already_loaded:
+            st.switch_page(PAGES["home"])
+
+
+def _commit_ahead(staged: StagedLoad | None) -> None:
+    """Load's click, before the page runs again: a staged pass that is over is committed here.
+    A callback makes no Streamlit call, so a click elsewhere right after Load cannot cut it
+    short; the session knows the new dataset whatever page comes next. Anything else (a pass
+    still running, a replacement, a catalog file) loads in the page's run, with progress."""
+    state = st.session_state
+    if staged is None or not staged.over() or state.get("data_load_target") is not None:
+        return
+    if state.get("data_load_catalog") is not None:
+        return
+    try:
+        result = staged.commit(
+            name=(state.get("data_load_name") or "").strip() or None,
+            strict=bool(state.get("data_load_strict")),
+        )
+    except ScalegateError as error:
+        state[_COMMITTED] = error
+        return
+    finally:
+        drop_staged()
+    if result is not None:
+        handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
+        _remember(result, replaced=False)
+        state[_COMMITTED] = result
+
+
+def _load_with_progress(
+    store: Store,
+    sources: Sequence[Source],
+    choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
+    ahead: tuple[Detection | None, StagedLoad | None],
+    form: dict[str, Any],
+) -> LoadResult:
+    """The load in the page's run, its stages shown; a click elsewhere meanwhile is held back
+    until the load is stored and the session knows it, from the first Streamlit call on."""
+    held = HeldBack()
+    status = held.quietly(st.status, "Loading…", expanded=True)
+    if status is not None:
+        held.quietly(status.write, f"Reading {len(sources)} file(s) and checking every row…")
+        held.bar = held.quietly(status.progress, 0.0, text="Starting…")
+    try:
+        result = _load(store, sources, choices, ahead, {**form, "progress": held})
+    except ScalegateError:
+        if status is not None:
+            label = "Nothing was loaded: the stored data is unchanged."
+            held.quietly(status.update, label=label, state="error")
+        raise
+    _remember(result, replaced=form["target"] is not None)
+    if status is not None:
+        held.quietly(status.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
+        held.quietly(status.update, label="Loaded.", state="complete")
+    held.honour()  # a click elsewhere during the load: go there now that it is stored
+    return result

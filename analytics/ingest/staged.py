@@ -131,6 +131,10 @@ class StagedLoad:
         """Until the pass is over (done, failed or interrupted)."""
         self._done.wait()
 
+    def over(self) -> bool:
+        """Whether the pass is over (Load then only commits: a tenth of a second)."""
+        return self._done.is_set()
+
     def commit(
         self, *, name: str | None, strict: bool, progress: ProgressFn | None = None
     ) -> LoadResult | None:
