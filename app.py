@@ -10,6 +10,7 @@ import streamlit as st
 from analytics.core.errors import ScalegateError
 from ui import sidebar, warm
 from ui.coverage_banner import coverage_banner
+from ui.load_notice import apply_landed
 from ui.notices import damage_sentence, opening_notice
 from ui.pages import REGISTRY
 from ui.text import plain
@@ -25,6 +26,7 @@ navigation = st.navigation(sections)
 
 warm.run_began()  # the background warm-up waits for runs to end before its heavier steps
 try:
+    apply_landed()  # loads stored since the last run: the view follows them
     opening_notice(sidebar.render().store)
     coverage_banner()
     navigation.run()

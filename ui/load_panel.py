@@ -34,8 +34,7 @@ from analytics.ingest.staged import StagedLoad
 from analytics.present.ui_state import local_paths_allowed
 from analytics.store.database import DatasetInfo, Store
 from ui import cached, handover, warm
-from ui.datasets_panel import PENDING_MANAGE
-from ui.load_notice import NOTICE_KEY, REPORT_KEY, loaded_sentence
+from ui.load_notice import DETECTED_KEY, LOADS_KEY, REPORT_KEY, landed, loaded_sentence
 from ui.pages import PAGES
 from ui.text import plain
 from ui.uploads import spooled_sources
@@ -59,8 +58,6 @@ DATE_ORDERS = {
 }
 PHASE_CHOICES = ["baseline", "pilot", "production", "(leave out)"]
 _COMMITTED = "data_committed"  # what Load's click committed (a LoadResult or the refusal)
-_DETECTED = "data_detected"  # (files key, mapping, phase map) -> Detection
-_LOADS = "data_loads"  # loads done in this session
 _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Load
 # Files larger than this together are not passed over ahead of Load: a pass thrown away by a
 # change would cost minutes of CPU and leave the database file that much larger until reused.
@@ -80,7 +77,7 @@ def _pick_sources() -> tuple[list[Source], str]:
         type=["csv", "gz", "tsv", "txt", "parquet", "xlsx"],
         accept_multiple_files=True,
         # A new key after each load empties the box, so the same files are not offered again.
-        key=f"data_upload_{st.session_state.get(_LOADS, 0)}",
+        key=f"data_upload_{st.session_state.get(LOADS_KEY, 0)}",
     )
     sources = spooled_sources(uploads or [])  # written to disk once per upload
     key = "|".join(f"{f.file_id}:{f.name}:{f.size}" for f in uploads or [])
@@ -102,11 +99,11 @@ def _detect(
     sources: Sequence[Source], key: str, mapping: dict, phase_map: dict, order: DateOrder
 ) -> Detection:
     wanted = (key, tuple(sorted(mapping.items())), tuple(sorted(phase_map.items())), order)
-    held = st.session_state.get(_DETECTED)
+    held = st.session_state.get(DETECTED_KEY)
     if held is None or held[0] != wanted:
         with st.spinner("Reading the files' columns…"):
             held = (wanted, detect(sources, mapping, phase_map, order))
-        st.session_state[_DETECTED] = held
+        st.session_state[DETECTED_KEY] = held
     return held[1]
 
 
@@ -261,7 +258,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
             key="data_date_order",
         )
         detection = _detect(sources, key, mapping, phase_map, order)
-        round_key = str(abs(hash(st.session_state[_DETECTED][0])))
+        round_key = str(abs(hash(st.session_state[DETECTED_KEY][0])))
         changed, new_phase_map = _confirm_mapping(detection, round_key, phase_map)
         new_mapping = {**mapping, **changed}
         shown = {v: p or PHASE_CHOICES[3] for v, p in detection.phase_values.items()}
@@ -291,7 +288,7 @@ def _staged(
 ) -> StagedLoad | None:
     """The pass of the load as detected, started once per detection; any other is dropped."""
     plan = reusable_plan(detection, None)
-    key = st.session_state[_DETECTED][0] if plan is not None else None
+    key = st.session_state[DETECTED_KEY][0] if plan is not None else None
     held = st.session_state.get(_STAGED)
     if held is not None and held[0] == key:
         return held[1]
@@ -380,23 +377,19 @@ class HeldBack:
             raise self.request
 
 
-def _remember(result: LoadResult, replaced: bool) -> None:
-    """The session after a load: its report kept for the Data page (and once for Home), the new
-    dataset in view, Home's answer computed in the background, the upload box emptied."""
-    st.session_state[REPORT_KEY] = {
+def _remember(result: LoadResult, replaced: bool, done: list[dict[str, Any]]) -> None:
+    """A load stored: Home's answer computed in the background at once, and the load handed to
+    the session through `done` (the session's `landed` list, which the next run applies, even
+    when a click elsewhere has replaced this run meanwhile)."""
+    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the page switches
+    report = {
         "name": result.name,
         "already": result.already_loaded,
         "replaced": replaced and not result.already_loaded,
         "report": result.report.to_dict(),
         "text": result.report.to_text(),
     }
-    st.session_state[NOTICE_KEY] = None if result.already_loaded else result.dataset_id
-    st.session_state["f_pending_dataset"] = result.dataset_id
-    st.session_state[PENDING_MANAGE] = result.dataset_id  # the Data page's panels follow it
-    warm.dataset_in_background(result.dataset_id)  # Home's answer, while the report shows
-    st.session_state[_LOADS] = st.session_state.get(_LOADS, 0) + 1
-    for key in ("data_mapping", "data_phase_map", _DETECTED):
-        st.session_state.pop(key, None)
+    done.append({"id": result.dataset_id, "report": report})
 
 
 def _load_form(
@@ -422,7 +415,11 @@ def _load_form(
     )
     strict = st.checkbox("Refuse the files if any row must be set aside", key="data_load_strict")
     if not st.button(
-        "Load", key="data_load_button", type="primary", on_click=_commit_ahead, args=(ahead[1],)
+        "Load",
+        key="data_load_button",
+        type="primary",
+        on_click=_commit_ahead,
+        args=(ahead[1], landed()),
     ):
         return
     done = st.session_state.pop(_COMMITTED, None)
@@ -431,7 +428,7 @@ def _load_form(
     if done is None:  # not committed by the click: load here, with progress
         form = dict(name=name.strip() or None, strict=strict, catalog=catalog_file,
                     target=target)  # fmt: skip
-        done = _load_with_progress(store, sources, choices, ahead, form)
+        done = _load_with_progress(store, sources, choices, ahead, form, landed())
     if done.already_loaded:
         st.rerun()  # nothing changed: the Data page says so
     st.switch_page(PAGES["home"])  # the answer on the new content, with what the load did
@@ -447,7 +444,7 @@ def _landed() -> None:
             st.switch_page(PAGES["home"])
 
 
-def _commit_ahead(staged: StagedLoad | None) -> None:
+def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None:
     """Load's click, before the page runs again: a staged pass that is over is committed here.
     A callback makes no Streamlit call, so a click elsewhere right after Load cannot cut it
     short; the session knows the new dataset whatever page comes next. Anything else (a pass
@@ -469,7 +466,7 @@ def _commit_ahead(staged: StagedLoad | None) -> None:
         drop_staged()
     if result is not None:
         handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
-        _remember(result, replaced=False)
+        _remember(result, replaced=False, done=done)
         state[_COMMITTED] = result
 
 
@@ -479,6 +476,7 @@ def _load_with_progress(
     choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
     ahead: tuple[Detection | None, StagedLoad | None],
     form: dict[str, Any],
+    done: list[dict[str, Any]],
 ) -> LoadResult:
     """The load in the page's run, its stages shown; a click elsewhere meanwhile is held back
     until the load is stored and the session knows it, from the first Streamlit call on."""
@@ -494,7 +492,7 @@ def _load_with_progress(
             label = "Nothing was loaded: the stored data is unchanged."
             held.quietly(status.update, label=label, state="error")
         raise
-    _remember(result, replaced=form["target"] is not None)
+    _remember(result, replaced=form["target"] is not None, done=done)
     if status is not None:
         held.quietly(status.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
         held.quietly(status.update, label="Loaded.", state="complete")
