@@ -108,3 +108,24 @@ def test_a_ticket_measure_without_an_effect_and_a_flat_trend_say_nothing() -> No
         ("The data holds no ticket or incident measure and no process decline.",),
         "unknown",
     )
+
+
+def test_without_any_value_total_every_money_word_is_named_and_the_need_is_inputs() -> None:
+    # Each of the words that make an outcome priceable, alone in its metric's name.
+    worded = (
+        Metric("monthly_savings", "Monthly savings", unit="EUR"),
+        Metric("error_rate", "Error rate", direction="lower"),
+        Metric("risk_score", "Risk score", direction="lower"),
+        Metric("gross_margin", "Gross margin", unit="EUR"),
+        Metric("minutes_saved", "Minutes saved"),
+        Metric("csat", "CSAT"),  # no money word
+        Metric("cost_model", "Model cost", kind="process", direction="lower"),  # not an outcome
+    )
+    evidence, signal = _money(_results(None), Catalog(worded))
+    assert evidence == (
+        "Nothing is priced yet: value at scale needs inputs (Monthly savings, Error rate, "
+        "Risk score, Gross margin, Minutes saved could be priced).",
+    )
+    assert signal == "unknown"
+    bare = _money(_results(None), Catalog((Metric("csat", "CSAT"),)))
+    assert bare == (("Nothing is priced yet: value at scale needs inputs.",), "unknown")
