@@ -8,7 +8,7 @@ engine loads in one transaction); the sentence it raised is shown as is.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -241,7 +241,7 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
     last = st.container()  # the last load's report, above the next upload
     try:
         sources, key = _pick_sources()
-        _landed()
+        _follow_click()
         held = st.session_state.get(REPORT_KEY)
         if held and not sources:  # a new upload is reviewed on its own, not under the old report
             with last:
@@ -320,12 +320,8 @@ def _load(
     catalog = form["catalog"]
     try:
         if staged is not None and catalog is None and form["target"] is None:
-            result = staged.commit(
-                name=form["name"], strict=form["strict"], progress=form["progress"]
-            )
+            result = _commit_staged(staged, form["name"], form["strict"], form["progress"])
             if result is not None:
-                # Home's answer, analysed during the pass, for the page that asks for it
-                handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
                 return result
     finally:
         drop_staged()
@@ -343,6 +339,17 @@ def _load(
         progress=form["progress"],
         planned=reusable_plan(detection, catalog.getvalue() if catalog else None),
     )
+
+
+def _commit_staged(
+    staged: StagedLoad, name: str | None, strict: bool, progress: HeldBack | None = None
+) -> LoadResult | None:
+    """Commit the staged pass (None: it cannot be used) and leave Home's answer, analysed
+    during the pass, for the page that asks for it."""
+    result = staged.commit(name=name, strict=strict, progress=progress)
+    if result is not None:
+        handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
+    return result
 
 
 class HeldBack:
@@ -422,19 +429,22 @@ def _load_form(
         args=(ahead[1], landed()),
     ):
         return
-    done = st.session_state.pop(_COMMITTED, None)
-    if isinstance(done, ScalegateError):
-        raise done  # the sentence, under the page's usual error box
-    if done is None:  # not committed by the click: load here, with progress
-        form = dict(name=name.strip() or None, strict=strict, catalog=catalog_file,
-                    target=target)  # fmt: skip
-        done = _load_with_progress(store, sources, choices, ahead, form, landed())
+    refused = st.session_state.pop(_COMMITTED, None)  # a commit by the click went to _follow_click
+    if isinstance(refused, ScalegateError):
+        raise refused  # the sentence, under the page's usual error box
+    form = dict(name=name.strip() or None, strict=strict, catalog=catalog_file, target=target)
+    done = _load_with_progress(
+        lambda progress: _load(store, sources, choices, ahead, {**form, "progress": progress}),
+        len(sources),
+        target is not None,
+        landed(),
+    )
     if done.already_loaded:
         st.rerun()  # nothing changed: the Data page says so
     st.switch_page(PAGES["home"])  # the answer on the new content, with what the load did
 
 
-def _landed() -> None:
+def _follow_click() -> None:
     """After Load's click committed the staged pass: Home, the answer on the new content (the
     Data page for content already stored, which its report says)."""
     done = st.session_state.get(_COMMITTED)
@@ -454,45 +464,37 @@ def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None
         return
     if state.get("data_load_catalog") is not None:
         return
+    name = (state.get("data_load_name") or "").strip() or None
     try:
-        result = staged.commit(
-            name=(state.get("data_load_name") or "").strip() or None,
-            strict=bool(state.get("data_load_strict")),
-        )
+        result = _commit_staged(staged, name, bool(state.get("data_load_strict")))
     except ScalegateError as error:
         state[_COMMITTED] = error
         return
     finally:
         drop_staged()
     if result is not None:
-        handover.offer(cached.db_path(), result.dataset_id, staged.ahead_result)
         _remember(result, replaced=False, done=done)
         state[_COMMITTED] = result
 
 
 def _load_with_progress(
-    store: Store,
-    sources: Sequence[Source],
-    choices: tuple[dict[str, Any], dict[str, Any], DateOrder],
-    ahead: tuple[Detection | None, StagedLoad | None],
-    form: dict[str, Any],
-    done: list[dict[str, Any]],
+    load: Callable[[HeldBack], LoadResult], files: int, replaces: bool, done: list[dict[str, Any]]
 ) -> LoadResult:
-    """The load in the page's run, its stages shown; a click elsewhere meanwhile is held back
+    """`load` in the page's run, its stages shown; a click elsewhere meanwhile is held back
     until the load is stored and the session knows it, from the first Streamlit call on."""
     held = HeldBack()
     status = held.quietly(st.status, "Loading…", expanded=True)
     if status is not None:
-        held.quietly(status.write, f"Reading {len(sources)} file(s) and checking every row…")
+        held.quietly(status.write, f"Reading {files} file(s) and checking every row…")
         held.bar = held.quietly(status.progress, 0.0, text="Starting…")
     try:
-        result = _load(store, sources, choices, ahead, {**form, "progress": held})
+        result = load(held)
     except ScalegateError:
         if status is not None:
             label = "Nothing was loaded: the stored data is unchanged."
             held.quietly(status.update, label=label, state="error")
         raise
-    _remember(result, replaced=form["target"] is not None, done=done)
+    _remember(result, replaced=replaces, done=done)
     if status is not None:
         held.quietly(status.write, f"Stored {result.report.rows_loaded:,} rows in one transaction.")
         held.quietly(status.update, label="Loaded.", state="complete")
