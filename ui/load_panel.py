@@ -62,6 +62,9 @@ _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Lo
 # Files larger than this together are not passed over ahead of Load: a pass thrown away by a
 # change would cost minutes of CPU and leave the database file that much larger until reused.
 STAGE_MAX_BYTES = 512 * 2**20
+# Load pressed while the pass runs: when it should be over within this many seconds, the click
+# waits for it (the button shows the wait) and the answer follows; longer, a progress bar.
+QUICK = 1.5
 
 
 def allow_local() -> bool:
@@ -460,9 +463,9 @@ def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None
     short; the session knows the new dataset whatever page comes next. Anything else (a pass
     still running, a replacement, a catalog file) loads in the page's run, with progress."""
     state = st.session_state
-    if staged is None or not staged.over() or state.get("data_load_target") is not None:
+    if staged is None or state.get("data_load_target") is not None:
         return
-    if state.get("data_load_catalog") is not None:
+    if state.get("data_load_catalog") is not None or not _over_soon(staged):
         return
     name = (state.get("data_load_name") or "").strip() or None
     try:
@@ -475,6 +478,16 @@ def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None
     if result is not None:
         _remember(result, replaced=False, done=done)
         state[_COMMITTED] = result
+
+
+def _over_soon(staged: StagedLoad) -> bool:
+    """Whether the pass is over, or is after waiting QUICK seconds at most when it should be
+    over by then: a wait that short is shown by the button, not by a progress bar (which would
+    have the browser redraw the page while the pass needs the machine)."""
+    if staged.over():
+        return True
+    eta = staged.eta()
+    return eta is not None and eta <= QUICK and staged.wait(QUICK)
 
 
 def _load_with_progress(
