@@ -55,3 +55,17 @@ def test_a_session_that_is_gone_takes_its_files_with_it(monkeypatch):
     state.clear()
     gc.collect()
     assert not source.path.exists()
+
+
+def test_an_upload_goes_to_memory_backed_space_only_when_it_has_room(tmp_path, monkeypatch):
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    free = uploads.shutil.disk_usage(shm).free
+    assert uploads.spool_dir(free // 8, shm) == str(shm)  # room four times over
+    assert uploads.spool_dir(free, shm) is None  # less: the usual temporary folder
+    assert uploads.spool_dir(10, tmp_path / "absent") is None
+    state: dict = {}
+    monkeypatch.setattr(uploads.st, "session_state", state)
+    monkeypatch.setattr(uploads, "SHM", shm)
+    (source,) = uploads.spooled_sources([FakeUpload("a.csv", b"a,b\n1,2\n", "id-4")])
+    assert source.path.parent == shm and source.path.read_bytes() == b"a,b\n1,2\n"

@@ -8,6 +8,7 @@ engine loads in one transaction); the sentence it raised is shown as is.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -64,7 +65,7 @@ _STAGED = "data_staged"  # (detection key, StagedLoad): the pass run ahead of Lo
 STAGE_MAX_BYTES = 512 * 2**20
 # Load pressed while the pass runs: when it should be over within this many seconds, the click
 # waits for it (the button shows the wait) and the answer follows; longer, a progress bar.
-QUICK = 1.5
+QUICK = 2.5
 
 
 def allow_local() -> bool:
@@ -481,13 +482,16 @@ def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None
 
 
 def _over_soon(staged: StagedLoad) -> bool:
-    """Whether the pass is over, or is after waiting QUICK seconds at most when it should be
-    over by then: a wait that short is shown by the button, not by a progress bar (which would
-    have the browser redraw the page while the pass needs the machine)."""
-    if staged.over():
-        return True
-    eta = staged.eta()
-    return eta is not None and eta <= QUICK and staged.wait(QUICK)
+    """Whether the pass is over, or is after a wait of QUICK seconds at most while the pace of
+    its read says it will be over by then (or cannot say yet): a wait that short is shown by the
+    button, not by a progress bar, which would have the browser redraw the page while the pass
+    needs the machine. A pass that will take longer is left at once to the page's run."""
+    end = time.monotonic() + QUICK
+    while not staged.wait(0.05):
+        eta, left = staged.eta(), end - time.monotonic()
+        if left <= 0 or (eta is not None and eta > left):
+            return False
+    return True
 
 
 def _load_with_progress(

@@ -10,6 +10,7 @@ the upload is removed or replaced, or when the session that held it is gone.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import weakref
 from collections.abc import Sequence
@@ -30,11 +31,26 @@ def _remove(path: str) -> None:
         pass  # already gone
 
 
+SHM = Path("/dev/shm")  # memory-backed where the system has it (Linux)
+
+
+def spool_dir(size: int, shm: Path | None = None) -> str | None:
+    """Where an upload of `size` bytes is written: the memory-backed /dev/shm when it has room
+    for it four times over (an upload is already held in memory; written there it costs a copy,
+    not a disk write: 0.03 s instead of 0.1-0.2 s for 62 MB), else the usual temporary folder."""
+    shm = shm or SHM
+    try:
+        room = shutil.disk_usage(shm).free if os.access(shm, os.W_OK) else 0
+    except OSError:
+        room = 0
+    return str(shm) if room >= 4 * size else None
+
+
 class _Spooled:
     """One uploaded file on disk; removed when dropped (or at the latest when the process ends)."""
 
     def __init__(self, data: memoryview) -> None:
-        handle, path = tempfile.mkstemp(prefix="scalegate-upload-")
+        handle, path = tempfile.mkstemp(prefix="scalegate-upload-", dir=spool_dir(data.nbytes))
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         self.path = Path(path)

@@ -95,6 +95,7 @@ class StagedLoad:
         cur = self._cur
         compute: Callable[[], Any] | None = None
         try:
+            digest = _hashed(self.sources)  # beside the pass (hashlib lets go of the GIL)
             cur.begin()
             state = cur.execute(_STATE).fetchone()
             cur.execute("SET enable_progress_bar = true")  # query_progress, for eta and progress
@@ -104,9 +105,8 @@ class StagedLoad:
             report, counts = checked_pass(cur, self.plan, obs_table_name(self._id), None, None)
             self._read = (began, time.perf_counter())
             day_cells.build(cur, self._id, self.plan.catalog.ids)
-            digest = sha256_of(self.sources)
-            self._checked = (report, counts, digest, state)
-            compute = self._read_ahead(cur, report, digest)
+            self._checked = (report, counts, digest.result(), state)
+            compute = self._read_ahead(cur, report, digest.result())
         except Exception:  # noqa: BLE001 - load_files, run at Load, says what went wrong
             self._checked = None
         finally:
@@ -243,6 +243,20 @@ class StagedLoad:
 
     def _end(self) -> None:
         _roll_back(self._cur)
+
+
+def _hashed(sources: Sequence[Source]) -> Future[str]:
+    """The content hash of the files, computed on a thread of its own."""
+    digest: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            digest.set_result(sha256_of(sources))
+        except BaseException as exc:  # noqa: BLE001 - raised again where it is waited for
+            digest.set_exception(exc)
+
+    threading.Thread(target=run, name="scalegate-hash", daemon=True).start()
+    return digest
 
 
 def _state_now(store: Store) -> Any:
