@@ -45,7 +45,7 @@ if guessed:
     )
     st.page_link(PAGES["data"], label="Check the guessed metrics", icon=":material/checklist:")
 
-found = ctx.results(counterfactual=False)  # Home shows no forecast: the answer sooner
+found = ctx.results(counterfactual=False, why=False)  # no forecast, no why: the answer sooner
 counts = verdict_counts(found)
 st.write(
     "Across "

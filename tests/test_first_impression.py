@@ -83,48 +83,57 @@ def test_pages_leave_forecasting_and_the_pack_unimported_until_used(tmp_path):
 
 
 def test_the_warm_up_computes_exactly_what_the_first_home_asks_for(own_db, monkeypatch):
-    from ui import cached, warm
+    from ui import warm
 
     load_sample_if_empty(open_store(own_db))
-    calls: list[bool] = []
-    real = cached.analyse
-
-    def counted(*args, **kwargs):
-        calls.append(kwargs.get("with_counterfactual", True))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(cached, "analyse", counted)
+    calls = counted_analyses(monkeypatch)
     warm.default_view()
-    assert calls == [False, True]  # Home's analysis, then the other pages'
+    assert calls == ["answer", True]  # Home's answer (completed, not redone), the forecasts
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(m.value.startswith("Across 5 outcome metrics") for m in at.markdown)
-    assert calls == [False, True]  # the first session found both in the cache
+    assert calls == ["answer", True]  # the first session found both in the cache
     at.switch_page(PAGES["scorecard"]).run()
     assert not at.exception
-    assert calls == [False, True]
+    at.switch_page(PAGES["pilot"]).run()
+    assert not at.exception
+    assert calls == ["answer", True]
 
 
 def test_the_server_analyses_homes_view_before_it_answers(own_db, monkeypatch):
     # python -m ui.serve runs prepare() before the port is bound: the first session's Home
     # then finds its analysis in the cache, computed once.
-    from ui import cached, warm
+    from ui import warm
 
     load_sample_if_empty(open_store(own_db))
-    calls: list[bool] = []
-    real = cached.analyse
+    calls = counted_analyses(monkeypatch)
+    warm.prepare()
+    assert calls == ["answer"]  # Home's answer only: the rest waits for the background
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(m.value.startswith("Across 5 outcome metrics") for m in at.markdown)
+    assert calls.count("answer") == 1  # the session did not compute Home's answer again
+
+
+def counted_analyses(monkeypatch) -> list[object]:
+    """The analyses the cache makes from now on: "answer" for Home's answer, else whether
+    the analysis had the forecasts."""
+    from ui import cached
+
+    calls: list[object] = []
+    real, real_answer = cached.analyse, cached.answer_first
 
     def counted(*args, **kwargs):
         calls.append(kwargs.get("with_counterfactual", True))
         return real(*args, **kwargs)
 
+    def counted_answer(*args, **kwargs):
+        calls.append("answer")
+        return real_answer(*args, **kwargs)
+
     monkeypatch.setattr(cached, "analyse", counted)
-    warm.prepare()
-    assert calls == [False]  # Home's analysis only: the forecasts wait for the background
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    assert not at.exception, [e.message for e in at.exception]
-    assert any(m.value.startswith("Across 5 outcome metrics") for m in at.markdown)
-    assert calls.count(False) == 1  # the session did not compute Home's analysis again
+    monkeypatch.setattr(cached, "answer_first", counted_answer)
+    return calls
 
 
 def rollout_csv(rows_per_day: int = 40) -> bytes:
@@ -168,24 +177,17 @@ def test_the_warm_up_serves_an_uploaded_dataset_without_a_volume(own_db, monkeyp
     # after a load on the Data page) must still compute exactly what that dataset's Home asks
     # for (measured: it raised on float(None) and every first Home computed its own analysis).
     from analytics.core.catalog import read_catalog
-    from ui import cached, warm
+    from ui import warm
 
     store = open_store(own_db)
     loaded = load_files(store, [Source.from_bytes("rollout.csv", rollout_csv())])
     assert read_catalog(store.cursor(), loaded.dataset_id).settings.annual_volume is None
-    calls: list[bool] = []
-    real = cached.analyse
-
-    def counted(*args, **kwargs):
-        calls.append(kwargs.get("with_counterfactual", True))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(cached, "analyse", counted)
+    calls = counted_analyses(monkeypatch)
     warm.default_view(loaded.dataset_id, full=False)
-    assert calls == [False]
+    assert calls == ["answer"]
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception, [e.message for e in at.exception]
     assert any(m.value.startswith("Across 1 outcome metric") for m in at.markdown), [
         m.value for m in at.markdown
     ][:5]
-    assert calls.count(False) == 1  # Home found the warm-up's analysis
+    assert calls.count("answer") == 1  # Home found the warm-up's answer

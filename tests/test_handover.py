@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,13 @@ def _asked(store: Store, db: str, dataset_id: int) -> tuple[tuple[str, ...], Res
     return (*keys, filters_to_json(filters)), fresh
 
 
+def answer_of(results: Results) -> Results:
+    """The analysis less its why sections: Home's answer."""
+    return replace(
+        results, gaps=(), representativeness=(), load_curve=None, data_quality=(), adoption=None
+    )
+
+
 def _ramped_rollout(path: Path) -> Path:
     """Three waves whose benefit ramps up over six months, a site that never goes live, one
     that opens with the AI, site shocks, rows set aside (unknown phase) and days without rows;
@@ -90,8 +98,11 @@ def test_the_analysis_made_during_the_pass_is_the_stored_datasets(
         found = handover.take(*keys)
         assert found is not None, path.name  # made of what Home asks for
         assert found.meta["dataset_id"] == dataset_id and found.meta["dataset_name"] == f"file {k}"
-        assert _doc(found) == _doc(fresh), path.name
-        assert handover.take(*keys) is None  # handed over once
+        assert len(found.verdicts) == len(fresh.verdicts)
+        assert _doc(found) == _doc(answer_of(fresh)), path.name  # Home's: no why sections
+        whole = handover.take(*keys, why=True)  # the pages that show them: completed
+        assert whole is not None and _doc(whole) == _doc(fresh), path.name
+        assert handover.take(*keys, why=True) is None  # handed over once
         handed += 1
     assert handed >= 9
 
@@ -145,13 +156,18 @@ def test_after_load_home_shows_the_analysis_made_during_the_pass(own_db, monkeyp
     from ui import cached
 
     calls: list[tuple[int, bool]] = []
-    real = cached.analyse
+    real, real_answer = cached.analyse, cached.answer_first
 
     def counted(store, dataset_id, *args, **kwargs):
         calls.append((dataset_id, kwargs.get("with_counterfactual", True)))
         return real(store, dataset_id, *args, **kwargs)
 
+    def counted_answer(stored, *args, **kwargs):
+        calls.append((stored.info.id, kwargs.get("with_counterfactual", True)))
+        return real_answer(stored, *args, **kwargs)
+
     monkeypatch.setattr(cached, "analyse", counted)
+    monkeypatch.setattr(cached, "answer_first", counted_answer)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page(PAGES["data"]).run()
     at.file_uploader(key="data_upload_0").set_value(("rollout.csv", small_csv(), "text/csv")).run()
@@ -161,3 +177,26 @@ def test_after_load_home_shows_the_analysis_made_during_the_pass(own_db, monkeyp
     assert at.title[0].value == "Does the pilot's evidence justify scaling?"
     assert [c.value for c in at.caption if c.value.startswith(f"Dataset {new.name}, one of")]
     assert (new.id, False) not in calls  # Home's answer was made during the pass
+
+
+def test_homes_answer_is_completed_for_the_pages_that_show_why_not_made_again(
+    own_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Home asks for the answer alone; a page that shows the why sections then gets the same
+    analysis completed (the why sections added to the same fits), never analysed again."""
+    from ui import cached
+
+    store = cached.store()  # the bundled sample, as the first session finds it
+    cached.results.clear()
+    dataset_id = store.datasets()[0].id
+    keys, fresh = _asked(store, str(own_db), dataset_id)
+    again: list[int] = []
+    monkeypatch.setattr(cached, "analyse", lambda *a, **k: again.append(1))
+    answer = cached.results(*keys, False, False)
+    whole = cached.results(*keys, False, True)
+    assert again == []
+    assert answer.verdicts and not answer.gaps and answer.load_curve is None
+    assert whole.gaps and whole.load_curve is not None and whole.data_quality
+    assert _doc(answer) == _doc(answer_of(fresh))
+    assert _doc(whole) == _doc(fresh)
+    cached.results.clear()

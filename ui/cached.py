@@ -16,7 +16,7 @@ import streamlit as st
 from analytics.cli.commands import load_sample_if_empty
 from analytics.core.catalog import read_catalog
 from analytics.decide import readiness as readiness_mod
-from analytics.decide.analysis import analyse, time_series
+from analytics.decide.analysis import analyse, answer_first, read_stored, time_series
 from analytics.decide.decisions import list_decisions
 from analytics.decide.readiness import ReadinessItem
 from analytics.decide.results import Results
@@ -76,21 +76,26 @@ def results(
     catalog_json: str,
     filters_json: str,
     counterfactual: bool = True,
+    why: bool = True,
 ) -> Results:
     """The analysis of one dataset content under one catalog and filters. Without the
-    counterfactual forecasts (`counterfactual=False`, what Home shows) it takes half the time;
-    that one may have been made already, during the load (ui/handover.py)."""
+    counterfactual forecasts (`counterfactual=False`) it takes half the time; without them
+    and without the why sections (`why=False`) it is Home's answer, whose completion is left
+    for the pages that show the why sections. Either may have been made already, by Home or
+    during the load (ui/handover.py)."""
+    catalog, filters = catalog_from_json(catalog_json), filters_from_json(filters_json)
     if not counterfactual:
-        found = handover.take(db, dataset_id, sha256, name, catalog_json, filters_json)
+        made = (db, dataset_id, sha256, name, catalog_json, filters_json)
+        found = handover.take(*made, why=why)
         if found is not None:
             return found
-    return analyse(
-        _store(db),
-        dataset_id,
-        catalog_from_json(catalog_json),
-        filters_from_json(filters_json),
-        with_counterfactual=counterfactual,
-    )
+        if not why:
+            stored = read_stored(_store(db), dataset_id, catalog, filters)
+            answer, complete = answer_first(stored, catalog, filters, with_counterfactual=False)
+            ahead = handover.Ahead(sha256, catalog_json, filters_json, answer, complete)
+            handover.keep(db, dataset_id, ahead)
+            return answer
+    return analyse(_store(db), dataset_id, catalog, filters, with_counterfactual=counterfactual)
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)

@@ -49,9 +49,12 @@ class Context:
         assert self.catalog is not None
         return catalog_to_json(self.catalog)
 
-    def results(self, filters: Filters | None = None, *, counterfactual: bool = True) -> Results:
+    def results(
+        self, filters: Filters | None = None, *, counterfactual: bool = True, why: bool = True
+    ) -> Results:
         """The analysis under the sidebar's filters (or others, e.g. a snapshot's); without
-        the counterfactual forecasts when a page does not show them (faster)."""
+        the counterfactual forecasts when a page does not show them, and without the why
+        sections too for Home's answer (faster)."""
         db, ds, sha = self._keys()
         assert self.info is not None
         with st.spinner("Analysing… (first time for these filters only)"):
@@ -63,6 +66,7 @@ class Context:
                 self.catalog_json,
                 filters_to_json(filters or self.filters),
                 counterfactual,
+                why,
             )
 
     def series(self, all_metrics: bool = False) -> pd.DataFrame:

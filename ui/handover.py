@@ -1,13 +1,18 @@
-"""Home's answer on a load, computed before Load was pressed, handed to the cache that asks.
+"""Analyses made before a page asks for them, handed to the cache that asks.
 
-The staged pass (analytics/ingest/staged.py) runs while the person reviews the detected
-columns. Once its day cells exist, `home_ahead` reads them on the staged transaction and
-analyses them under the view a session opens a new dataset with (no filters, the catalog's
-grain, no volume or cost given): exactly Home's analysis, whose numbers depend only on the day
-cells, the catalog and the filters. After Load commits, `offer` leaves that computation for the
-dataset, and the cache's `results` `take`s it instead of analysing again, under the dataset's
-final id and name, only if the content, the catalog and the filters are those it was made
-with. Whatever does not match is analysed as usual.
+Home shows the answer of an analysis without its why sections (decide/analysis.answer_first);
+the pages that show them complete the same analysis instead of making it again. So whoever
+makes Home's answer leaves its completion here, and the cache's `results` `take`s the answer
+(Home) or the completed analysis (the other pages without forecasts), under the dataset's id
+and name, only if the content, the catalog and the filters are those it was made with.
+Whatever does not match is analysed as usual.
+
+On a load, Home's answer is made before Load is pressed. The staged pass
+(analytics/ingest/staged.py) runs while the person reviews the detected columns. Once its day
+cells exist, `home_ahead` reads them on the staged transaction and analyses them under the
+view a session opens a new dataset with (no filters, the catalog's grain, no volume or cost
+given): exactly Home's analysis, whose numbers depend only on the day cells, the catalog and
+the filters. After Load commits, `offer` leaves that computation for the dataset.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 import duckdb
 
 from analytics.core.catalog import Catalog
-from analytics.decide.analysis import Stored, analyse_stored, read_days, relabelled
+from analytics.decide.analysis import Stored, answer_first, read_days, relabelled
 from analytics.decide.results import Results
 from analytics.engine.aggregate import Filters
 from analytics.ingest.report import ValidationReport
@@ -38,12 +43,14 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Ahead:
-    """An analysis made on staged tables, with what it was made of."""
+    """An analysis made ahead, with what it was made of: its answer, and the function that
+    completes it (once)."""
 
     sha256: str
     catalog_json: str
     filters_json: str
-    results: Results
+    answer: Results
+    complete: Callable[[], Results]
 
 
 def default_inputs(catalog: Catalog) -> tuple[Catalog, Filters]:
@@ -73,8 +80,8 @@ def home_ahead(
         stored = Stored(info, read_days(cur, table_id, effective, filters),
                         as_stored.get("rejected_by_site") or {})  # fmt: skip
         keys = (digest, catalog_to_json(effective), filters_to_json(filters))
-        return lambda: Ahead(*keys, analyse_stored(stored, effective, filters,
-                                                   with_counterfactual=False))  # fmt: skip
+        return lambda: Ahead(*keys, *answer_first(stored, effective, filters,
+                                                  with_counterfactual=False))  # fmt: skip
 
     return read
 
@@ -87,11 +94,26 @@ def offer(db: str, dataset_id: int, ahead: Future[Any]) -> None:
             _offers.pop(next(iter(_offers)))
 
 
+def keep(db: str, dataset_id: int, ahead: Ahead) -> None:
+    """Leave an analysis already made (its answer shown, its completion not yet asked for)."""
+    done: Future[Any] = Future()
+    done.set_result(ahead)
+    offer(db, dataset_id, done)
+
+
 def take(
-    db: str, dataset_id: int, sha256: str, name: str, catalog_json: str, filters_json: str
+    db: str,
+    dataset_id: int,
+    sha256: str,
+    name: str,
+    catalog_json: str,
+    filters_json: str,
+    *,
+    why: bool = False,
 ) -> Results | None:
     """The offered analysis, when it was made of this content, catalog and filters (waiting
-    for it if it is still running); None otherwise."""
+    for it if it is still running): its answer, or with `why` the completed analysis (handed
+    over once); None otherwise."""
     with _lock:
         ahead = _offers.get((db, dataset_id))
     if ahead is None:
@@ -100,12 +122,14 @@ def take(
         found = ahead.result(timeout=WAIT)
     except Exception:  # noqa: BLE001 - it failed or took too long: the caller analyses
         found = None
+    made_of = (sha256, catalog_json, filters_json)
     if not isinstance(found, Ahead) or (found.sha256, found.catalog_json, found.filters_json) != (
-        sha256,
-        catalog_json,
-        filters_json,
+        made_of
     ):
         return None
+    if not why:
+        return relabelled(found.answer, dataset_id, name, sha256)
     with _lock:
-        _offers.pop((db, dataset_id), None)
-    return relabelled(found.results, dataset_id, name, sha256)
+        if _offers.get((db, dataset_id)) is ahead:
+            del _offers[(db, dataset_id)]
+    return relabelled(found.complete(), dataset_id, name, sha256)

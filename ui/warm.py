@@ -176,8 +176,11 @@ def default_view(dataset_id: int | None = None, *, full: bool = True) -> None:
     cached.options(db, info.id, info.sha256)
     effective, filters = default_inputs(catalog)
     keys = (db, info.id, info.sha256, info.name, catalog_to_json(effective))
-    cached.results(*keys, filters_to_json(filters), False)  # what Home shows
+    # Every argument as ui/context.py passes it: Streamlit keys its cache on the arguments as
+    # given, so a default left out would make another entry.
+    cached.results(*keys, filters_to_json(filters), False, False)  # what Home shows
     if not full:
         return
     _after_next_page(time.monotonic())  # let a visitor who is already here see Home first
-    cached.results(*keys, filters_to_json(filters), True)  # what the other pages show
+    cached.results(*keys, filters_to_json(filters), False, True)  # Home's, completed
+    cached.results(*keys, filters_to_json(filters), True, True)  # with the forecasts

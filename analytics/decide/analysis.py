@@ -10,7 +10,8 @@ assemble the results.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -123,12 +124,17 @@ def analyse(
     with_counterfactual: bool = True,
 ) -> Results:
     """Analyse a stored dataset under the catalog and filters."""
-    info = next(d for d in store.datasets() if d.id == dataset_id)
     filters = filters or Filters(grain=catalog.settings.grain)
+    stored = read_stored(store, dataset_id, catalog, filters)
+    return analyse_stored(stored, catalog, filters, with_counterfactual=with_counterfactual)
+
+
+def read_stored(store: Store, dataset_id: int, catalog: Catalog, filters: Filters) -> Stored:
+    """All an analysis of a stored dataset reads from the store."""
+    info = next(d for d in store.datasets() if d.id == dataset_id)
     days = read_days(store.cursor(), dataset_id, catalog, filters)
     rejected = store.report(dataset_id).get("rejected_by_site") or {}
-    stored = Stored(info, days, rejected)
-    return analyse_stored(stored, catalog, filters, with_counterfactual=with_counterfactual)
+    return Stored(info, days, rejected)
 
 
 def read_days(
@@ -142,10 +148,35 @@ def analyse_stored(
     stored: Stored, catalog: Catalog, filters: Filters, *, with_counterfactual: bool = True
 ) -> Results:
     """The analysis of what was read from the store (no further query)."""
+    return answer_first(stored, catalog, filters, with_counterfactual=with_counterfactual)[1]()
+
+
+def answer_first(
+    stored: Stored, catalog: Catalog, filters: Filters, *, with_counterfactual: bool = True
+) -> tuple[Results, Callable[[], Results]]:
+    """The answer (every field but the why sections: gaps, representativeness, load curve, data
+    quality, adoption), and the function that completes it into the whole analysis from the
+    same fits (computed once, however often it is called). Home shows the answer alone, so it
+    need not wait for the why sections; the pages that show them complete it."""
     _limit_blas_threads()
     # Metrics with cells in the same places share design work and placebo fits.
     with shared_layouts(), shared_plans():
-        return _analyse(stored, catalog, filters, with_counterfactual)
+        scan, rows = _analyse(stored, catalog, filters, with_counterfactual)
+        answer = _results(stored, scan, rows)
+    return answer, _once(lambda: _completed(answer, stored, scan, rows))
+
+
+def _once(make: Callable[[], Results]) -> Callable[[], Results]:
+    """`make`, called once: later calls (from any thread) return its result."""
+    lock, made = threading.Lock(), []
+
+    def get() -> Results:
+        with lock:
+            if not made:
+                made.append(make())
+        return made[0]
+
+    return get
 
 
 def relabelled(results: Results, dataset_id: int, name: str, sha256: str) -> Results:
@@ -199,6 +230,7 @@ class _Rows:
     rollouts: list[RolloutRow] = field(default_factory=list)
     gaps: list[GapRow] = field(default_factory=list)
     representativeness: list[RepresentativenessRow] = field(default_factory=list)
+    judged: list[tuple[_Fitted, float]] = field(default_factory=list)  # outcomes with a rollout
 
 
 @dataclass(frozen=True)
@@ -215,7 +247,7 @@ class _Fitted:
 
 def _analyse(
     stored: Stored, catalog: Catalog, filters: Filters, with_counterfactual: bool
-) -> Results:
+) -> tuple[_Scan, _Rows]:
     scan = _scan(stored, catalog, filters)
     table = compare_all(
         scan.cells[scan.cells["metric"].isin([m.id for m in scan.shown])], scan.alpha
@@ -231,7 +263,7 @@ def _analyse(
             _shown_rows(scan, rows, fitted)
         if metric.kind == "outcome":
             _outcome_rows(scan, rows, fitted, with_counterfactual)
-    return _results(stored, scan, rows)
+    return scan, rows
 
 
 def _shown(catalog: Catalog, filters: Filters) -> list[Metric]:
@@ -367,16 +399,7 @@ def _outcome_rows(scan: _Scan, rows: _Rows, fitted: _Fitted, with_counterfactual
         rows.rollouts.append(
             rollout_row(metric, roll, fitted.usual, fit.overall.pilot, verdict.ci_level, broke)
         )
-        peaks = scan.catalog.settings.peak_periods
-        panel = scan.panels.get(metric.id)  # one panel for the gap and representativeness
-        gap = gap_row(metric.id, fitted.group, metric.sign, verdict.ci_level, peaks, panel)
-        if gap is not None:
-            rows.gaps.append(gap)
-        rep = representativeness_row(
-            metric.id, fitted.group, metric.sign, verdict.ci_level, peaks, panel
-        )
-        if rep is not None:
-            rows.representativeness.append(rep)
+        rows.judged.append((fitted, verdict.ci_level))  # its gap and representativeness: later
     rows.site_verdicts.extend(per_site)
     value = value_mod.metric_value(
         metric, fit.overall, scan.catalog, roll.production if roll is not None else None
@@ -457,12 +480,32 @@ def _results(stored: Stored, scan: _Scan, rows: _Rows) -> Results:
             rows.values, rows.verdicts, catalog, rows.scores, rows.methods
         ),
         rollouts=tuple(rows.rollouts),
-        gaps=tuple(rows.gaps),
-        representativeness=tuple(rows.representativeness),
-        **_why(stored, scan, rows),
         notes=tuple(rows.notes)
         + tuple(f"{catalog.get(c.metric).label}: {c.note}" for c in missed if c.note),
     )
+
+
+def _completed(answer: Results, stored: Stored, scan: _Scan, rows: _Rows) -> Results:
+    """The answer with its why sections: each judged outcome's gap and representativeness
+    rows, then the load curve, data quality and adoption."""
+    _limit_blas_threads()
+    with shared_layouts(), shared_plans():
+        peaks = scan.catalog.settings.peak_periods
+        for fitted, level in rows.judged:
+            metric = fitted.metric
+            panel = scan.panels.get(metric.id)  # one panel for the gap and representativeness
+            gap = gap_row(metric.id, fitted.group, metric.sign, level, peaks, panel)
+            if gap is not None:
+                rows.gaps.append(gap)
+            rep = representativeness_row(metric.id, fitted.group, metric.sign, level, peaks, panel)
+            if rep is not None:
+                rows.representativeness.append(rep)
+        return replace(
+            answer,
+            gaps=tuple(rows.gaps),
+            representativeness=tuple(rows.representativeness),
+            **_why(stored, scan, rows),
+        )
 
 
 def _why(stored: Stored, scan: _Scan, rows: _Rows) -> dict[str, Any]:
