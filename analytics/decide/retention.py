@@ -45,12 +45,16 @@ def retention(
     treated_sites: int,
     clusters: int,
     alpha: float,
+    *,
+    own: np.ndarray | None = None,
 ) -> Ratio | None:
     """Production lift over the selected production cells / the pilot's lift, Fieller CI at
-    1 − alpha; None when the pilot's lift interval includes 0 or nothing is estimable."""
+    1 − alpha; None when the pilot's lift interval includes 0 or nothing is estimable. With
+    `own` (a mask of the panel's cells: a channel's), the production lift is estimated on those
+    cells alone, against their own levels, as the slice's effect is (rollout._slices)."""
     if pilot is None or not pilot.identified:
         return None
-    _, lp, _, vp = linear_estimate(panel, production & ~panel.baseline)
+    lp, vp = _production_lift(panel, production & ~panel.baseline, own)
     _, lq, _, _ = linear_estimate(panel, panel.treated("pilot"))
     if not (vp.any() and math.isfinite(lp.estimate) and math.isfinite(lq.estimate)):
         return None
@@ -63,3 +67,18 @@ def retention(
         return None
     cov = _cov(panel, lp, lq, math.sqrt(max(var_p, 0.0) * max(var_q, 0.0)))
     return fieller_ratio(lp.estimate, lq.estimate, var_p, var_q, cov, df, alpha)
+
+
+def _production_lift(
+    panel: Panel, production: np.ndarray, own: np.ndarray | None
+) -> tuple[Linear, np.ndarray]:
+    """The production lift and its weights v, as arrays over the panel's cells (estimated on
+    the `own` cells alone when given: zero influence from every other cell)."""
+    if own is None:
+        _, lift, _, v = linear_estimate(panel, production)
+        return lift, v
+    sub = panel.subset(own)
+    _, lift, _, v = linear_estimate(sub, production[own])
+    a, b, v_all = np.zeros(len(panel)), np.zeros(len(panel)), np.zeros(len(panel))
+    a[own], b[own], v_all[own] = lift.a, lift.b, v
+    return Linear(lift.estimate, a, b), v_all

@@ -109,13 +109,22 @@ def _effect(diff: Linear, lift: Linear, var, df: float, alpha: float, base: floa
 def _slices(
     panel: Panel, by: str, pilot: RolloutEstimate | None, alpha: float
 ) -> tuple[SliceTest, ...]:
+    """Each site's or channel's production effect against its own counterfactual. A site's is
+    on the whole panel (the site's own level is in the first stage); a channel's on its own
+    cells alone, so its counterfactual has the channel's own site and period levels: a channel
+    that costs more than the others (email against phone) is not "worse" for that."""
     prod = panel.treated("production")
     codes, levels = (panel.site, panel.sites) if by == "site" else (panel.channel, panel.channels)
     out = []
     for k in np.unique(codes[prod]):
-        select = prod & (codes == k)
-        est = imputation(panel, select)
-        kept = retention(panel, select, pilot, est.treated_sites, est.clusters, alpha)
+        mine = codes == k
+        own = None if by == "site" else mine
+        if own is None:
+            est = imputation(panel, prod & mine)
+        else:
+            sub = panel.subset(own)
+            est = imputation(sub, sub.treated("production"))
+        kept = retention(panel, prod & mine, pilot, est.treated_sites, est.clusters, alpha, own=own)
         out.append(SliceTest(by, levels[int(k)], est, retention=kept))
     return tuple(out)
 
