@@ -171,6 +171,7 @@ def test_the_data_page_commits_the_pass_it_ran_while_the_columns_were_shown(own_
     _, stage = at.session_state["data_staged"]  # started with the detection shown
     stage.wait()
     assert [d.name for d in open_store(own_db).datasets()] == before  # nothing stored yet
+    assert at.text_input(key="data_load_name").placeholder == "rollout"  # the name it would get
     at.text_input(key="data_load_name").set_value("Four sites")
     at.button(key="data_load_button").click().run()
     no_problem(at)

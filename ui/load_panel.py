@@ -25,6 +25,7 @@ from analytics.ingest.load import (
     Detection,
     LoadResult,
     Source,
+    default_name,
     detect,
     load_files,
     reusable_plan,
@@ -273,6 +274,9 @@ def load_panel(store: Store, datasets: Sequence[DatasetInfo]) -> None:
             st.caption(
                 "You changed the mapping: check it to see what the load will make of it, or "
                 "press Load to load it with your changes."
+                + "".join(
+                    f"\n- {plain(h)}: {r}, {ROLE_HELP.get(r, '')}" for h, r in changed.items()
+                )
             )
             if st.button("Check the corrected mapping", key="data_redetect"):
                 st.session_state["data_mapping"] = new_mapping
@@ -412,7 +416,9 @@ def _load_form(
 ) -> None:
     by_id = {d.id: d for d in datasets}
     name_col, target_col = st.columns(2)
-    name = name_col.text_input("Dataset name", key="data_load_name", placeholder=sources[0].name)
+    name = name_col.text_input(
+        "Dataset name", key="data_load_name", placeholder=default_name(sources)
+    )
     target = target_col.selectbox(
         "Load as",
         [None, *by_id],

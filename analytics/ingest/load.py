@@ -201,7 +201,8 @@ def sha256_of(sources: Sequence[Source]) -> str:
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
-def _default_name(sources: Sequence[Source]) -> str:
+def default_name(sources: Sequence[Source]) -> str:
+    """The name a dataset of these files is stored under when none is given."""
     name = Path(sources[0].name).name
     return re.sub(r"(\.(csv|tsv|txt|parquet|xlsx|xls|ods))?(\.gz)?$", "", name, flags=re.I) or name
 
@@ -495,7 +496,7 @@ def store_dataset(
     """The dataset's rows beside its tables: `datasets`, its catalog, the load history, the
     telemetry view; returns the name it was stored under (made unique)."""
     sources, digest, report = found
-    final = _unique_name(cur, (name or _default_name(sources)).strip())
+    final = _unique_name(cur, (name or default_name(sources)).strip())
     _save(cur, dataset_id, final, sources, digest, report)
     save_catalog(cur, dataset_id, plan.catalog)
     history.record_load(cur, dataset_id, plan, report, digest)
