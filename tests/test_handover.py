@@ -95,14 +95,14 @@ def test_the_analysis_made_during_the_pass_is_the_stored_datasets(
         stage, dataset_id = _load_ahead(store, path, f"file {k}")
         handover.offer(db, dataset_id, stage.ahead_result)
         keys, fresh = _asked(store, db, dataset_id)
-        found = handover.take(*keys)
+        found = handover.take(keys)
         assert found is not None, path.name  # made of what Home asks for
         assert found.meta["dataset_id"] == dataset_id and found.meta["dataset_name"] == f"file {k}"
         assert len(found.verdicts) == len(fresh.verdicts)
         assert _doc(found) == _doc(answer_of(fresh)), path.name  # Home's: no why sections
-        whole = handover.take(*keys, why=True)  # the pages that show them: completed
+        whole = handover.take(keys, why=True)  # the pages that show them: completed
         assert whole is not None and _doc(whole) == _doc(fresh), path.name
-        assert handover.take(*keys, why=True) is None  # handed over once
+        assert handover.take(keys, why=True) is None  # handed over once
         handed += 1
     assert handed >= 9
 
@@ -117,15 +117,15 @@ def test_it_is_handed_only_for_the_content_catalog_and_filters_it_was_made_of(
     (db_, id_, sha, name, catalog_json, filters_json), _ = _asked(store, db, dataset_id)
     weekly = filters_json.replace('"month"', '"week"')
     assert weekly != filters_json
-    assert handover.take(db_, id_, sha, name, catalog_json, weekly) is None
-    assert handover.take(db_, id_, "0" * 64, name, catalog_json, filters_json) is None
+    assert handover.take((db_, id_, sha, name, catalog_json, weekly)) is None
+    assert handover.take((db_, id_, "0" * 64, name, catalog_json, filters_json)) is None
     other = catalog_to_json(default_inputs(read_catalog(store.cursor(), id_))[0]).replace(
         '"min_effect": 0.0', '"min_effect": 0.5'
     )
     if other != catalog_json:
-        assert handover.take(db_, id_, sha, name, other, filters_json) is None
-    assert handover.take(db_, id_ + 1, sha, name, catalog_json, filters_json) is None
-    assert handover.take(db_, id_, sha, name, catalog_json, filters_json) is not None
+        assert handover.take((db_, id_, sha, name, other, filters_json)) is None
+    assert handover.take((db_, id_ + 1, sha, name, catalog_json, filters_json)) is None
+    assert handover.take((db_, id_, sha, name, catalog_json, filters_json)) is not None
 
 
 def test_a_failed_analysis_ahead_leaves_the_load_and_the_usual_analysis(
@@ -145,11 +145,11 @@ def test_a_failed_analysis_ahead_leaves_the_load_and_the_usual_analysis(
     assert isinstance(stage.ahead_result.exception(), RuntimeError)
     handover.offer(db, result.dataset_id, stage.ahead_result)
     keys, _ = _asked(store, db, result.dataset_id)
-    assert handover.take(*keys) is None
+    assert handover.take(keys) is None
     failed: Future[object] = Future()
     failed.set_result(None)  # a pass that failed computes nothing ahead
     handover.offer(db, result.dataset_id, failed)
-    assert handover.take(*keys) is None
+    assert handover.take(keys) is None
 
 
 def test_after_load_home_shows_the_analysis_made_during_the_pass(own_db, monkeypatch) -> None:

@@ -69,3 +69,17 @@ def test_an_upload_goes_to_memory_backed_space_only_when_it_has_room(tmp_path, m
     monkeypatch.setattr(uploads, "SHM", shm)
     (source,) = uploads.spooled_sources([FakeUpload("a.csv", b"a,b\n1,2\n", "id-4")])
     assert source.path.parent == shm and source.path.read_bytes() == b"a,b\n1,2\n"
+
+
+def test_uploads_left_by_a_server_that_died_are_removed_by_the_next(tmp_path):
+    import subprocess
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{uploads._prefix(int(gone.stdout))}abc"
+    mine = tmp_path / f"{uploads._prefix()}def"
+    other = tmp_path / "scalegate-upload-notapid-x"
+    for path in (dead, mine, other):
+        path.write_bytes(b"a,b\n1,2\n")
+    assert uploads.remove_orphans(tmp_path) == 1
+    assert not dead.exists() and mine.exists() and other.exists()

@@ -86,7 +86,7 @@ def results(
     catalog, filters = catalog_from_json(catalog_json), filters_from_json(filters_json)
     if not counterfactual:
         made = (db, dataset_id, sha256, name, catalog_json, filters_json)
-        found = handover.take(*made, why=why)
+        found = handover.take(made, why=why)
         if found is not None:
             return found
         if not why:

@@ -101,19 +101,15 @@ def keep(db: str, dataset_id: int, ahead: Ahead) -> None:
     offer(db, dataset_id, done)
 
 
-def take(
-    db: str,
-    dataset_id: int,
-    sha256: str,
-    name: str,
-    catalog_json: str,
-    filters_json: str,
-    *,
-    why: bool = False,
-) -> Results | None:
-    """The offered analysis, when it was made of this content, catalog and filters (waiting
-    for it if it is still running): its answer, or with `why` the completed analysis (handed
-    over once); None otherwise."""
+# What a page asks the cache for: (db, dataset id, sha256, name, catalog JSON, filters JSON).
+Asked = tuple[str, int, str, str, str, str]
+
+
+def take(asked: Asked, *, why: bool = False) -> Results | None:
+    """The offered analysis, when it was made of the content, catalog and filters `asked` for
+    (waiting for it if it is still running): its answer, or with `why` the completed analysis
+    (handed over once); None otherwise."""
+    db, dataset_id, sha256, name, catalog_json, filters_json = asked
     with _lock:
         ahead = _offers.get((db, dataset_id))
     if ahead is None:

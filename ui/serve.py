@@ -16,9 +16,10 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def main(argv: list[str] | None = None) -> int:
     from streamlit.web import cli  # first, so that the warm-up thread never races it
 
-    from ui import warm
+    from ui import uploads, warm
 
     warm.prepare()  # before the port is bound: the health check means "ready"
+    uploads.remove_orphans()  # uploads held in memory by a server that died
     warm.start()
 
     args = ["run", str(APP), *(sys.argv[1:] if argv is None else argv)]

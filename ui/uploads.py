@@ -46,11 +46,39 @@ def spool_dir(size: int, shm: Path | None = None) -> str | None:
     return str(shm) if room >= 4 * size else None
 
 
+def _prefix(pid: int | None = None) -> str:
+    """Uploads' file names carry the server's process id: a server that died without removing
+    them (memory, in /dev/shm) is found out by the next one (remove_orphans)."""
+    return f"scalegate-upload-{os.getpid() if pid is None else pid}-"
+
+
+def remove_orphans(folder: Path | None = None) -> int:
+    """Remove the uploads left by servers that are gone (their process no longer exists);
+    how many were removed."""
+    removed = 0
+    for path in (folder or SHM).glob("scalegate-upload-*-*"):
+        pid = path.name.removeprefix("scalegate-upload-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(str(path))
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
 class _Spooled:
     """One uploaded file on disk; removed when dropped (or at the latest when the process ends)."""
 
     def __init__(self, data: memoryview) -> None:
-        handle, path = tempfile.mkstemp(prefix="scalegate-upload-", dir=spool_dir(data.nbytes))
+        handle, path = tempfile.mkstemp(prefix=_prefix(), dir=spool_dir(data.nbytes))
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         self.path = Path(path)
