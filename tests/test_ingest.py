@@ -726,3 +726,20 @@ def test_a_path_source_keeps_its_file_name(write) -> None:
     path = write("Pilot results.csv", BASIC)
     source = Source.from_path(path)
     assert source.name == "Pilot results.csv" and source.path == Path(path)
+
+
+def test_repeats_say_which_columns_were_not_compared(store: Store) -> None:
+    # Two cases of the same day, site and cost differ only in their case number, which is not
+    # loaded: the warning says so instead of suggesting a file exported twice.
+    text = (
+        "date,phase,site,case_id,cost\n2024-01-01,baseline,A,101,5\n2024-01-01,baseline,A,102,5\n"
+    )
+    text += "2024-02-01,production,A,103,4\n2024-01-01,baseline,B,104,6\n2024-02-01,production,B,105,3\n"
+    report = load_text(store, text).report
+    assert report.duplicate_rows == 1 and report.identifiers == ("case_id",)
+    warning = next(w for w in report.warnings if "repeats an earlier row" in w)
+    assert warning == (
+        "1 row repeats an earlier row in every loaded column and was kept; case_id, not loaded, "
+        "was not compared (different cases with the same values are expected; a file exported "
+        "twice is not)."
+    )

@@ -177,13 +177,24 @@ class ValidationReport:
                 "no date: kept, but left out of every analysis over time."
             )
         if self.duplicate_rows:
-            out.append(
-                f"{_plural(self.duplicate_rows, 'row')} "
-                f"{_is(self.duplicate_rows, 'repeats', 'repeat')} an earlier row exactly and "
-                f"{_is(self.duplicate_rows, 'was', 'were')} kept "
-                "(check the file was not exported twice)."
-            )
+            out.append(self._repeat_warning())
         return out
+
+    def _repeat_warning(self) -> str:
+        """Rows equal to an earlier one in every loaded column. Columns not loaded (an
+        identifier such as a case number) were not compared: rows that differ only there are
+        different cases with the same values, which a large file holds by chance."""
+        rows = self.duplicate_rows
+        head = f"{_plural(rows, 'row')} {_is(rows, 'repeats', 'repeat')} an earlier row"
+        kept = f"{_is(rows, 'was', 'were')} kept"
+        unread = [*self.identifiers, *self.ignored_columns]
+        if not unread:
+            return f"{head} exactly and {kept} (check the file was not exported twice)."
+        return (
+            f"{head} in every loaded column and {kept}; {_names(unread)}, not loaded, "
+            f"{_is(len(unread), 'was', 'were')} not compared (different cases with the same "
+            "values are expected; a file exported twice is not)."
+        )
 
     def _name_warnings(self) -> list[str]:
         out: list[str] = []

@@ -86,6 +86,7 @@ class StagedLoad:
         self._open = True
         self._checked: tuple[ValidationReport, Counts, str, Any] | None = None
         self._read: tuple[float, float | None] | None = None  # when the read began, and ended
+        self._shown = 0.0  # the share of the read last reported by progress()
         # A session that goes away without Load or a change rolls the pass back with it.
         weakref.finalize(self, _roll_back, self._cur)
         self._thread = threading.Thread(target=self._run, name="scalegate-stage", daemon=True)
@@ -169,8 +170,9 @@ class StagedLoad:
         return max(0.0, read[0] + took * (1 + AFTER_READ) - now)
 
     def progress(self, total: int | None = None) -> Progress:
-        """How far the pass has got, for a progress bar (`total`: the rows expected)."""
-        share = self._read_share() or 0.0
+        """How far the pass has got, for a progress bar (`total`: the rows expected). Never
+        less than reported before: between two of DuckDB's figures it has none (-1)."""
+        share = self._shown = max(self._shown, self._read_share() or 0.0)
         if share >= 1.0:
             return Progress("cells", STAGES["cells"][0], self._rows_read())
         low, high = STAGES["pass"]
