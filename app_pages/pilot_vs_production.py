@@ -6,7 +6,7 @@ from analytics.core import fmt
 from analytics.core.fmt import term
 from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
-from analytics.present.ui_state import pilot_production_table
+from analytics.present.ui_state import NO_PILOT, has_pilot, pilot_production_table
 from ui.context import current
 from ui.show import chart, interval_caption, level_caption, need_dataset
 from ui.text import plain
@@ -54,7 +54,9 @@ st.caption(
     f"Improvements in {plain(metric.label)} against the baseline (positive = better; "
     f"{metric.direction} {plain(metric.label)} is better), from the adjusted model."
 )
-if retention is None:
+if retention is None and not has_pilot(found):
+    st.caption(f"Retention is not reported: {NO_PILOT}, so no promise to keep.")
+elif retention is None:
     st.caption(
         "Retention is not reported: the pilot's own interval includes no effect, so "
         "there was no clear promise to keep."

@@ -5,6 +5,7 @@ import streamlit as st
 from analytics.core.fmt import term
 from analytics.present import charts, rollout_charts
 from analytics.present.charts import context_from
+from analytics.present.ui_state import NO_PILOT, has_pilot
 from ui import exports
 from ui.context import current
 from ui.show import (
@@ -25,6 +26,7 @@ assert ctx.catalog is not None
 st.title("Scorecard")
 
 found = ctx.results()
+piloted = has_pilot(found)
 cctx = context_from(found)
 figure = charts.scorecard_chart(found, ctx.catalog, cctx)
 chart(figure, key="scorecard_chart", method=cctx.method)
@@ -47,6 +49,9 @@ for v in found.verdicts:
             if usual := rollout_charts.usual_model_text(found, v.metric):
                 st.caption(plain(usual))
         with pilot:
+            if not piloted:
+                st.caption(f"Pilot alone: {NO_PILOT}.")
+                continue
             verdict_badge(v.pilot_verdict, prefix="Pilot alone: ")
             for reason in v.pilot_reasons:  # whole, never cut
                 st.caption(plain(reason))

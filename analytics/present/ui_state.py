@@ -154,8 +154,17 @@ def _good_ci(sign: int, ci: Sequence[float]) -> str:
     return fmt_ci((lo, hi))
 
 
+NO_PILOT = "no pilot in the data"
+
+
+def has_pilot(results: Results) -> bool:
+    """Whether the analysed rows hold a pilot (a file of baseline and production has none)."""
+    return bool((results.dataset.get("phases") or {}).get("pilot"))
+
+
 def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
     """One answer per outcome metric: its verdict, what the pilot promised, what production gives."""
+    piloted = has_pilot(results)
     out = []
     for v in results.verdicts:
         sign = catalog.get(v.metric).sign if v.metric in catalog.ids else 1
@@ -168,7 +177,7 @@ def answers(results: Results, catalog: Catalog) -> tuple[Answer, ...]:
                 verdict=v.verdict,
                 verdict_label=VERDICT_LABELS[v.verdict],
                 pilot_verdict=v.pilot_verdict,
-                pilot_label=VERDICT_LABELS[v.pilot_verdict],
+                pilot_label=VERDICT_LABELS[v.pilot_verdict] if piloted else NO_PILOT,
                 promised=fmt.pct(sign * v.pilot_estimate),
                 delivered=fmt.pct(sign * v.estimate),
                 delivered_ci=f"{fmt.pct_interval((lo, hi))} ({fmt.level(v.ci_level)})",
