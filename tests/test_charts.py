@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -675,3 +676,24 @@ def test_axis_labels_never_use_si_prefixes_for_small_numbers(ctx: charts.ChartCo
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     assert "0.52" in labels or "0.5" in labels
     assert not [t for t in labels if re.fullmatch(r"-?\d+(\.\d+)?[mµu]", t)], labels
+
+
+def test_site_chart_names_no_interval_level_where_it_draws_none(results: Results) -> None:
+    # A site judged alone against too few comparison sites has no bounded interval: the chart
+    # then draws its point only and must not print "95% intervals" under it (from a new-user
+    # run in Chromium: a caption naming intervals the chart did not draw).
+    nan = float("nan")
+    unbounded = [
+        dataclasses.replace(s, ci=(nan, nan)) if s.metric == "minutes_saved" else s
+        for s in results.site_verdicts
+    ]
+    none = dataclasses.replace(results, site_verdicts=tuple(unbounded))
+    ctx = charts.context_from(none)
+    footer = json.dumps(charts.site_verdict_chart(none, "minutes_saved", ctx).to_dict())
+    assert "No interval is drawn" in footer and "% intervals" not in footer
+    some = [*unbounded[:1], *[s for s in results.site_verdicts if s.metric == "minutes_saved"][1:]]
+    part = dataclasses.replace(results, site_verdicts=tuple(some))
+    footer = json.dumps(charts.site_verdict_chart(part, "minutes_saved", ctx).to_dict())
+    assert "1 of 5 sites show their point only" in footer and "% intervals" in footer
+    full = json.dumps(charts.site_verdict_chart(results, "minutes_saved", ctx).to_dict())
+    assert "point only" not in full and "No interval is drawn" not in full

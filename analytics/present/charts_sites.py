@@ -244,4 +244,24 @@ def site_verdict_chart(results: Results, metric_id: str, ctx: ChartContext) -> A
         "Each site against its own counterfactual in one model (production × site), Holm across "
         f"sites; dashed: the smallest improvement worth scaling ({pct(metric.min_effect, digits=0)})."
     )
-    return _framed(chart, site_verdict_title(results, metric_id), ctx, detail)
+    ctx, unbounded = _drawn_intervals(frame, ctx)
+    return _framed(chart, site_verdict_title(results, metric_id), ctx, detail + unbounded)
+
+
+def _drawn_intervals(frame: pd.DataFrame, ctx: ChartContext) -> tuple[ChartContext, str]:
+    """The context with no interval level when no site's interval is drawn, and the words for
+    the sites drawn without one (an interval the test could not bound: a site judged alone by
+    the placebo test against too few comparison sites)."""
+    drawn = int(frame[["low", "high"]].notna().all(axis=1).sum())
+    if drawn == len(frame):
+        return ctx, ""
+    if drawn == 0:
+        return replace(ctx, ci_level=float("nan")), (
+            " No interval is drawn: no site's interval could be bounded (a site judged alone, "
+            "against too few comparison sites)."
+        )
+    missing = len(frame) - drawn
+    return ctx, (
+        f" {missing} of {len(frame)} sites show their point only: their interval could not be "
+        "bounded."
+    )
