@@ -119,8 +119,9 @@ def take(asked: Asked, *, why: bool = False) -> Results | None:
     except Exception:  # noqa: BLE001 - it failed or took too long: the caller analyses
         found = None
     made_of = (sha256, catalog_json, filters_json)
-    if not isinstance(found, Ahead) or (found.sha256, found.catalog_json, found.filters_json) != (
-        made_of
+    if (
+        not isinstance(found, Ahead)
+        or (found.sha256, found.catalog_json, found.filters_json) != made_of
     ):
         return None
     if not why:

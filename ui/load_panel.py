@@ -467,8 +467,9 @@ def _follow_click() -> None:
 def _commit_ahead(staged: StagedLoad | None, done: list[dict[str, Any]]) -> None:
     """Load's click, before the page runs again: a staged pass that is over is committed here.
     A callback makes no Streamlit call, so a click elsewhere right after Load cannot cut it
-    short; the session knows the new dataset whatever page comes next. Anything else (a pass
-    still running, a replacement, a catalog file) loads in the page's run, with progress."""
+    short; the session knows the new dataset whatever page comes next. A pass about to end is
+    waited for here (_over_soon). Anything else (a longer pass, a replacement, a catalog file)
+    loads in the page's run, with progress."""
     state = st.session_state
     if staged is None or state.get("data_load_target") is not None:
         return

@@ -75,7 +75,8 @@ def _alive(pid: int) -> bool:
 
 
 class _Spooled:
-    """One uploaded file on disk; removed when dropped (or at the latest when the process ends)."""
+    """One uploaded file written out (to /dev/shm when it has room: spool_dir); removed when
+    dropped, at the latest when the process ends, or by the next server if this one dies."""
 
     def __init__(self, data: memoryview) -> None:
         handle, path = tempfile.mkstemp(prefix=_prefix(), dir=spool_dir(data.nbytes))

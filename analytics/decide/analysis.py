@@ -228,8 +228,6 @@ class _Rows:
     scores: dict[str, influence.Scores] = field(default_factory=dict)  # priced outcomes' sites
     methods: dict[str, str] = field(default_factory=dict)
     rollouts: list[RolloutRow] = field(default_factory=list)
-    gaps: list[GapRow] = field(default_factory=list)
-    representativeness: list[RepresentativenessRow] = field(default_factory=list)
     judged: list[tuple[_Fitted, float]] = field(default_factory=list)  # outcomes with a rollout
 
 
@@ -489,6 +487,8 @@ def _completed(answer: Results, stored: Stored, scan: _Scan, rows: _Rows) -> Res
     """The answer with its why sections: each judged outcome's gap and representativeness
     rows, then the load curve, data quality and adoption."""
     _limit_blas_threads()
+    gaps: list[GapRow] = []
+    reps: list[RepresentativenessRow] = []
     with shared_layouts(), shared_plans():
         peaks = scan.catalog.settings.peak_periods
         for fitted, level in rows.judged:
@@ -496,16 +496,12 @@ def _completed(answer: Results, stored: Stored, scan: _Scan, rows: _Rows) -> Res
             panel = scan.panels.get(metric.id)  # one panel for the gap and representativeness
             gap = gap_row(metric.id, fitted.group, metric.sign, level, peaks, panel)
             if gap is not None:
-                rows.gaps.append(gap)
+                gaps.append(gap)
             rep = representativeness_row(metric.id, fitted.group, metric.sign, level, peaks, panel)
             if rep is not None:
-                rows.representativeness.append(rep)
-        return replace(
-            answer,
-            gaps=tuple(rows.gaps),
-            representativeness=tuple(rows.representativeness),
-            **_why(stored, scan, rows),
-        )
+                reps.append(rep)
+        why = _why(stored, scan, rows)
+    return replace(answer, gaps=tuple(gaps), representativeness=tuple(reps), **why)
 
 
 def _why(stored: Stored, scan: _Scan, rows: _Rows) -> dict[str, Any]:

@@ -46,12 +46,13 @@ def retention(
     clusters: int,
     alpha: float,
     *,
-    own: np.ndarray | None = None,
+    own: tuple[Panel, np.ndarray] | None = None,
 ) -> Ratio | None:
     """Production lift over the selected production cells / the pilot's lift, Fieller CI at
     1 − alpha; None when the pilot's lift interval includes 0 or nothing is estimable. With
-    `own` (a mask of the panel's cells: a channel's), the production lift is estimated on those
-    cells alone, against their own levels, as the slice's effect is (rollout._slices)."""
+    `own` (a slice's own panel, a channel's cells alone, and where they sit in `panel`), the
+    production lift is estimated on it, against its own levels, as the slice's effect is
+    (rollout._slices)."""
     if pilot is None or not pilot.identified:
         return None
     lp, vp = _production_lift(panel, production & ~panel.baseline, own)
@@ -70,15 +71,15 @@ def retention(
 
 
 def _production_lift(
-    panel: Panel, production: np.ndarray, own: np.ndarray | None
+    panel: Panel, production: np.ndarray, own: tuple[Panel, np.ndarray] | None
 ) -> tuple[Linear, np.ndarray]:
     """The production lift and its weights v, as arrays over the panel's cells (estimated on
-    the `own` cells alone when given: zero influence from every other cell)."""
+    the `own` panel when given: zero influence from every other cell)."""
     if own is None:
         _, lift, _, v = linear_estimate(panel, production)
         return lift, v
-    sub = panel.subset(own)
-    _, lift, _, v = linear_estimate(sub, production[own])
+    sub, mask = own
+    _, lift, _, v = linear_estimate(sub, production[mask])
     a, b, v_all = np.zeros(len(panel)), np.zeros(len(panel)), np.zeros(len(panel))
-    a[own], b[own], v_all[own] = lift.a, lift.b, v
+    a[mask], b[mask], v_all[mask] = lift.a, lift.b, v
     return Linear(lift.estimate, a, b), v_all

@@ -118,12 +118,11 @@ def _slices(
     out = []
     for k in np.unique(codes[prod]):
         mine = codes == k
-        own = None if by == "site" else mine
-        if own is None:
-            est = imputation(panel, prod & mine)
+        if by == "site":
+            est, own = imputation(panel, prod & mine), None
         else:
-            sub = panel.subset(own)
-            est = imputation(sub, sub.treated("production"))
+            sub = panel.subset(mine)
+            est, own = imputation(sub, sub.treated("production")), (sub, mine)
         kept = retention(panel, prod & mine, pilot, est.treated_sites, est.clusters, alpha, own=own)
         out.append(SliceTest(by, levels[int(k)], est, retention=kept))
     return tuple(out)

@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from typing import Any
 
@@ -154,7 +154,10 @@ class StagedLoad:
             return None
         if self._read[1] is not None:
             return 1.0
-        share = self._cur.query_progress()  # of the query running now, the read
+        try:
+            share = self._cur.query_progress()  # of the query running now, the read
+        except duckdb.Error:  # the cursor ended meanwhile: no figure
+            return None
         return min(share, 100.0) / 100 if share > 0 else None
 
     def eta(self) -> float | None:
@@ -249,16 +252,11 @@ class StagedLoad:
 
 def _hashed(sources: Sequence[Source]) -> Future[str]:
     """The content hash of the files, computed on a thread of its own."""
-    digest: Future[str] = Future()
-
-    def run() -> None:
-        try:
-            digest.set_result(sha256_of(sources))
-        except BaseException as exc:  # noqa: BLE001 - raised again where it is waited for
-            digest.set_exception(exc)
-
-    threading.Thread(target=run, name="scalegate-hash", daemon=True).start()
-    return digest
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scalegate-hash")
+    try:
+        return pool.submit(sha256_of, sources)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the hash
 
 
 def _state_now(store: Store) -> Any:
